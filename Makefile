@@ -1,0 +1,19 @@
+# The README's commands. `make test` is what CI runs.
+.PHONY: run test generate check
+
+PG_WARNING = "!!! GATEHOUSE_TEST_POSTGRES_URL is not set: the PostgreSQL suite was SKIPPED; only SQLite ran. Set it, e.g. GATEHOUSE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test !!!"
+
+run:
+	go run ./cmd/gatehouse
+
+test:
+	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo $(PG_WARNING) >&2; fi
+	go test ./...
+	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo $(PG_WARNING) >&2; fi
+
+generate:
+	go tool gqlgen generate
+
+check:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	go vet ./...

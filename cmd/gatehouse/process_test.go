@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// serveChildEnv, when set, makes the test binary run the server itself:
+// tests start it as a separate process to prove that server processes
+// share nothing but the database.
+const serveChildEnv = "GATEHOUSE_TEST_SERVE_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveChildEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		e := env{getenv: os.Getenv, stdin: os.Stdin, stdout: io.Discard, stderr: os.Stderr,
+			listening: func(addr string) { fmt.Println("LISTENING", addr) }}
+		if err := runEnv(ctx, e, []string{"serve"}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startProcess starts the server in a separate process on databaseURL and
+// returns its base URL; it is stopped with SIGTERM when the test ends.
+func startProcess(t *testing.T, databaseURL string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
+	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM"} {
+		cmd.Env = append(cmd.Env, k+"="+testEnv(databaseURL)(k))
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "LISTENING "); ok {
+				addr <- a
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("server process: %v\n%s", err, stderr.String())
+		}
+	})
+	select {
+	case a := <-addr:
+		base := "http://" + a
+		waitHealthy(t, base)
+		return base
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server process did not start:\n%s", stderr.String())
+	}
+	return ""
+}
+
+// Two server processes over one PostgreSQL database: a token rotated by
+// one is reuse to the other, concurrent rotations across both agree on
+// one child, and a revocation by one is seen by the other at once.
+func TestTwoServerProcesses(t *testing.T) {
+	url := storetest.Postgres(t)
+	// Migrate once, so the two processes start on a ready database.
+	storetest.MustOpen(t, url)
+	one, two := client{t, startProcess(t, url)}, client{t, startProcess(t, url)}
+
+	var reg tk
+	one.field(one.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "procs@example.com", password: "two processes pw"}) { `+ticketQ+` } }`, nil), "register", &reg)
+
+	// Concurrent rotations of one token, half on each process.
+	const n = 20
+	children := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := one
+		if i%2 == 1 {
+			c = two
+		}
+		wg.Go(func() {
+			var p tk
+			c.field(c.do("", rotateQ, map[string]any{"t": reg.Ticket.RefreshToken}), "refreshToken", &p)
+			children[i] = p.Ticket.RefreshToken
+		})
+	}
+	wg.Wait()
+	for i, ch := range children {
+		if ch == "" || ch != children[0] {
+			t.Fatalf("rotation %d got another child", i)
+		}
+	}
+
+	var next tk
+	two.field(two.do("", rotateQ, map[string]any{"t": children[0]}), "refreshToken", &next)
+	// The first token, long since rotated twice, is reuse: the session ends
+	// on both processes.
+	if code := one.payloadCode(one.do("", rotateQ, map[string]any{"t": reg.Ticket.RefreshToken}), "refreshToken"); code != "TOKEN_INVALID" {
+		t.Fatalf("reuse: %s", code)
+	}
+	if code := two.payloadCode(two.do("", rotateQ, map[string]any{"t": next.Ticket.RefreshToken}), "refreshToken"); code != "TOKEN_INVALID" {
+		t.Fatalf("child after reuse: %s", code)
+	}
+	for _, c := range []client{one, two} {
+		r := c.do(next.Ticket.AccessToken, `mutation { refreshToken { ticket { accessToken } errors { code } } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["reason"] != "REVOKED" {
+			t.Fatalf("access token of the revoked session: %+v", r.Errors)
+		}
+	}
+}

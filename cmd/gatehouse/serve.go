@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/server"
+)
+
+func serve(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "serve", "serve")
+	usage := fs.Usage
+	fs.Usage = func() { usage(); settingsHelp(fs.Output()) }
+	if err := parseFlags(fs, e, args); err != nil {
+		return quiet(err)
+	}
+	return withApp(ctx, e, func(a *app) error { return a.serve(ctx, e) })
+}
+
+// serve runs the HTTP server until ctx ends, then shuts it down gracefully.
+func (a *app) serve(ctx context.Context, e env) error {
+	cfg, log := a.cfg, a.log
+	gql := graph.NewHandler(graph.HandlerOptions{Auth: a.auth, Logger: log, Introspection: cfg.Introspection})
+	srv := &http.Server{
+		Handler: server.New(server.Options{
+			Logger:         log,
+			GraphQL:        gql,
+			Ready:          a,
+			Playground:     cfg.Playground,
+			Production:     cfg.Production(),
+			AllowedOrigins: cfg.CORSOrigins,
+			Keys:           a.keys,
+			Issuer:         cfg.Issuer,
+			JWKSMaxAge:     cfg.JWKSMaxAge,
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	addr := ln.Addr().String()
+	log.InfoContext(ctx, "listening", "addr", addr, "graphql", "http://"+addr+"/graphql", "playground", cfg.Playground, "database", a.db.Dialect())
+	if e.listening != nil {
+		e.listening(addr)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package graph
+
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/gatehouse/gatehouse/graph/model"
+	"github.com/gatehouse/gatehouse/internal/auth"
+)
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// customerFields maps the fields shared by CreateCustomerInput and
+// UpdateCustomerInput.
+func customerFields(first, last, company, phone graphql.Omittable[*string], marketing graphql.Omittable[*bool], locale, userName graphql.Omittable[*string], md graphql.Omittable[map[string]any]) auth.CustomerFields {
+	return auth.CustomerFields{
+		FirstName:        opt(first),
+		LastName:         opt(last),
+		CompanyName:      opt(company),
+		Phone:            opt(phone),
+		AcceptsMarketing: opt(marketing),
+		LocaleCode:       opt(locale),
+		UserName:         opt(userName),
+		Metadata:         opt(md),
+	}
+}
+
+func addressFields(in model.CustomerAddressInput) auth.AddressFields {
+	return auth.AddressFields{
+		AddressName:       opt(in.AddressName),
+		IsDefaultShipping: opt(in.IsDefaultShipping),
+		IsDefaultBilling:  opt(in.IsDefaultBilling),
+		Company:           opt(in.Company),
+		FirstName:         opt(in.FirstName),
+		LastName:          opt(in.LastName),
+		Address1:          opt(in.Address1),
+		Address2:          opt(in.Address2),
+		City:              opt(in.City),
+		CountryCode:       opt(in.CountryCode),
+		Province:          opt(in.Province),
+		PostalCode:        opt(in.PostalCode),
+		Phone:             opt(in.Phone),
+		Metadata:          opt(in.Metadata),
+	}
+}

@@ -1,0 +1,69 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/gatehouse/gatehouse/graph/model"
+	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/request"
+)
+
+// credential is what the request presents, for the service to check.
+func credential(ctx context.Context) auth.Credential {
+	st := request.From(ctx)
+	c := auth.Credential{Bearer: st.Bearer, Cookies: st.Cookies, CSRFToken: st.CSRFToken}
+	if graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			c.Mutation = op.Operation == ast.Mutation
+		}
+	}
+	return c
+}
+
+// setSessionCookie sets (or, with an empty value, clears) an actor type's
+// session cookie on the response: HttpOnly, SameSite=Lax, Path=/, Secure
+// but in development over loopback.
+func setSessionCookie(ctx context.Context, actor gatehouse.ActorType, value string, expires time.Time) {
+	st := request.From(ctx)
+	c := &http.Cookie{
+		Name:     request.CookieName(actor, st.SecureCookies),
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   st.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires.UTC()
+		c.MaxAge = max(int(time.Until(expires).Seconds()), 1)
+	}
+	st.SetCookie(c)
+}
+
+// sessionModel maps a cookie session to its GraphQL type.
+func sessionModel(cs *auth.CookieSession) *model.Session {
+	if cs == nil {
+		return nil
+	}
+	m := &model.Session{
+		ID:            cs.Session.ID,
+		ActorType:     cs.Session.ActorType,
+		CreatedAt:     cs.Session.CreatedAt,
+		ExpiresAt:     cs.Session.ExpiresAt,
+		IdleExpiresAt: cs.Session.IdleExpiresAt,
+		Customer:      cs.Customer,
+		User:          cs.User,
+	}
+	if cs.CSRFToken != "" {
+		m.CsrfToken = &cs.CSRFToken
+	}
+	return m
+}

@@ -1,0 +1,146 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/gatehouse/gatehouse/graph/model"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/request"
+)
+
+// Top-level codes that only the transport produces.
+const (
+	codeBadUserInput     = "BAD_USER_INPUT"
+	codeParseFailed      = "GRAPHQL_PARSE_FAILED"
+	codeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
+)
+
+// errorClass is how a code reaches the client: its `type` in the seeds'
+// vocabulary, and whether it is answered in a payload's errors list (true)
+// or as a top-level GraphQL error (false).
+type errorClass struct {
+	typ     string
+	payload bool
+}
+
+// classes is the one table that maps every error code to the wire. A code
+// missing here is a bug and is answered as an internal error.
+var classes = map[gatehouse.Code]errorClass{
+	gatehouse.CodeInvalidCredentials: {"unauthorized", true},
+	gatehouse.CodeInvalidInput:       {"invalid_data", true},
+	gatehouse.CodePasswordPolicy:     {"invalid_data", true},
+	gatehouse.CodeDuplicate:          {"duplicate_error", true},
+	gatehouse.CodeNotFound:           {"not_found", true},
+	gatehouse.CodeNotAllowed:         {"not_allowed", true},
+	gatehouse.CodeTokenInvalid:       {"unauthorized", true},
+	gatehouse.CodeTokenExpired:       {"unauthorized", true},
+	gatehouse.CodeProviderNotFound:   {"not_found", true},
+	gatehouse.CodeConflict:           {"conflict", true},
+
+	gatehouse.CodeUnauthenticated: {"unauthorized", false},
+	gatehouse.CodeForbidden:       {"not_allowed", false},
+	gatehouse.CodeRateLimited:     {"not_allowed", false},
+	gatehouse.CodeInternal:        {"unknown_error", false},
+	codeBadUserInput:              {"invalid_data", false},
+	codeParseFailed:               {"invalid_data", false},
+	codeValidationFailed:          {"invalid_data", false},
+}
+
+// payloadErrors splits a service error: a caller's mistake becomes the
+// payload's errors list; anything else is returned to become a top-level
+// error.
+func payloadErrors(err error) ([]*model.AuthError, error) {
+	e := gatehouse.AsError(err)
+	if e == nil {
+		return []*model.AuthError{}, nil
+	}
+	if c, ok := classes[e.Code]; ok && c.payload {
+		return []*model.AuthError{{
+			Code:    model.AuthErrorCode(e.Code),
+			Type:    c.typ,
+			Message: e.Message,
+			Field:   e.Field,
+		}}, nil
+	}
+	return nil, e
+}
+
+// ErrorPresenter returns the presenter that turns every error into what a
+// client may see: a stable code and type in extensions, the request id, a
+// safe message. Internal causes are logged here, once, and never sent.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var ge *gatehouse.Error
+		code := ""
+		switch {
+		case errors.As(err, &ge):
+			code = string(ge.Code)
+			if _, ok := classes[ge.Code]; !ok || ge.Code == gatehouse.CodeInternal {
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
+				ge = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: gatehouse.InternalMessage}
+				code = string(gatehouse.CodeInternal)
+			}
+			gqlErr.Message = ge.Message
+		default:
+			code, gqlErr.Message = transportError(gqlErr)
+		}
+		ext := map[string]any{
+			"code": code,
+			"type": classes[gatehouse.Code(code)].typ,
+		}
+		if ge != nil && ge.Reason != "" {
+			ext["reason"] = string(ge.Reason)
+		}
+		if ge != nil && ge.Code == gatehouse.CodeRateLimited {
+			ext["retryAfterSeconds"] = int(math.Ceil(max(ge.RetryAfter.Seconds(), 1)))
+		}
+		if id := request.ID(ctx); id != "" {
+			ext["requestId"] = id
+		}
+		gqlErr.Extensions = ext
+		gqlErr.Err = nil
+		return gqlErr
+	}
+}
+
+// transportError classifies an error raised by gqlgen itself (parsing,
+// validation, decoding arguments and variables) and returns its code and a
+// message that echoes nothing the client did not write itself.
+func transportError(e *gqlerror.Error) (code, msg string) {
+	code, _ = e.Extensions["code"].(string)
+	msg = e.Message
+	switch {
+	case code == codeValidationFailed && len(e.Path) > 0 && fmt.Sprint(e.Path[0]) == "variable":
+		// A variable of the wrong type is the caller's input, not a
+		// malformed document.
+		return codeBadUserInput, msg
+	case code == codeParseFailed || code == codeValidationFailed:
+		return code, msg
+	case strings.HasPrefix(msg, "json request body could not be decoded") && strings.Contains(msg, "cannot unmarshal array"):
+		return codeBadUserInput, "Batched requests are not supported: send one operation per request."
+	case strings.HasPrefix(msg, "json request body could not be decoded"):
+		return codeBadUserInput, "The request body is not a valid GraphQL request in JSON."
+	case strings.HasPrefix(msg, "could not read request body"):
+		return codeBadUserInput, "The request body could not be read."
+	default:
+		// An argument that failed to decode (a scalar such as DateTime
+		// or JSON of the wrong shape), or a request gqlgen refused.
+		return codeBadUserInput, msg
+	}
+}
+
+// Recover turns a panic in a resolver into an internal error; the
+// presenter logs it with the request id.
+func Recover(ctx context.Context, p any) error {
+	return gatehouse.Internal(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+}

@@ -1,0 +1,110 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// dump returns every row of every table of db as text.
+func dump(t *testing.T, db *store.DB) string {
+	t.Helper()
+	ctx := context.Background()
+	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
+	if db.Dialect() == store.SQLite {
+		q = `SELECT name FROM sqlite_master WHERE type = 'table'`
+	}
+	var tables []string
+	if err := db.Bun().NewRaw(q).Scan(ctx, &tables); err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables found: %v", len(tables), tables)
+	}
+	var out strings.Builder
+	for _, table := range tables {
+		rows, err := db.Bun().QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %q`, table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&out, "%s:", table)
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				fmt.Fprintf(&out, " %v", v)
+			}
+			out.WriteString("\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return out.String()
+}
+
+// After a full flow, no issued secret is in any table or in the log.
+func TestNoSecretStoredOrLogged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		var secrets []string
+		keep := func(s ...string) { secrets = append(secrets, s...) }
+
+		reg := mustTicket(t, a.register(t, "CUSTOMER", "secret@example.com", "secret customer password", ""))
+		keep(reg.AccessToken, *reg.RefreshToken, "secret customer password")
+		var p customerPayload
+		a.do(t, reg.AccessToken, createCustomerQ, map[string]any{"input": map[string]any{}}).decode(t, "createCustomer", &p)
+		tk := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "secret customer password"))
+		keep(tk.AccessToken, *tk.RefreshToken)
+		next := mustTicket(t, a.rotate(t, *tk.RefreshToken))
+		keep(next.AccessToken, *next.RefreshToken)
+		r := a.browser(t, browserReq{bearer: next.AccessToken}, createSessionQ, nil)
+		var sp sessionPayload
+		r.decode(t, "createSession", &sp)
+		keep((&http.Response{Header: r.header}).Cookies()[0].Value, *sp.Session.CSRFToken)
+
+		root := a.admin(t)
+		keep(root, "root password 1")
+		inv := a.invite(t, root, "secret.admin@example.com")
+		keep(inv)
+		adm := mustTicket(t, a.register(t, "USER", "secret.admin@example.com", "secret admin password", inv))
+		keep(adm.AccessToken, *adm.RefreshToken, "secret admin password")
+		anon := mustKibo(t, a.kibo(t, "", anonymousQ, "createAnonymousShopperAuthTicket", nil))
+		keep(anon.AccessToken, *anon.RefreshToken)
+
+		tables, logs := dump(t, db), a.log.String()
+		for _, s := range secrets {
+			if s == "" {
+				t.Fatal("an empty secret was collected")
+			}
+			// Any 16-character window of the secret will do: tokens are
+			// random, so a partial match is a leak too.
+			probe := s[len(s)/2:]
+			if len(probe) > 16 {
+				probe = probe[:16]
+			}
+			if strings.Contains(tables, probe) {
+				t.Errorf("a secret (%.6s…) is stored in plain text", s)
+			}
+			if strings.Contains(logs, probe) {
+				t.Errorf("a secret (%.6s…) is logged", s)
+			}
+		}
+	})
+}

@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// CreateAnonymousShopper creates an anonymous shopper (Kibo's anonymous
+// shopper ticket): an identity with a system-generated id, an anonymous
+// customer linked to it, and a session with a full ticket.
+func (s *Service) CreateAnonymousShopper(ctx context.Context) (*gatehouse.Ticket, error) {
+	now := s.clock()
+	c := &gatehouse.Customer{
+		ID:          gatehouse.NewID(gatehouse.PrefixCustomer),
+		IsActive:    true,
+		IsAnonymous: true,
+		Metadata:    map[string]any{},
+		Attributes:  []gatehouse.CustomerAttribute{},
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	a := &gatehouse.AuthIdentity{
+		ID:        gatehouse.NewID(gatehouse.PrefixAuthIdentity),
+		ActorType: gatehouse.ActorCustomer,
+		AppMetadata: map[string]any{
+			gatehouse.ActorCustomer.MetadataKey(): c.ID,
+			gatehouse.AnonymousKey:                true,
+		},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	var t *gatehouse.Ticket
+	err := s.store.Tx(ctx, func(st Store) error {
+		if err := st.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		if err := st.CreateAuthIdentity(ctx, a); err != nil {
+			return err
+		}
+		var err error
+		t, err = s.signIn(ctx, st, a)
+		return err
+	})
+	return t, err
+}
+
+// signInMerging signs an identity in and merges the anonymous shopper whose
+// token the request carried, in one transaction.
+func (s *Service) signInMerging(ctx context.Context, bearer, authIdentityID string) (*gatehouse.Ticket, error) {
+	var t *gatehouse.Ticket
+	err := s.store.Tx(ctx, func(st Store) error {
+		a, err := st.AuthIdentity(ctx, authIdentityID)
+		if err != nil {
+			return err
+		}
+		if t, err = s.signIn(ctx, st, a); err != nil {
+			return err
+		}
+		return s.mergeAnonymous(ctx, st, bearer, t)
+	})
+	return t, err
+}
+
+// mergeAnonymous ends the anonymous shopper's session when a sign-in or
+// registration presents its live token, names it in the new ticket's
+// MergedAnonymousUserID so the storefront can move the cart, and records
+// the merge. A token that is not a live anonymous shopper's is ignored: it
+// must not make a sign-in fail.
+func (s *Service) mergeAnonymous(ctx context.Context, st Store, bearer string, t *gatehouse.Ticket) error {
+	if bearer == "" || t.ActorType != gatehouse.ActorCustomer {
+		return nil
+	}
+	c, err := s.signer.Verify(bearer)
+	if err != nil || c.SessionID == "" || c.AuthIdentityID == t.UserID {
+		return nil
+	}
+	sess, err := st.Session(ctx, c.SessionID)
+	if err != nil || sess.AuthIdentityID != c.AuthIdentityID || sess.State(s.clock()) != gatehouse.SessionLive {
+		return nil
+	}
+	anon, err := st.AuthIdentity(ctx, c.AuthIdentityID)
+	if err != nil || !anon.Anonymous() {
+		return nil
+	}
+	now := s.clock()
+	if _, err := st.RevokeSessions(ctx, anon.ID, sess.ID, gatehouse.RevokedMerged, now); err != nil {
+		return err
+	}
+	t.MergedAnonymousUserID = &anon.ID
+	return st.CreateSecurityEvent(ctx, &gatehouse.SecurityEvent{
+		ID:             gatehouse.NewID(gatehouse.PrefixSecurityEvent),
+		Type:           gatehouse.EventAnonymousMerged,
+		AuthIdentityID: &anon.ID,
+		SessionID:      &sess.ID,
+		Detail:         map[string]any{"merged_into": t.UserID, "session_id": t.SessionID, "anonymous_customer_id": anon.ActorID()},
+		CreatedAt:      now,
+	})
+}

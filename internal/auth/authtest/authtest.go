@@ -1,0 +1,118 @@
+// Package authtest builds real auth services for tests: a real store on a
+// real database, a real (fast) password hasher, a real signer on the
+// database's signing keys, and a clock the test moves.
+package authtest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/token"
+)
+
+// FastParams are argon2id parameters cheap enough for tests. At least one
+// test in the password package runs the production parameters.
+var FastParams = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// RefreshKey is the key test services derive refresh tokens with: fixed, so
+// a second service on the same database (a restart, another instance)
+// continues the first one's rotations.
+const RefreshKey = "test-refresh-key-test-refresh-key-0123456789"
+
+// KEK is the key-encryption key test services seal their signing keys
+// under: fixed, so a second service on the same database signs and
+// verifies with the first one's key.
+const KEK = "dGVzdC1rZWstdGVzdC1rZWstdGVzdC1rZWstMDEyMzQ="
+
+// Clock is a settable clock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock set to t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Env is a service under test and the parts a test may inspect.
+type Env struct {
+	Service *auth.Service
+	Store   *store.Store
+	Hasher  *password.Hasher
+	Signer  *token.Signer
+	Keys    *keys.Ring
+	Clock   *Clock
+}
+
+// Lifetimes are the lifetimes test services use: the defaults.
+var Lifetimes = auth.Lifetimes{
+	AccessToken: map[gatehouse.ActorType]time.Duration{
+		gatehouse.ActorCustomer: 15 * time.Minute,
+		gatehouse.ActorUser:     10 * time.Minute,
+	},
+	SessionMaxAge: map[gatehouse.ActorType]time.Duration{
+		gatehouse.ActorCustomer: 90 * 24 * time.Hour,
+		gatehouse.ActorUser:     7 * 24 * time.Hour,
+	},
+	SessionIdle: map[gatehouse.ActorType]time.Duration{
+		gatehouse.ActorCustomer: 30 * 24 * time.Hour,
+		gatehouse.ActorUser:     12 * time.Hour,
+	},
+	RefreshReuseGrace: 10 * time.Second,
+	Invite:            7 * 24 * time.Hour,
+}
+
+// New builds a service on db.
+func New(tb testing.TB, db *store.DB) *Env {
+	tb.Helper()
+	clock := NewClock(time.Now().UTC().Truncate(time.Second))
+	h, err := password.NewHasher(password.Options{Params: FastParams, Workers: 2, Queue: 64})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st := store.New(db)
+	kek, err := keys.ParseKEK(KEK)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ring, err := keys.NewRing(tb.Context(), keys.Options{Store: st, KEK: kek, Now: clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sig, err := token.NewSigner(token.Config{
+		Keys:   ring,
+		Issuer: "http://gatehouse.test",
+		Audiences: map[gatehouse.ActorType]string{
+			gatehouse.ActorCustomer: "gatehouse:customer",
+			gatehouse.ActorUser:     "gatehouse:user",
+		},
+		Now: clock.Now,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, err := auth.New(auth.Options{Store: st, Hasher: h, Signer: sig, Lifetimes: Lifetimes, RefreshKey: []byte(RefreshKey), Now: clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Env{Service: svc, Store: st, Hasher: h, Signer: sig, Keys: ring, Clock: clock}
+}

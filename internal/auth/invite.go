@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/secret"
+)
+
+// CreateInvite invites an email address to become an admin user. It returns
+// the invite and its token, which is not stored and cannot be shown again.
+func (s *Service) CreateInvite(ctx context.Context, cred Credential, email string) (*gatehouse.Invite, string, error) {
+	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, linked)
+	if err != nil {
+		return nil, "", err
+	}
+	email = gatehouse.NormalizeEmail(email)
+	if err := checkEmail(email, []string{"input", "email"}); err != nil {
+		return nil, "", err
+	}
+	tok, err := secret.New(s.rand)
+	if err != nil {
+		return nil, "", gatehouse.Internal(err)
+	}
+	now := s.clock()
+	inv := &gatehouse.Invite{
+		ID:        gatehouse.NewID(gatehouse.PrefixInvite),
+		Email:     email,
+		TokenHash: secret.Hash(tok),
+		ExpiresAt: now.Add(s.life.Invite),
+		CreatedBy: &claims.ActorID,
+		Metadata:  map[string]any{},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	err = s.store.Tx(ctx, func(st Store) error {
+		if _, err := st.User(ctx, claims.ActorID); err != nil {
+			return revokedIfMissing(err)
+		}
+		switch _, err := st.UserByEmail(ctx, email); gatehouse.ErrorCode(err) {
+		case "":
+			return gatehouse.FieldError(gatehouse.CodeDuplicate, []string{"input", "email"}, "An admin user with this email already exists.")
+		case gatehouse.CodeNotFound:
+		default:
+			return err
+		}
+		return st.CreateInvite(ctx, inv)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return inv, tok, nil
+}
+
+// AcceptInvite creates the admin user of a USER registration token, links
+// the identity to it and consumes the invite, in one transaction. The
+// invite's email must be the identity's.
+func (s *Service) AcceptInvite(ctx context.Context, cred Credential, inviteToken string, firstName, lastName gatehouse.Opt[*string]) (*gatehouse.User, error) {
+	var u *gatehouse.User
+	err := s.registerActor(ctx, cred, gatehouse.ActorUser, func(st Store, email string, now time.Time) (string, error) {
+		u = &gatehouse.User{
+			ID:        gatehouse.NewID(gatehouse.PrefixUser),
+			Email:     email,
+			Metadata:  map[string]any{},
+			CreatedAt: now,
+			UpdatedAt: now,
+		}
+		if err := text(&u.FirstName, firstName, "firstName"); err != nil {
+			return "", err
+		}
+		if err := text(&u.LastName, lastName, "lastName"); err != nil {
+			return "", err
+		}
+		inv, err := s.claimInvite(ctx, st, inviteToken, now)
+		if err != nil {
+			return "", err
+		}
+		if email == "" || inv.Email != email {
+			// Rolling back leaves the invite usable by its owner.
+			return "", errInviteInvalid
+		}
+		return u.ID, st.CreateUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// claimInvite consumes a pending invite atomically, telling an expired
+// invite from an unknown or used one.
+func (s *Service) claimInvite(ctx context.Context, st Store, tok string, now time.Time) (*gatehouse.Invite, error) {
+	if !secret.WellFormed(tok) {
+		return nil, errInviteInvalid
+	}
+	inv, err := st.ClaimInvite(ctx, secret.Hash(tok), now)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		_, err = s.inviteByToken(ctx, st, tok)
+		if err == nil {
+			// Pending and unexpired a moment ago, gone now: a racing claim won.
+			err = errInviteInvalid
+		}
+		return nil, err
+	}
+	return inv, err
+}
+
+// inviteByToken returns the pending, unexpired invite of a token, or
+// TOKEN_INVALID / TOKEN_EXPIRED.
+func (s *Service) inviteByToken(ctx context.Context, st Store, tok string) (*gatehouse.Invite, error) {
+	if !secret.WellFormed(tok) {
+		return nil, errInviteInvalid
+	}
+	inv, err := st.InviteByTokenHash(ctx, secret.Hash(tok))
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return nil, errInviteInvalid
+	case err != nil:
+		return nil, fmt.Errorf("load invite: %w", err)
+	case inv.Accepted || inv.DeletedAt != nil:
+		return nil, errInviteInvalid
+	case !s.clock().Before(inv.ExpiresAt):
+		return nil, gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "inviteToken"}, "The invite has expired; ask for a new one.")
+	}
+	return inv, nil
+}

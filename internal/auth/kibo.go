@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// KiboCredentials are Kibo's createUserAuthTicket input. Kibo's "user" is
+// the shopper (a customer), never an admin user.
+type KiboCredentials struct {
+	EmailAddress string
+	UserName     string
+	Password     string
+}
+
+// CreateUserAuthTicket signs a customer in by email address or by user
+// name (Kibo's CreateUserAuthTicket). Either way an unknown account costs
+// the same hashing work as a wrong password and gets the same answer.
+func (s *Service) CreateUserAuthTicket(ctx context.Context, bearer string, in KiboCredentials) (*gatehouse.Ticket, error) {
+	if in.EmailAddress != "" {
+		return s.Authenticate(ctx, bearer, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, Credentials{Email: &in.EmailAddress, Password: &in.Password})
+	}
+	if in.UserName == "" {
+		return nil, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "emailAddress"}, "An email address or a user name is required.")
+	}
+	if err := checkSignInPassword(in.Password); err != nil {
+		return nil, err
+	}
+	p, err := s.providerIdentityByUserName(ctx, in.UserName)
+	if err := s.checkPassword(ctx, p, err, in.Password); err != nil {
+		return nil, err
+	}
+	return s.signInMerging(ctx, bearer, p.AuthIdentityID)
+}
+
+// providerIdentityByUserName finds the emailpass identity of the customer
+// with a user name: the identity whose email is the customer's and which
+// is linked to that customer. Anything else is CodeNotFound.
+func (s *Service) providerIdentityByUserName(ctx context.Context, userName string) (*gatehouse.ProviderIdentity, error) {
+	c, err := s.store.CustomerByUserName(ctx, userName)
+	if err != nil {
+		return nil, err
+	}
+	if c.Email == nil || c.IsAnonymous {
+		return nil, errNotFound
+	}
+	p, err := s.store.ProviderIdentity(ctx, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, *c.Email)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.AuthIdentity(ctx, p.AuthIdentityID)
+	if err != nil {
+		return nil, err
+	}
+	if a.ActorID() != c.ID {
+		return nil, errNotFound
+	}
+	return p, nil
+}
+
+var errNotFound = gatehouse.Errorf(gatehouse.CodeNotFound, "Not found.")

@@ -1,0 +1,32 @@
+package auth
+
+import "github.com/gatehouse/gatehouse/internal/gatehouse"
+
+// ProviderKind says how a provider signs people in.
+type ProviderKind string
+
+// Provider kinds.
+const (
+	KindPassword ProviderKind = "PASSWORD"
+	KindOAuth2   ProviderKind = "OAUTH2"
+	KindOIDC     ProviderKind = "OIDC"
+)
+
+// Provider describes an enabled authentication provider.
+type Provider struct {
+	ID            string
+	Kind          ProviderKind
+	DisplayName   string
+	SignUpAllowed bool
+}
+
+// Providers lists the providers enabled for an actor type.
+func (s *Service) Providers(actor gatehouse.ActorType) []Provider {
+	return []Provider{{
+		ID:          gatehouse.ProviderEmailPass,
+		Kind:        KindPassword,
+		DisplayName: "Email and password",
+		// Admin identities need an invite.
+		SignUpAllowed: actor == gatehouse.ActorCustomer,
+	}}
+}

@@ -1,0 +1,106 @@
+// Package auth holds gatehouse's use cases: sign-in, registration, token
+// refresh, customers and their addresses, admin users and invites.
+//
+// It never sees HTTP requests, GraphQL types or SQL: callers hand it plain
+// values and the raw bearer token, and it answers with domain types and
+// *gatehouse.Error.
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/token"
+)
+
+// Lifetimes are the token and invite lifetimes.
+type Lifetimes struct {
+	// AccessToken is how long an access token lives, per actor type.
+	AccessToken map[gatehouse.ActorType]time.Duration
+	// SessionMaxAge is a session's absolute lifetime from sign-in, per
+	// actor type: no token outlives it.
+	SessionMaxAge map[gatehouse.ActorType]time.Duration
+	// SessionIdle ends a session not refreshed for this long, per actor
+	// type.
+	SessionIdle map[gatehouse.ActorType]time.Duration
+	// RefreshReuseGrace is how long a just-rotated refresh token may be
+	// re-sent and get the same child.
+	RefreshReuseGrace time.Duration
+	// Invite is how long an admin invite stays valid.
+	Invite time.Duration
+}
+
+// Options are a Service's dependencies.
+type Options struct {
+	Store     Store
+	Hasher    *password.Hasher
+	Signer    *token.Signer
+	Lifetimes Lifetimes
+	// RefreshKey derives each refresh token's successor (at least 32
+	// bytes; the same on every instance and across restarts).
+	RefreshKey []byte
+	Logger     *slog.Logger
+	Now        func() time.Time // default time.Now
+	Rand       io.Reader        // default crypto/rand.Reader
+}
+
+// Service implements the use cases.
+type Service struct {
+	store      Store
+	hasher     *password.Hasher
+	signer     *token.Signer
+	life       Lifetimes
+	refreshKey []byte
+	log        *slog.Logger
+	now        func() time.Time
+	rand       io.Reader
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Hasher == nil || o.Signer == nil {
+		return nil, errors.New("auth: store, hasher and signer are required")
+	}
+	for _, a := range []gatehouse.ActorType{gatehouse.ActorCustomer, gatehouse.ActorUser} {
+		if o.Lifetimes.AccessToken[a] <= 0 || o.Lifetimes.SessionMaxAge[a] <= 0 || o.Lifetimes.SessionIdle[a] <= 0 {
+			return nil, errors.New("auth: access token lifetime, session idle timeout and max age are required for every actor type")
+		}
+	}
+	if len(o.RefreshKey) < 32 {
+		return nil, errors.New("auth: a refresh key of at least 32 bytes is required")
+	}
+	if o.Lifetimes.Invite <= 0 {
+		return nil, errors.New("auth: invite lifetime is required")
+	}
+	s := &Service{
+		store:      o.Store,
+		hasher:     o.Hasher,
+		signer:     o.Signer,
+		life:       o.Lifetimes,
+		refreshKey: o.RefreshKey,
+		log:        o.Logger,
+		now:        o.Now,
+		rand:       o.Rand,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	return s, nil
+}
+
+// clock returns the current time in UTC, truncated to what both databases
+// store (microseconds), so values read back compare equal.
+func (s *Service) clock() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}

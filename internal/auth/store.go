@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Store is the persistence the auth service needs. Implementations return
+// *gatehouse.Error with CodeNotFound when a row is missing and CodeDuplicate
+// when a unique constraint refuses a write; anything else is an internal
+// error whose text never reaches a client.
+type Store interface {
+	// Tx runs fn in one transaction: its writes commit together or not at
+	// all. fn's Store runs every call inside that transaction. Calling Tx
+	// on a transactional Store runs fn in the same transaction.
+	Tx(ctx context.Context, fn func(Store) error) error
+
+	SessionStore
+
+	// CreateIdentity inserts an auth identity and its provider identity.
+	CreateIdentity(ctx context.Context, a *gatehouse.AuthIdentity, p *gatehouse.ProviderIdentity) error
+	// CreateAuthIdentity inserts an auth identity without a provider
+	// identity (an anonymous shopper's).
+	CreateAuthIdentity(ctx context.Context, a *gatehouse.AuthIdentity) error
+	// AuthIdentity loads an auth identity by id.
+	AuthIdentity(ctx context.Context, id string) (*gatehouse.AuthIdentity, error)
+	// ProviderIdentity loads the provider identity with the given actor
+	// type, provider and entity id (unique together).
+	ProviderIdentity(ctx context.Context, actor gatehouse.ActorType, provider, entityID string) (*gatehouse.ProviderIdentity, error)
+	// ProviderIdentities lists the provider identities of an auth identity,
+	// oldest first.
+	ProviderIdentities(ctx context.Context, authIdentityID string) ([]*gatehouse.ProviderIdentity, error)
+	// SetAppMetadata replaces an auth identity's app_metadata and updated_at.
+	SetAppMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+	// SetProviderMetadata replaces a provider identity's provider_metadata
+	// and updated_at.
+	SetProviderMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+
+	// CreateCustomer inserts a customer. A registered customer whose email
+	// is taken by another registered customer is CodeDuplicate, as is a
+	// taken user name.
+	CreateCustomer(ctx context.Context, c *gatehouse.Customer) error
+	// Customer loads a customer that is not deleted.
+	Customer(ctx context.Context, id string) (*gatehouse.Customer, error)
+	// CustomerByUserName loads the undeleted customer with the user name,
+	// compared case-insensitively.
+	CustomerByUserName(ctx context.Context, userName string) (*gatehouse.Customer, error)
+	// UpdateCustomer writes every column of c but id and created_at.
+	UpdateCustomer(ctx context.Context, c *gatehouse.Customer) error
+
+	// Addresses lists a customer's addresses, oldest first.
+	Addresses(ctx context.Context, customerID string) ([]*gatehouse.Address, error)
+	// Address loads one address of the given customer: another customer's
+	// address is CodeNotFound.
+	Address(ctx context.Context, customerID, id string) (*gatehouse.Address, error)
+	// CreateAddress inserts an address.
+	CreateAddress(ctx context.Context, a *gatehouse.Address) error
+	// UpdateAddress writes every column of a but id, customer_id and
+	// created_at, where both id and customer_id match.
+	UpdateAddress(ctx context.Context, a *gatehouse.Address) error
+	// DeleteAddress deletes the address with the given id of the given
+	// customer; CodeNotFound when there is none.
+	DeleteAddress(ctx context.Context, customerID, id string) error
+
+	// CreateUser inserts an admin user; a taken email is CodeDuplicate.
+	CreateUser(ctx context.Context, u *gatehouse.User) error
+	// User loads a user that is not deleted.
+	User(ctx context.Context, id string) (*gatehouse.User, error)
+	// UserByEmail loads the user, not deleted, with the normalized email.
+	UserByEmail(ctx context.Context, email string) (*gatehouse.User, error)
+
+	// CreateInvite inserts an invite after soft-deleting any pending
+	// (unaccepted, undeleted) invite for the same email.
+	CreateInvite(ctx context.Context, inv *gatehouse.Invite) error
+	// ClaimInvite marks the pending, unexpired invite with the token hash
+	// accepted, in one statement, and returns it. When no such invite
+	// exists it returns CodeNotFound, so two racing claims cannot both win.
+	ClaimInvite(ctx context.Context, tokenHash string, now time.Time) (*gatehouse.Invite, error)
+	// InviteByTokenHash loads an invite by token hash, whatever its state.
+	InviteByTokenHash(ctx context.Context, tokenHash string) (*gatehouse.Invite, error)
+
+	// Setting returns the value stored under key, or CodeNotFound.
+	Setting(ctx context.Context, key string) (string, error)
+	// InitSetting stores value under key unless the key already has one,
+	// and returns the value that is stored: of two racing callers, both
+	// get the first one's value.
+	InitSetting(ctx context.Context, key, value string, now time.Time) (string, error)
+}
+
+// SessionStore keeps sessions, refresh tokens and security events.
+type SessionStore interface {
+	// CreateSession inserts a session.
+	CreateSession(ctx context.Context, s *gatehouse.Session) error
+	// Session loads a session, whatever its state.
+	Session(ctx context.Context, id string) (*gatehouse.Session, error)
+	// SessionByCookieHash loads the session whose cookie has the hash.
+	SessionByCookieHash(ctx context.Context, hash string) (*gatehouse.Session, error)
+	// SetSessionCookie gives a session that is not revoked a new cookie
+	// hash (replacing any earlier one); CodeNotFound otherwise.
+	SetSessionCookie(ctx context.Context, id, hash string) error
+	// TouchSession moves last_active_at and idle_expires_at of a session
+	// that is not revoked; CodeNotFound otherwise.
+	TouchSession(ctx context.Context, id string, now, idleExpiresAt time.Time) error
+	// RevokeSessions revokes an auth identity's unrevoked sessions (only
+	// sessionID's when it is not "") and returns how many.
+	RevokeSessions(ctx context.Context, authIdentityID, sessionID, reason string, now time.Time) (int, error)
+
+	// CreateRefreshToken inserts a refresh token.
+	CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error
+	// RefreshTokenByHash loads a refresh token by the hash of its value.
+	RefreshTokenByHash(ctx context.Context, hash string) (*gatehouse.RefreshToken, error)
+	// RefreshToken loads a refresh token by id.
+	RefreshToken(ctx context.Context, id string) (*gatehouse.RefreshToken, error)
+	// ClaimRefreshToken marks an unused refresh token used and replaced by
+	// childID in one conditional statement, and reports whether this call
+	// did: of racing claims exactly one wins.
+	ClaimRefreshToken(ctx context.Context, id, childID string, now time.Time) (bool, error)
+
+	// CreateSecurityEvent records a security event.
+	CreateSecurityEvent(ctx context.Context, e *gatehouse.SecurityEvent) error
+	// SecurityEvents lists an auth identity's security events, oldest first.
+	SecurityEvents(ctx context.Context, authIdentityID string) ([]*gatehouse.SecurityEvent, error)
+}

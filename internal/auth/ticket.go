@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/token"
+)
+
+// issuedRefresh is a refresh token to hand out with a ticket.
+type issuedRefresh struct {
+	token     string
+	expiresAt time.Time
+}
+
+// signIn starts a session for an identity and returns a full ticket: an
+// access token carrying the session id and the session's first refresh
+// token. The session and its token are written in one transaction (st's,
+// if it is one).
+func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (*gatehouse.Ticket, error) {
+	now := s.clock()
+	sess := &gatehouse.Session{
+		ID:             gatehouse.NewID(gatehouse.PrefixSession),
+		AuthIdentityID: a.ID,
+		ActorType:      a.ActorType,
+		CreatedAt:      now,
+		LastActiveAt:   now,
+		ExpiresAt:      now.Add(s.life.SessionMaxAge[a.ActorType]),
+	}
+	sess.IdleExpiresAt = s.idleExpiry(sess, now)
+	tok, err := secret.New(s.rand)
+	if err != nil {
+		return nil, gatehouse.Internal(err)
+	}
+	rt := &gatehouse.RefreshToken{
+		ID:        gatehouse.NewID(gatehouse.PrefixRefreshToken),
+		SessionID: sess.ID,
+		TokenHash: secret.Hash(tok),
+		CreatedAt: now,
+		ExpiresAt: sess.IdleExpiresAt,
+	}
+	var t *gatehouse.Ticket
+	err = st.Tx(ctx, func(st Store) error {
+		if err := st.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := st.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		t, err = s.ticket(ctx, st, a, sess, &issuedRefresh{tok, rt.ExpiresAt})
+		return err
+	})
+	return t, err
+}
+
+// idleExpiry is when a session active at now goes idle: never past its
+// absolute expiry.
+func (s *Service) idleExpiry(sess *gatehouse.Session, now time.Time) time.Time {
+	idle := now.Add(s.life.SessionIdle[sess.ActorType])
+	if idle.After(sess.ExpiresAt) {
+		return sess.ExpiresAt
+	}
+	return idle
+}
+
+// ticket signs an access token for a live session of identity a, loads
+// the linked actor, and adds the refresh token when there is one.
+func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentity, sess *gatehouse.Session, r *issuedRefresh) (*gatehouse.Ticket, error) {
+	now := s.clock()
+	exp := now.Add(s.life.AccessToken[a.ActorType])
+	if exp.After(sess.IdleExpiresAt) {
+		exp = sess.IdleExpiresAt
+	}
+	t := &gatehouse.Ticket{
+		UserID:                a.ID,
+		ActorType:             a.ActorType,
+		SessionID:             sess.ID,
+		AccessTokenExpiration: exp.Truncate(time.Second),
+	}
+	if r != nil {
+		t.RefreshToken, t.RefreshTokenExpiration = &r.token, &r.expiresAt
+	}
+	if id := a.ActorID(); id != "" {
+		t.ActorID = &id
+		var err error
+		switch a.ActorType {
+		case gatehouse.ActorCustomer:
+			t.CustomerAccount, err = st.Customer(ctx, id)
+		case gatehouse.ActorUser:
+			t.User, err = st.User(ctx, id)
+		}
+		if err != nil {
+			// The identity points at an actor that is gone: its tokens
+			// are dead.
+			return nil, revokedIfMissing(err)
+		}
+	}
+	md := maps.Clone(a.AppMetadata)
+	if md == nil {
+		md = map[string]any{}
+	}
+	raw, err := s.signer.Sign(token.Subject{
+		ActorType:      a.ActorType,
+		ActorID:        a.ActorID(),
+		AuthIdentityID: a.ID,
+		AppMetadata:    md,
+		SessionID:      sess.ID,
+		AuthTime:       sess.CreatedAt,
+		ExpiresAt:      t.AccessTokenExpiration,
+	})
+	if err != nil {
+		return nil, gatehouse.Internal(fmt.Errorf("sign token for %s: %w", a.ID, err))
+	}
+	t.AccessToken = raw
+	return t, nil
+}
+
+// Refresh returns a new ticket. With a refresh token it rotates the token
+// (see Rotate). Without one it re-signs the bearer token with fresh claims
+// (the actor id the identity has now), while its session is live; the
+// answer then carries no refresh token.
+func (s *Service) Refresh(ctx context.Context, bearer string, refreshToken string) (*gatehouse.Ticket, error) {
+	if refreshToken != "" {
+		return s.Rotate(ctx, refreshToken)
+	}
+	p, err := s.bearerPrincipal(ctx, bearer)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.identityOf(ctx, s.store, p)
+	if err != nil {
+		return nil, err
+	}
+	sess, now := p.session, s.clock()
+	sess.IdleExpiresAt = s.idleExpiry(sess, now)
+	if err := s.store.TouchSession(ctx, sess.ID, now, sess.IdleExpiresAt); err != nil {
+		return nil, revokedIfMissing(err)
+	}
+	return s.ticket(ctx, s.store, a, sess, nil)
+}

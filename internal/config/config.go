@@ -1,0 +1,391 @@
+// Package config reads gatehouse's settings from environment variables and
+// validates them, reporting every problem at once.
+//
+// It must never print a secret: Secret values redact themselves in String,
+// fmt verbs and slog.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/keys"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config is the service's configuration.
+type Config struct {
+	Env         string
+	Addr        string
+	DatabaseURL string
+	AutoMigrate bool
+	LogLevel    slog.Level
+
+	// SigningAlg is the algorithm of the signing keys gatehouse creates;
+	// HS256 signs with JWTSecret instead.
+	SigningAlg keys.Alg
+	// KeyEncryptionKey seals the database's private signing keys.
+	KeyEncryptionKey Secret
+	// SigningKeyFiles, when set, hold the signing keys instead of the
+	// database: the first signs, the rest only verify.
+	SigningKeyFiles []string
+	// JWKSMaxAge is how long verifiers may cache the published keys.
+	JWKSMaxAge time.Duration
+	// KeyActivationDelay is how long `keys rotate` publishes a new key
+	// before it signs.
+	KeyActivationDelay time.Duration
+
+	JWTSecret        Secret
+	Issuer           string
+	CustomerAudience string
+	UserAudience     string
+
+	CustomerAccessTokenTTL time.Duration
+	UserAccessTokenTTL     time.Duration
+	CustomerSessionMaxAge  time.Duration
+	UserSessionMaxAge      time.Duration
+	CustomerSessionIdle    time.Duration
+	UserSessionIdle        time.Duration
+	RefreshReuseGrace      time.Duration
+	InviteTTL              time.Duration
+
+	Argon2MemoryKiB   int
+	Argon2Iterations  int
+	Argon2Parallelism int
+	HashWorkers       int
+	HashQueue         int
+
+	Playground      bool
+	Introspection   bool
+	ShutdownTimeout time.Duration
+	// CORSOrigins may call the API from a browser on another origin, with
+	// credentials.
+	CORSOrigins []string
+}
+
+// Production reports whether the service runs in production.
+func (c *Config) Production() bool { return c.Env == EnvProduction }
+
+// Secret is a string that never prints itself.
+type Secret string
+
+func (Secret) String() string               { return redacted }
+func (Secret) GoString() string             { return redacted }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Reveal returns the secret's value, for the one place that uses it.
+func (s Secret) Reveal() string { return string(s) }
+
+const redacted = "[REDACTED]"
+
+// Setting describes one environment variable.
+type Setting struct {
+	Name        string
+	Default     string
+	Description string
+	Secret      bool
+	parse       func(c *Config, v string) error
+}
+
+// Settings lists every setting, in the order the README and --help show
+// them.
+func Settings() []Setting { return settings }
+
+var settings = []Setting{
+	{Name: "GATEHOUSE_ENV", Default: EnvDevelopment, Description: "`development` or `production`. Production requires an explicit issuer and key-encryption key (or signing key files, or for HS256 a JWT secret) and turns the playground and introspection off unless asked.",
+		parse: func(c *Config, v string) error {
+			if v != EnvDevelopment && v != EnvProduction {
+				return fmt.Errorf("must be %q or %q", EnvDevelopment, EnvProduction)
+			}
+			c.Env = v
+			return nil
+		}},
+	{Name: "GATEHOUSE_ADDR", Default: "127.0.0.1:8080", Description: "Address the HTTP server listens on (host:port; port 0 picks a free one).",
+		parse: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port")
+			}
+			c.Addr = v
+			return nil
+		}},
+	{Name: "GATEHOUSE_DATABASE_URL", Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset.",
+		parse: func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
+				return errors.New("must start with postgres://, postgresql:// or sqlite:")
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+	{Name: "GATEHOUSE_AUTO_MIGRATE", Default: "true", Description: "Apply pending migrations when the server starts.",
+		parse: boolVar(func(c *Config) *bool { return &c.AutoMigrate })},
+	{Name: "GATEHOUSE_LOG_LEVEL", Default: "info", Description: "`debug`, `info`, `warn` or `error`.",
+		parse: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{Name: "GATEHOUSE_SIGNING_ALG", Default: string(keys.EdDSA), Description: "Algorithm of access tokens: `EdDSA` (Ed25519), `RS256` (RSA 3072) or `HS256` (one shared secret, `GATEHOUSE_JWT_SECRET`, for single-service set-ups; never published). EdDSA and RS256 keys live in the database, made at first start and by `gatehouse keys rotate`.",
+		parse: func(c *Config, v string) error {
+			alg, err := keys.ParseAlg(v)
+			if err != nil {
+				return errors.New("must be EdDSA, RS256 or HS256")
+			}
+			c.SigningAlg = alg
+			return nil
+		}},
+	{Name: "GATEHOUSE_KEY_ENCRYPTION_KEY", Secret: true, Description: "32 random bytes in base64 (`openssl rand -base64 32`) that seal the private signing keys in the database (AES-256-GCM). Required in production unless keys come from files or the algorithm is HS256; in development a random one is generated on first start and kept in the database.",
+		parse: func(c *Config, v string) error {
+			if _, err := keys.ParseKEK(v); err != nil {
+				return err
+			}
+			c.KeyEncryptionKey = Secret(v)
+			return nil
+		}},
+	{Name: "GATEHOUSE_SIGNING_KEY_FILES", Description: "Comma-separated PEM files of PKCS #8 Ed25519 or RSA (≥ 2048 bits) private keys, used instead of database keys: the first signs, the others only verify (database keys also still verify). Each key's algorithm is its own; rotate by changing the files.",
+		parse: func(c *Config, v string) error {
+			for _, f := range strings.Split(v, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					c.SigningKeyFiles = append(c.SigningKeyFiles, f)
+				}
+			}
+			if len(c.SigningKeyFiles) == 0 {
+				return errors.New("must name at least one file")
+			}
+			return nil
+		}},
+	{Name: "GATEHOUSE_JWKS_MAX_AGE", Default: "10m", Description: "How long verifiers may cache `/.well-known/jwks.json` (its `Cache-Control: max-age`).",
+		parse: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return errors.New("must be a duration of at least 1s, such as 10m")
+			}
+			c.JWKSMaxAge = d
+			return nil
+		}},
+	{Name: "GATEHOUSE_KEY_ACTIVATION_DELAY", Default: "JWKS max age + 1m", Description: "How long `gatehouse keys rotate` publishes a new key before it signs, so that verifiers' caches and every instance (which reload keys each minute) know it first. `0s` activates new keys at once.",
+		parse: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New("must be a duration that is not negative, such as 11m or 0s")
+			}
+			c.KeyActivationDelay = d
+			return nil
+		}},
+	{Name: "GATEHOUSE_JWT_SECRET", Secret: true, Description: "HS256 signing secret, at least 32 bytes; used only when `GATEHOUSE_SIGNING_ALG` is `HS256`. Required then in production; in development a random one is generated on first start and kept in the database.",
+		parse: func(c *Config, v string) error {
+			if len(v) < 32 {
+				return errors.New("must be at least 32 bytes")
+			}
+			c.JWTSecret = Secret(v)
+			return nil
+		}},
+	{Name: "GATEHOUSE_ISSUER", Description: "The `iss` of every token. Required in production; in development `http://` + the listen address.",
+		parse: func(c *Config, v string) error { c.Issuer = v; return nil }},
+	{Name: "GATEHOUSE_CUSTOMER_AUDIENCE", Default: "gatehouse:customer", Description: "The `aud` of customer tokens.",
+		parse: func(c *Config, v string) error { c.CustomerAudience = v; return nil }},
+	{Name: "GATEHOUSE_USER_AUDIENCE", Default: "gatehouse:user", Description: "The `aud` of admin user tokens.",
+		parse: func(c *Config, v string) error { c.UserAudience = v; return nil }},
+	{Name: "GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL", Default: "15m", Description: "Lifetime of a customer access token.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.CustomerAccessTokenTTL })},
+	{Name: "GATEHOUSE_USER_ACCESS_TOKEN_TTL", Default: "10m", Description: "Lifetime of an admin user access token.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.UserAccessTokenTTL })},
+	{Name: "GATEHOUSE_CUSTOMER_SESSION_MAX_AGE", Default: "2160h", Description: "Absolute lifetime of a customer session, counted from sign-in (90 days): no token outlives it.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.CustomerSessionMaxAge })},
+	{Name: "GATEHOUSE_USER_SESSION_MAX_AGE", Default: "168h", Description: "Absolute lifetime of an admin user session (7 days).",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.UserSessionMaxAge })},
+	{Name: "GATEHOUSE_CUSTOMER_SESSION_IDLE_TIMEOUT", Default: "720h", Description: "A customer session ends when it is not refreshed for this long (30 days).",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.CustomerSessionIdle })},
+	{Name: "GATEHOUSE_USER_SESSION_IDLE_TIMEOUT", Default: "12h", Description: "An admin user session ends when it is not refreshed for this long.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.UserSessionIdle })},
+	{Name: "GATEHOUSE_REFRESH_REUSE_GRACE", Default: "10s", Description: "How long a just-rotated refresh token may be re-sent (a lost response, two tabs) and get the same new token instead of revoking the session.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.RefreshReuseGrace })},
+	{Name: "GATEHOUSE_INVITE_TTL", Default: "168h", Description: "How long an admin invite stays valid.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.InviteTTL })},
+	{Name: "GATEHOUSE_ARGON2_MEMORY_KIB", Default: "19456", Description: "argon2id memory per hash, in KiB (OWASP: 19456).",
+		parse: intVar(func(c *Config) *int { return &c.Argon2MemoryKiB }, 8, 4<<20)},
+	{Name: "GATEHOUSE_ARGON2_ITERATIONS", Default: "2", Description: "argon2id passes (OWASP: 2).",
+		parse: intVar(func(c *Config) *int { return &c.Argon2Iterations }, 1, 100)},
+	{Name: "GATEHOUSE_ARGON2_PARALLELISM", Default: "1", Description: "argon2id lanes (OWASP: 1).",
+		parse: intVar(func(c *Config) *int { return &c.Argon2Parallelism }, 1, 64)},
+	{Name: "GATEHOUSE_HASH_WORKERS", Default: "CPU count", Description: "Password hashes computed at once.",
+		parse: intVar(func(c *Config) *int { return &c.HashWorkers }, 1, 1024)},
+	{Name: "GATEHOUSE_HASH_QUEUE", Default: "4 × workers", Description: "Requests that may wait for a hash worker; beyond it the answer is `RATE_LIMITED`.",
+		parse: intVar(func(c *Config) *int { return &c.HashQueue }, 1, 1<<20)},
+	{Name: "GATEHOUSE_PLAYGROUND", Default: "true in development", Description: "Serve the GraphQL playground at `/`.",
+		parse: boolVar(func(c *Config) *bool { return &c.Playground })},
+	{Name: "GATEHOUSE_INTROSPECTION", Default: "true in development", Description: "Answer GraphQL introspection queries.",
+		parse: boolVar(func(c *Config) *bool { return &c.Introspection })},
+	{Name: "GATEHOUSE_CORS_ORIGINS", Description: "Comma-separated browser origins (`https://shop.example`) that may call the API cross-origin, with cookies. Exact matches only; `*` is refused. Same-origin pages need no entry.",
+		parse: func(c *Config, v string) error {
+			for _, o := range strings.Split(v, ",") {
+				o = strings.TrimSpace(o)
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+					return fmt.Errorf("%q is not an origin such as https://shop.example", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+			return nil
+		}},
+	{Name: "GATEHOUSE_SHUTDOWN_TIMEOUT", Default: "15s", Description: "How long in-flight requests may run after SIGTERM.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+}
+
+// Load reads the configuration through getenv and validates it. Every
+// problem is reported in one joined error.
+func Load(getenv func(string) string) (*Config, error) {
+	c := &Config{
+		Env:                    EnvDevelopment,
+		Addr:                   "127.0.0.1:8080",
+		DatabaseURL:            "sqlite:gatehouse.db",
+		AutoMigrate:            true,
+		LogLevel:               slog.LevelInfo,
+		SigningAlg:             keys.EdDSA,
+		JWKSMaxAge:             10 * time.Minute,
+		CustomerAudience:       "gatehouse:customer",
+		UserAudience:           "gatehouse:user",
+		CustomerAccessTokenTTL: 15 * time.Minute,
+		UserAccessTokenTTL:     10 * time.Minute,
+		CustomerSessionMaxAge:  90 * 24 * time.Hour,
+		UserSessionMaxAge:      7 * 24 * time.Hour,
+		CustomerSessionIdle:    30 * 24 * time.Hour,
+		UserSessionIdle:        12 * time.Hour,
+		RefreshReuseGrace:      10 * time.Second,
+		InviteTTL:              7 * 24 * time.Hour,
+		Argon2MemoryKiB:        19456,
+		Argon2Iterations:       2,
+		Argon2Parallelism:      1,
+		HashWorkers:            runtime.NumCPU(),
+		ShutdownTimeout:        15 * time.Second,
+	}
+	lookup := func(name string) string {
+		v := getenv(name)
+		if v == "" && name == "GATEHOUSE_DATABASE_URL" {
+			v = getenv("DATABASE_URL")
+		}
+		return v
+	}
+	var errs []error
+	explicit := map[string]bool{}
+	// settings lists GATEHOUSE_ENV first: later defaults depend on it.
+	for _, s := range settings {
+		v := lookup(s.Name)
+		if v == "" {
+			continue
+		}
+		explicit[s.Name] = true
+		if err := s.parse(c, v); err != nil {
+			msg := err.Error()
+			if !s.Secret {
+				msg = fmt.Sprintf("%s (got %q)", msg, v)
+			}
+			errs = append(errs, fmt.Errorf("%s: %s", s.Name, msg))
+		}
+	}
+	if !explicit["GATEHOUSE_PLAYGROUND"] {
+		c.Playground = !c.Production()
+	}
+	if !explicit["GATEHOUSE_INTROSPECTION"] {
+		c.Introspection = !c.Production()
+	}
+	if !explicit["GATEHOUSE_HASH_QUEUE"] {
+		c.HashQueue = 4 * c.HashWorkers
+	}
+	if !explicit["GATEHOUSE_KEY_ACTIVATION_DELAY"] {
+		// Verifiers' caches, and every instance's next reload, see a
+		// new key before it signs.
+		c.KeyActivationDelay = c.JWKSMaxAge + keys.DefaultReloadEvery
+	}
+	if c.Issuer == "" && !c.Production() {
+		c.Issuer = "http://" + c.Addr
+	}
+	errs = append(errs, c.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// Validate checks the rules that span settings.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Production() {
+		switch {
+		case c.SigningAlg == keys.HS256:
+			if c.JWTSecret == "" {
+				errs = append(errs, errors.New("GATEHOUSE_JWT_SECRET: required in production with HS256"))
+			}
+		case len(c.SigningKeyFiles) == 0 && c.KeyEncryptionKey == "":
+			errs = append(errs, errors.New("GATEHOUSE_KEY_ENCRYPTION_KEY: required in production, unless GATEHOUSE_SIGNING_KEY_FILES holds the keys"))
+		}
+		if c.Issuer == "" {
+			errs = append(errs, errors.New("GATEHOUSE_ISSUER: required in production"))
+		}
+	}
+	if c.SigningAlg == keys.HS256 && len(c.SigningKeyFiles) > 0 {
+		errs = append(errs, errors.New("GATEHOUSE_SIGNING_KEY_FILES: holds EdDSA or RS256 keys, and cannot be used with GATEHOUSE_SIGNING_ALG=HS256"))
+	}
+	if c.CustomerAudience == "" || c.UserAudience == "" || c.CustomerAudience == c.UserAudience {
+		errs = append(errs, errors.New("GATEHOUSE_CUSTOMER_AUDIENCE and GATEHOUSE_USER_AUDIENCE: must be set and differ"))
+	}
+	for _, d := range []struct {
+		name, limit string
+		d, max      time.Duration
+	}{
+		{"GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL", "session idle timeout", c.CustomerAccessTokenTTL, c.CustomerSessionIdle},
+		{"GATEHOUSE_USER_ACCESS_TOKEN_TTL", "session idle timeout", c.UserAccessTokenTTL, c.UserSessionIdle},
+		{"GATEHOUSE_CUSTOMER_SESSION_IDLE_TIMEOUT", "session max age", c.CustomerSessionIdle, c.CustomerSessionMaxAge},
+		{"GATEHOUSE_USER_SESSION_IDLE_TIMEOUT", "session max age", c.UserSessionIdle, c.UserSessionMaxAge},
+	} {
+		if d.d > d.max {
+			errs = append(errs, fmt.Errorf("%s: must not exceed the %s (%s)", d.name, d.limit, d.max))
+		}
+	}
+	if c.Argon2MemoryKiB < 8*c.Argon2Parallelism {
+		errs = append(errs, errors.New("GATEHOUSE_ARGON2_MEMORY_KIB: must be at least 8 × GATEHOUSE_ARGON2_PARALLELISM"))
+	}
+	return errors.Join(errs...)
+}
+
+func durationVar(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 15m or 24h")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intVar(field func(*Config) *int, lo, hi int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolVar(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}

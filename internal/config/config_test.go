@@ -1,0 +1,200 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/keys"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DatabaseURL != "sqlite:gatehouse.db" || c.Production() || !c.AutoMigrate ||
+		!c.Playground || !c.Introspection || c.Issuer != "http://127.0.0.1:8080" || c.CustomerAccessTokenTTL != 15*time.Minute ||
+		c.Argon2MemoryKiB != 19456 || c.Argon2Iterations != 2 || c.Argon2Parallelism != 1 || c.HashQueue != 4*c.HashWorkers {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	kek := base64.StdEncoding.EncodeToString([]byte(secret))
+	signingKEK := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfe}, 32))
+	prod := func(kv ...string) func(string) string {
+		return env(append([]string{"GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://auth.example.com"}, kv...)...)
+	}
+	for _, tc := range []struct {
+		name    string
+		env     func(string) string
+		check   func(*config.Config) bool
+		wantErr []string
+	}{
+		{"DATABASE_URL fallback", env("DATABASE_URL", "postgres://x@y/z"), func(c *config.Config) bool { return c.DatabaseURL == "postgres://x@y/z" }, nil},
+		{"GATEHOUSE_DATABASE_URL wins", env("DATABASE_URL", "postgres://x@y/z", "GATEHOUSE_DATABASE_URL", "sqlite::memory:"), func(c *config.Config) bool { return c.DatabaseURL == "sqlite::memory:" }, nil},
+		{"production defaults", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://auth.example.com"),
+			func(c *config.Config) bool { return c.Production() && !c.Playground && !c.Introspection }, nil},
+		{"production with playground", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_PLAYGROUND", "true"),
+			func(c *config.Config) bool { return c.Playground }, nil},
+		{"production needs a key-encryption key and issuer", env("GATEHOUSE_ENV", "production"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required", "GATEHOUSE_ISSUER: required"}},
+		{"production HS256 needs a secret", env("GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_JWT_SECRET: required"}},
+		{"every problem at once", env("GATEHOUSE_ENV", "staging", "GATEHOUSE_ADDR", "8080", "GATEHOUSE_DATABASE_URL", "mysql://x", "GATEHOUSE_ARGON2_ITERATIONS", "x", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "-1s", "GATEHOUSE_AUTO_MIGRATE", "maybe"),
+			nil, []string{"GATEHOUSE_ENV", "GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "GATEHOUSE_AUTO_MIGRATE"}},
+		{"short secret, not echoed", env("GATEHOUSE_JWT_SECRET", "tooshort-secret-value"), nil, []string{"GATEHOUSE_JWT_SECRET: must be at least 32 bytes"}},
+		{"token outliving the idle timeout", env("GATEHOUSE_USER_ACCESS_TOKEN_TTL", "13h"), nil, []string{"GATEHOUSE_USER_ACCESS_TOKEN_TTL"}},
+		{"idle timeout beyond the max age", env("GATEHOUSE_CUSTOMER_SESSION_MAX_AGE", "1h"), nil, []string{"GATEHOUSE_CUSTOMER_SESSION_IDLE_TIMEOUT"}},
+		{"CORS origins", env("GATEHOUSE_CORS_ORIGINS", "https://shop.example, http://localhost:3000"),
+			func(c *config.Config) bool {
+				return len(c.CORSOrigins) == 2 && c.CORSOrigins[0] == "https://shop.example" && c.CORSOrigins[1] == "http://localhost:3000"
+			}, nil},
+		{"CORS wildcard", env("GATEHOUSE_CORS_ORIGINS", "*"), nil, []string{"GATEHOUSE_CORS_ORIGINS"}},
+		{"CORS origin with a path", env("GATEHOUSE_CORS_ORIGINS", "https://shop.example/app"), nil, []string{"GATEHOUSE_CORS_ORIGINS"}},
+		{"signing key defaults", env(), func(c *config.Config) bool {
+			return c.SigningAlg == keys.EdDSA && c.JWKSMaxAge == 10*time.Minute && c.KeyActivationDelay == 11*time.Minute &&
+				c.KeyEncryptionKey == "" && c.SigningKeyFiles == nil
+		}, nil},
+		{"RS256", env("GATEHOUSE_SIGNING_ALG", "RS256"), func(c *config.Config) bool { return c.SigningAlg == keys.RS256 }, nil},
+		{"unknown algorithm", env("GATEHOUSE_SIGNING_ALG", "ES256"), nil, []string{"GATEHOUSE_SIGNING_ALG: must be EdDSA, RS256 or HS256"}},
+		{"algorithm in lower case", env("GATEHOUSE_SIGNING_ALG", "eddsa"), nil, []string{"GATEHOUSE_SIGNING_ALG"}},
+		{"KEK in URL base64", env("GATEHOUSE_KEY_ENCRYPTION_KEY", base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xfe}, 32))),
+			func(c *config.Config) bool { return c.KeyEncryptionKey != "" }, nil},
+		{"KEK of 16 bytes", env("GATEHOUSE_KEY_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString([]byte("sixteen-byte-key"))), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: must be 32 bytes"}},
+		{"KEK not base64", env("GATEHOUSE_KEY_ENCRYPTION_KEY", "not base64 at all, a passphrase!"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: must be 32 bytes"}},
+		{"key files", env("GATEHOUSE_SIGNING_KEY_FILES", " a.pem, /etc/keys/b.pem ,"), func(c *config.Config) bool {
+			return len(c.SigningKeyFiles) == 2 && c.SigningKeyFiles[0] == "a.pem" && c.SigningKeyFiles[1] == "/etc/keys/b.pem"
+		}, nil},
+		{"key files of commas", env("GATEHOUSE_SIGNING_KEY_FILES", ", ,"), nil, []string{"GATEHOUSE_SIGNING_KEY_FILES: must name"}},
+		{"key files with HS256", env("GATEHOUSE_SIGNING_KEY_FILES", "a.pem", "GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_SIGNING_KEY_FILES", "HS256"}},
+		{"JWKS max age sets the activation delay", env("GATEHOUSE_JWKS_MAX_AGE", "1h"), func(c *config.Config) bool {
+			return c.JWKSMaxAge == time.Hour && c.KeyActivationDelay == time.Hour+time.Minute
+		}, nil},
+		{"explicit activation delay", env("GATEHOUSE_JWKS_MAX_AGE", "1h", "GATEHOUSE_KEY_ACTIVATION_DELAY", "5m"), func(c *config.Config) bool {
+			return c.KeyActivationDelay == 5*time.Minute
+		}, nil},
+		{"activation delay of zero", env("GATEHOUSE_KEY_ACTIVATION_DELAY", "0s"), func(c *config.Config) bool { return c.KeyActivationDelay == 0 }, nil},
+		{"negative activation delay", env("GATEHOUSE_KEY_ACTIVATION_DELAY", "-1m"), nil, []string{"GATEHOUSE_KEY_ACTIVATION_DELAY"}},
+		{"JWKS max age under a second", env("GATEHOUSE_JWKS_MAX_AGE", "500ms"), nil, []string{"GATEHOUSE_JWKS_MAX_AGE"}},
+		{"production EdDSA with a KEK needs no JWT secret", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.JWTSecret == "" }, nil},
+		{"production RS256 needs a KEK", prod("GATEHOUSE_SIGNING_ALG", "RS256"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
+		{"production with key files needs no KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem"), func(c *config.Config) bool { return len(c.SigningKeyFiles) == 1 }, nil},
+		{"production HS256 needs no KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32)), func(c *config.Config) bool { return c.SigningAlg == keys.HS256 }, nil},
+		{"equal audiences", env("GATEHOUSE_CUSTOMER_AUDIENCE", "a", "GATEHOUSE_USER_AUDIENCE", "a"), nil, []string{"AUDIENCE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.env)
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tc.check(c) {
+					t.Fatalf("config = %+v", c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, secret := range []string{"tooshort-secret-value", "not base64 at all", base64.StdEncoding.EncodeToString([]byte("sixteen-byte-key"))} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatal("error echoes the secret")
+				}
+			}
+		})
+	}
+}
+
+func TestSecretRedacts(t *testing.T) {
+	c, err := config.Load(env("GATEHOUSE_JWT_SECRET", "a-very-secret-value-of-32-bytes-!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c, "secret", c.JWTSecret)
+	for _, s := range []string{fmt.Sprint(c.JWTSecret), fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c.JWTSecret, c.JWTSecret), logged.String()} {
+		if strings.Contains(s, "a-very-secret") {
+			t.Fatalf("secret printed: %s", s)
+		}
+	}
+	if c.JWTSecret.Reveal() != "a-very-secret-value-of-32-bytes-!!" {
+		t.Fatal("Reveal lost the value")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the README's settings table")
+
+// The README's settings table is generated from Settings, so it can
+// neither miss a setting nor drift from --help.
+func TestREADMESettingsTable(t *testing.T) {
+	const path = "../../README.md"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := []byte("<!-- settings: generated by `go test ./internal/config -update`; do not edit by hand -->\n")
+	end := []byte("<!-- /settings -->")
+	i, j := bytes.Index(b, begin), bytes.Index(b, end)
+	if i < 0 || j < i {
+		t.Fatal("README.md lacks the settings markers")
+	}
+	var table bytes.Buffer
+	table.WriteString("| Variable | Default | What it does |\n| --- | --- | --- |\n")
+	for _, s := range config.Settings() {
+		d := s.Default
+		switch {
+		case d == "":
+			d = "—"
+		case !strings.Contains(d, " "):
+			d = "`" + d + "`"
+		}
+		fmt.Fprintf(&table, "| `%s` | %s | %s |\n", s.Name, d, s.Description)
+	}
+	got := b[i+len(begin) : j]
+	if bytes.Equal(got, table.Bytes()) {
+		return
+	}
+	if !*update {
+		t.Fatal("README.md's settings table is stale: run go test ./internal/config -update")
+	}
+	out := append(append(append([]byte{}, b[:i+len(begin)]...), table.Bytes()...), b[j:]...)
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeyEncryptionKeyRedacts(t *testing.T) {
+	kek := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfe}, 32))
+	c, err := config.Load(env("GATEHOUSE_KEY_ENCRYPTION_KEY", kek))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", c, c, c, c.KeyEncryptionKey), logged.String()} {
+		if strings.Contains(s, kek) || strings.Contains(s, kek[:12]) {
+			t.Fatalf("key-encryption key printed: %s", s)
+		}
+	}
+}

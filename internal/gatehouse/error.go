@@ -1,0 +1,131 @@
+package gatehouse
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an Error. The set is closed: the GraphQL error presenter
+// maps every code to what a client sees, in one table.
+type Code string
+
+// Codes a caller can cause and correct; they are answered in a payload's
+// errors list.
+const (
+	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
+	CodeInvalidInput       Code = "INVALID_INPUT"
+	CodePasswordPolicy     Code = "PASSWORD_POLICY"
+	CodeDuplicate          Code = "DUPLICATE"
+	CodeNotFound           Code = "NOT_FOUND"
+	CodeNotAllowed         Code = "NOT_ALLOWED"
+	CodeTokenInvalid       Code = "TOKEN_INVALID"
+	CodeTokenExpired       Code = "TOKEN_EXPIRED"
+	CodeProviderNotFound   Code = "PROVIDER_NOT_FOUND"
+	CodeConflict           Code = "CONFLICT"
+)
+
+// Codes that concern the request as a whole; they are answered as top-level
+// GraphQL errors.
+const (
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	CodeForbidden       Code = "FORBIDDEN"
+	CodeRateLimited     Code = "RATE_LIMITED"
+	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Reason says why a credential was refused (CodeUnauthenticated).
+type Reason string
+
+// Reasons for CodeUnauthenticated.
+const (
+	ReasonMissing Reason = "MISSING"
+	ReasonInvalid Reason = "INVALID"
+	ReasonExpired Reason = "EXPIRED"
+	ReasonRevoked Reason = "REVOKED"
+)
+
+// Error is the domain error. Message is safe to show to the caller; Err is
+// the internal cause, which is logged (for internal errors only) and never
+// sent to a client.
+type Error struct {
+	Code    Code
+	Message string
+	// Field is the path of the input field at fault, when there is one.
+	Field []string
+	// Reason qualifies CodeUnauthenticated.
+	Reason Reason
+	// RetryAfter qualifies CodeRateLimited.
+	RetryAfter time.Duration
+	// Err is the cause; it stays on the server.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with a formatted, client-safe message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an INVALID_INPUT-style error that names the input field
+// at fault.
+func FieldError(code Code, field []string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// Internal wraps an unexpected failure. The message the client sees is
+// generic; err is kept for the log.
+func Internal(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeInternal, Message: InternalMessage, Err: err}
+}
+
+// InternalMessage is all a client learns of an internal error.
+const InternalMessage = "An internal error occurred."
+
+// Unauthenticated returns the error for a missing or unusable credential.
+func Unauthenticated(reason Reason, err error) *Error {
+	msg := map[Reason]string{
+		ReasonMissing: "Authentication is required.",
+		ReasonInvalid: "The access token is invalid.",
+		ReasonExpired: "The access token has expired.",
+		ReasonRevoked: "The access token has been revoked.",
+	}[reason]
+	return &Error{Code: CodeUnauthenticated, Reason: reason, Message: msg, Err: err}
+}
+
+// ErrorCode returns the code of err, CodeInternal for errors of any other
+// type, and "" for nil.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// AsError returns err as an *Error, wrapping anything else as internal.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Internal(err)
+}

@@ -1,0 +1,83 @@
+package gatehouse
+
+import "time"
+
+// ProviderEmailPass is the email and password provider.
+const ProviderEmailPass = "emailpass"
+
+// AuthIdentity is one way into the service for one actor type. Its
+// AppMetadata holds the id of the actor it is linked to ("customer_id" or
+// "user_id"); until then it is a registration identity.
+type AuthIdentity struct {
+	ID          string         `bun:"id,pk"`
+	ActorType   ActorType      `bun:"actor_type,notnull"`
+	AppMetadata map[string]any `bun:"app_metadata,type:jsonb,notnull"`
+	CreatedAt   time.Time      `bun:"created_at,notnull"`
+	UpdatedAt   time.Time      `bun:"updated_at,notnull"`
+}
+
+// Anonymous reports whether the identity is an anonymous shopper's.
+func (a *AuthIdentity) Anonymous() bool {
+	b, _ := a.AppMetadata[AnonymousKey].(bool)
+	return b
+}
+
+// AnonymousKey marks an anonymous shopper's identity in its app_metadata
+// (and so in its tokens' app_metadata claim).
+const AnonymousKey = "anonymous"
+
+// ActorID returns the id of the linked actor, or "" when there is none yet.
+func (a *AuthIdentity) ActorID() string {
+	s, _ := a.AppMetadata[a.ActorType.MetadataKey()].(string)
+	return s
+}
+
+// ProviderIdentity is what a provider knows of an AuthIdentity: for
+// emailpass, the normalized email as EntityID and the password hash in
+// ProviderMetadata; for third-party providers, the provider's subject.
+type ProviderIdentity struct {
+	ID               string         `bun:"id,pk"`
+	AuthIdentityID   string         `bun:"auth_identity_id,notnull"`
+	ActorType        ActorType      `bun:"actor_type,notnull"`
+	Provider         string         `bun:"provider,notnull"`
+	EntityID         string         `bun:"entity_id,notnull"`
+	ProviderMetadata map[string]any `bun:"provider_metadata,type:jsonb,notnull"`
+	UserMetadata     map[string]any `bun:"user_metadata,type:jsonb,notnull"`
+	CreatedAt        time.Time      `bun:"created_at,notnull"`
+	UpdatedAt        time.Time      `bun:"updated_at,notnull"`
+}
+
+// PasswordHash returns the stored password hash, or "".
+func (p *ProviderIdentity) PasswordHash() string {
+	s, _ := p.ProviderMetadata["password"].(string)
+	return s
+}
+
+// Email returns the identity's email: the entity id for emailpass, else the
+// email the provider reported.
+func (p *ProviderIdentity) Email() string {
+	if p.Provider == ProviderEmailPass {
+		return p.EntityID
+	}
+	s, _ := p.UserMetadata["email"].(string)
+	return s
+}
+
+// Ticket is what a sign-in or registration returns.
+type Ticket struct {
+	AccessToken            string
+	AccessTokenExpiration  time.Time
+	RefreshToken           *string
+	RefreshTokenExpiration *time.Time
+	// UserID is the auth identity id, as Kibo's userId; present on
+	// registration tickets too.
+	UserID          string
+	SessionID       string
+	ActorType       ActorType
+	ActorID         *string
+	CustomerAccount *Customer
+	User            *User
+	// MergedAnonymousUserID is the anonymous shopper's id (its UserID)
+	// when the sign-in presented an anonymous ticket; that session ends.
+	MergedAnonymousUserID *string
+}

@@ -1,0 +1,88 @@
+package gatehouse
+
+import "time"
+
+// More id prefixes.
+const (
+	PrefixSession       = "sess"
+	PrefixRefreshToken  = "rtok"
+	PrefixSecurityEvent = "secev"
+)
+
+// Session is what a sign-in creates: access tokens carry its id (sid), and
+// its refresh tokens (and, later, its cookie) hang from it. Revoking it
+// ends them all.
+type Session struct {
+	ID             string    `bun:"id,pk"`
+	AuthIdentityID string    `bun:"auth_identity_id,notnull"`
+	ActorType      ActorType `bun:"actor_type,notnull"`
+	// CreatedAt is the sign-in time (the tokens' auth_time).
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	LastActiveAt time.Time `bun:"last_active_at,notnull"`
+	// IdleExpiresAt moves forward with each refresh, never past ExpiresAt.
+	IdleExpiresAt time.Time  `bun:"idle_expires_at,notnull"`
+	ExpiresAt     time.Time  `bun:"expires_at,notnull"`
+	RevokedAt     *time.Time `bun:"revoked_at"`
+	RevokedReason *string    `bun:"revoked_reason"`
+	// CookieHash is the hash of the session's cookie, once createSession
+	// gave it one.
+	CookieHash *string `bun:"cookie_hash"`
+}
+
+// State says whether a session can still be used at now.
+func (s *Session) State(now time.Time) SessionState {
+	switch {
+	case s.RevokedAt != nil:
+		return SessionRevoked
+	case !now.Before(s.IdleExpiresAt) || !now.Before(s.ExpiresAt):
+		return SessionExpired
+	}
+	return SessionLive
+}
+
+// SessionState is a session's state at a moment.
+type SessionState int
+
+// Session states.
+const (
+	SessionLive SessionState = iota
+	SessionExpired
+	SessionRevoked
+)
+
+// Reasons a session is revoked.
+const (
+	RevokedLogout    = "logout"
+	RevokedLogoutAll = "logout_all"
+	RevokedReuse     = "refresh_token_reuse"
+	RevokedMerged    = "anonymous_merged"
+)
+
+// RefreshToken is one link of a session's refresh-token family. Only a
+// hash of the token is kept. UsedAt and ReplacedBy record its rotation.
+type RefreshToken struct {
+	ID         string     `bun:"id,pk"`
+	SessionID  string     `bun:"session_id,notnull"`
+	TokenHash  string     `bun:"token_hash,notnull"`
+	ParentID   *string    `bun:"parent_id"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	ExpiresAt  time.Time  `bun:"expires_at,notnull"`
+	UsedAt     *time.Time `bun:"used_at"`
+	ReplacedBy *string    `bun:"replaced_by"`
+}
+
+// SecurityEvent records something an operator should be able to audit.
+type SecurityEvent struct {
+	ID             string         `bun:"id,pk"`
+	Type           string         `bun:"type,notnull"`
+	AuthIdentityID *string        `bun:"auth_identity_id"`
+	SessionID      *string        `bun:"session_id"`
+	Detail         map[string]any `bun:"detail,type:jsonb,notnull"`
+	CreatedAt      time.Time      `bun:"created_at,notnull"`
+}
+
+// Security event types.
+const (
+	EventRefreshTokenReuse = "refresh_token_reuse"
+	EventAnonymousMerged   = "anonymous_merged"
+)

@@ -1,0 +1,106 @@
+// Package request carries per-request values (request id, credentials,
+// cookies to set) between the HTTP layer and the GraphQL layer, and tags
+// log lines with the request id.
+//
+// It must never log or expose the credentials it carries.
+package request
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+type ctxKey struct{}
+
+// State is what the HTTP layer learned of a request, and the cookies the
+// GraphQL layer wants set on the response.
+type State struct {
+	ID string
+	// Bearer is the token of an "Authorization: Bearer" header.
+	Bearer string
+	// Cookies are the session cookies the request carried, by actor type.
+	Cookies map[gatehouse.ActorType]string
+	// CSRFToken is the X-CSRF-Token header.
+	CSRFToken string
+	// SecureCookies says whether cookies set on the response are Secure
+	// (always, but in development over loopback).
+	SecureCookies bool
+
+	mu sync.Mutex
+	w  http.ResponseWriter
+}
+
+// NewState returns the state of a request whose response goes to w.
+func NewState(w http.ResponseWriter) *State { return &State{w: w} }
+
+// SetCookie adds a Set-Cookie header to the response. It is safe for
+// concurrent use; it must be called before the response is written, as
+// resolvers are.
+func (s *State) SetCookie(c *http.Cookie) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w != nil {
+		http.SetCookie(s.w, c)
+	}
+}
+
+// With returns ctx carrying s.
+func With(ctx context.Context, s *State) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
+// From returns the state of ctx's request; an empty one outside a request.
+func From(ctx context.Context) *State {
+	if s, ok := ctx.Value(ctxKey{}).(*State); ok {
+		return s
+	}
+	return &State{}
+}
+
+// ID returns the request id of ctx, or "".
+func ID(ctx context.Context) string { return From(ctx).ID }
+
+// WithID returns ctx carrying a request id (for code outside the HTTP
+// layer, such as tests and background work).
+func WithID(ctx context.Context, id string) context.Context {
+	s := From(ctx)
+	return With(ctx, &State{ID: id, Bearer: s.Bearer, Cookies: s.Cookies, CSRFToken: s.CSRFToken, SecureCookies: s.SecureCookies, w: s.w})
+}
+
+// CookieName is the name of an actor type's session cookie. Secure
+// cookies take the __Host- prefix, which browsers only accept with
+// Secure, Path=/ and no Domain: no subdomain can plant or shadow it.
+// Customers and users have different cookies, so a storefront sign-in
+// never signs an admin out.
+func CookieName(actor gatehouse.ActorType, secure bool) string {
+	name := "gatehouse-" + string(actor) + "-session"
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// LogHandler wraps h so every record logged with a request's context
+// carries its request_id.
+func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
+
+type logHandler struct{ slog.Handler }
+
+func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := ID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return logHandler{l.Handler.WithAttrs(attrs)}
+}
+
+func (l logHandler) WithGroup(name string) slog.Handler {
+	return logHandler{l.Handler.WithGroup(name)}
+}

@@ -1,0 +1,50 @@
+package secret_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/secret"
+)
+
+func TestNew(t *testing.T) {
+	a, err := secret.New(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := secret.New(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Fatal("two tokens are equal")
+	}
+	if !secret.WellFormed(a) {
+		t.Fatalf("token %q is not well formed", a)
+	}
+	if secret.Hash(a) == a || secret.Hash(a) != secret.Hash(a) || secret.Hash(a) == secret.Hash(b) {
+		t.Fatal("hash is not a stable, distinct digest")
+	}
+}
+
+func TestNewShortRead(t *testing.T) {
+	if _, err := secret.New(bytes.NewReader(make([]byte, secret.Size-1))); err == nil {
+		t.Fatal("a short random read must fail")
+	}
+}
+
+func TestWellFormed(t *testing.T) {
+	for name, s := range map[string]string{
+		"empty":     "",
+		"short":     "abc",
+		"bad chars": "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+		"padded":    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if secret.WellFormed(s) {
+				t.Fatalf("%q accepted", s)
+			}
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/request"
+)
+
+// browserGuard protects the GraphQL endpoint from other sites' pages.
+//
+//   - An Origin other than the API's own must be on the allow-list; only
+//     then does the answer carry CORS headers, naming that one origin (never
+//     a reflection of any origin, never "*" with credentials).
+//   - A request a browser could send cross-site without a preflight (a GET,
+//     or a POST whose content type is a form's or text/plain or missing) is
+//     refused unless it carries a header that a browser only sends after a
+//     preflight: what Apollo clients send (X-Apollo-Operation-Name,
+//     Apollo-Require-Preflight), the CSRF header, or Authorization.
+//
+// Cookie-authenticated mutations must moreover carry the session's CSRF
+// token; the auth service checks that.
+func browserGuard(next http.Handler, allowed []string) http.Handler {
+	allow := map[string]bool{}
+	for _, o := range allowed {
+		allow[strings.TrimRight(o, "/")] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		origin := r.Header.Get("Origin")
+		if origin != "" && !sameOrigin(r, origin) {
+			if !allow[origin] {
+				refuse(w, r, http.StatusForbidden, "FORBIDDEN", "not_allowed", "This origin may not call the API.")
+				return
+			}
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+CSRFHeader+", "+RequestIDHeader+", Apollo-Require-Preflight, X-Apollo-Operation-Name")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		if r.Method != http.MethodOptions && !preflighted(r) {
+			refuse(w, r, http.StatusBadRequest, "BAD_USER_INPUT", "invalid_data",
+				"This request could have been sent by another site's page: send it with Content-Type: application/json, or with an Apollo-Require-Preflight or X-Apollo-Operation-Name header.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin reports whether origin names the host the request was sent to.
+func sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// preflighted reports whether a browser would have had to send a CORS
+// preflight before this request.
+func preflighted(r *http.Request) bool {
+	for _, name := range []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", CSRFHeader, "Authorization"} {
+		if r.Header.Get(name) != "" {
+			return true
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded", "multipart/form-data", "text/plain":
+		return false
+	}
+	return true
+}
+
+// refuse answers as the GraphQL error presenter would, before GraphQL runs.
+func refuse(w http.ResponseWriter, r *http.Request, status int, code, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{
+			"message":    msg,
+			"extensions": map[string]any{"code": code, "type": typ, "requestId": request.ID(r.Context())},
+		}},
+		"data": nil,
+	})
+}

@@ -1,0 +1,22 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+)
+
+// addRoutes is the one place every route is declared.
+func addRoutes(mux *http.ServeMux, o Options) {
+	mux.Handle("/graphql", browserGuard(o.GraphQL, o.AllowedOrigins))
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.Handle("GET /readyz", handleReadyz(o.Logger, o.Ready))
+	if o.Keys != nil {
+		mux.Handle("GET "+jwksPath, handleJWKS(o.Keys, o.JWKSMaxAge))
+		mux.Handle("GET /.well-known/openid-configuration", handleOpenIDConfiguration(o.Issuer, o.Keys, o.JWKSMaxAge))
+	}
+	if o.Playground {
+		mux.Handle("GET /{$}", playground.Handler("gatehouse", "/graphql"))
+	}
+	mux.Handle("/", http.NotFoundHandler())
+}

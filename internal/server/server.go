@@ -1,0 +1,50 @@
+// Package server is gatehouse's HTTP layer: routes, middleware, health
+// checks and the playground around the GraphQL handler.
+//
+// It must never log request bodies, headers that carry credentials, or
+// tokens.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Checker reports whether a dependency is ready to serve; the error text
+// is logged, never sent.
+type Checker interface {
+	Ready(ctx context.Context) error
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Logger     *slog.Logger
+	GraphQL    http.Handler
+	Ready      Checker
+	Playground bool
+	// Production adds HSTS and makes every cookie Secure.
+	Production bool
+	// AllowedOrigins are the browser origins (scheme://host[:port]) that
+	// may call the API cross-origin, with credentials. Same-origin calls
+	// need no entry.
+	AllowedOrigins []string
+	// Keys are published at /.well-known/jwks.json, and the discovery
+	// document at /.well-known/openid-configuration names Issuer and
+	// them; without Keys, neither route exists. Verifiers may cache both
+	// for JWKSMaxAge.
+	Keys       PublicKeys
+	Issuer     string
+	JWKSMaxAge time.Duration
+}
+
+// New returns the service's HTTP handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	addRoutes(mux, o)
+	var h http.Handler = mux
+	h = securityHeaders(h, o.Production)
+	h = withRequest(h, o.Logger, o.Production)
+	return h
+}

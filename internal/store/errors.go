@@ -1,0 +1,93 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// duplicates gives, for each unique constraint of the schema, the message a
+// client sees when a write breaks it. A constraint is named as PostgreSQL
+// reports it (the constraint or index name) and as SQLite does (the columns
+// of a plain unique index, the name of an index on an expression).
+var duplicates = []struct {
+	names   []string
+	message string
+}{
+	{
+		[]string{"provider_identity_entity_key", "provider_identity.actor_type, provider_identity.provider, provider_identity.entity_id"},
+		"An identity with this provider and entity id already exists.",
+	},
+	{[]string{"customer_email_key", "customer.email"}, "A customer with this email already exists."},
+	{[]string{"customer_user_name_key", "index 'customer_user_name_key'"}, "A customer with this user name already exists."},
+	{[]string{"user_email_key", "user.email"}, "A user with this email already exists."},
+	{[]string{"invite_token_hash_key", "invite.token_hash"}, "An invite with this token already exists."},
+	{[]string{"invite_pending_email_key", "invite.email"}, "A pending invite for this email already exists."},
+	{[]string{"refresh_token_hash_key", "refresh_token.token_hash"}, "A refresh token with this hash already exists."},
+}
+
+// dbError turns err, met by operation op on entity ("customer"), into the
+// error the store returns: CodeNotFound for a missing row, CodeDuplicate
+// for a unique violation, an internal error for anything else. Every driver
+// error passes through here once; its text stays in Err, never in Message.
+func dbError(op, entity string, err error) error {
+	var e *gatehouse.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(entity)
+	}
+	if constraint, ok := uniqueViolation(err); ok {
+		msg := capitalize(entity) + " already exists."
+		for _, d := range duplicates {
+			if slices.Contains(d.names, constraint) {
+				msg = d.message
+			}
+		}
+		return &gatehouse.Error{Code: gatehouse.CodeDuplicate, Message: msg, Err: fmt.Errorf("store: %s: %w", op, err)}
+	}
+	return gatehouse.Internal(fmt.Errorf("store: %s: %w", op, err))
+}
+
+func notFound(entity string) error {
+	return &gatehouse.Error{Code: gatehouse.CodeNotFound, Message: capitalize(entity) + " not found."}
+}
+
+// uniqueViolation reports whether err is a unique (or primary key)
+// violation, and which constraint the driver named.
+func uniqueViolation(err error) (constraint string, ok bool) {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Constraint, pqErr.Code == pqerror.UniqueViolation
+	}
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		switch sqliteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			// "constraint failed: UNIQUE constraint failed: customer.email (2067)"
+			_, detail, _ := strings.Cut(sqliteErr.Error(), " constraint failed: ")
+			detail, _, _ = strings.Cut(detail, " (")
+			return detail, true
+		}
+	}
+	return "", false
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/gatehouse/gatehouse/internal/auth"
+)
+
+// Store implements auth.Store on a database or, inside Tx, a transaction.
+type Store struct {
+	db bun.IDB
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// New returns a Store on db.
+func New(db *DB) *Store {
+	return &Store{db: db.bun}
+}
+
+// Tx runs fn in one transaction, giving it a Store bound to it; on a Store
+// already bound to a transaction, fn runs in that same one. fn's error is
+// returned as it is, after the rollback.
+func (s *Store) Tx(ctx context.Context, fn func(auth.Store) error) error {
+	return s.tx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) tx(ctx context.Context, fn func(*Store) error) error {
+	if _, ok := s.db.(bun.Tx); ok {
+		return fn(s)
+	}
+	var fnErr error
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		fnErr = fn(&Store{db: tx})
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return dbError("transaction", "transaction", err)
+}
+
+// affected returns CodeNotFound for entity when res changed no row.
+func affected(op, entity string, res interface{ RowsAffected() (int64, error) }) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return dbError(op, entity, err)
+	}
+	if n == 0 {
+		return notFound(entity)
+	}
+	return nil
+}

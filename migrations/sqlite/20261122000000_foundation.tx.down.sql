@@ -1,0 +1,25 @@
+DROP TABLE gatehouse_setting;
+
+--bun:split
+
+DROP TABLE invite;
+
+--bun:split
+
+DROP TABLE "user";
+
+--bun:split
+
+DROP TABLE customer_address;
+
+--bun:split
+
+DROP TABLE customer;
+
+--bun:split
+
+DROP TABLE provider_identity;
+
+--bun:split
+
+DROP TABLE auth_identity;
