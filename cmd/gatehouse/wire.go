@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,7 +91,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
-	a.keys, err = newKeyRing(ctx, cfg, log, a.store)
+	kek, err := keyEncryptionKey(ctx, cfg, log, a.store)
+	if err != nil {
+		return nil, err
+	}
+	a.keys, err = newKeyRing(ctx, cfg, log, a.store, kek)
 	if err != nil {
 		return nil, err
 	}
@@ -106,10 +109,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	})
 	if err != nil {
 		return nil, fmt.Errorf("token signer: %w", err)
-	}
-	refreshKey, err := storedKey(ctx, a.store, refreshKeySetting)
-	if err != nil {
-		return nil, err
 	}
 	a.auth, err = auth.New(auth.Options{
 		Store:  a.store,
@@ -131,7 +130,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			RefreshReuseGrace: cfg.RefreshReuseGrace,
 			Invite:            cfg.InviteTTL,
 		},
-		RefreshKey: refreshKey,
+		RefreshKey: keys.DeriveKey(kek, sessionKeyLabel),
 		Logger:     log,
 	})
 	if err != nil {
@@ -140,29 +139,17 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	return a, nil
 }
 
-const (
-	devSecretKey      = "development_jwt_secret"
-	refreshKeySetting = "refresh_token_key"
-)
+const devSecretKey = "development_jwt_secret"
 
-// storedKey returns the random 32-byte key kept under name in the
-// database, creating it on first use; racing instances agree on one.
-func storedKey(ctx context.Context, st *store.Store, name string) ([]byte, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	v, err := st.InitSetting(ctx, name, base64.RawURLEncoding.EncodeToString(b), time.Now().UTC())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return base64.RawURLEncoding.DecodeString(v)
-}
+// sessionKeyLabel names the KEK-derived key that hashes refresh tokens and
+// session cookies and derives CSRF tokens: kept out of the database, so a
+// copy of it alone cannot mint a CSRF token or link a hash to a token.
+const sessionKeyLabel = "gatehouse/session/v1"
 
 // newKeyRing loads the signing keys: the HS256 secret, the key files (with
 // the database's keys verifying beside them), or the database's keys,
 // creating the first one when none is active.
-func newKeyRing(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store) (*keys.Ring, error) {
+func newKeyRing(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store, kek []byte) (*keys.Ring, error) {
 	o := keys.Options{Alg: cfg.SigningAlg, Logger: log}
 	switch {
 	case cfg.SigningAlg == keys.HS256:
@@ -182,10 +169,6 @@ func newKeyRing(ctx context.Context, cfg *config.Config, log *slog.Logger, st *s
 		}
 		o.Fixed, o.Store = fixed, st
 	default:
-		kek, err := keyEncryptionKey(ctx, cfg, log, st)
-		if err != nil {
-			return nil, err
-		}
 		o.Store, o.KEK = st, kek
 	}
 	r, err := keys.NewRing(ctx, o)
@@ -202,21 +185,16 @@ const devKEKKey = "development_key_encryption_key"
 // beside the keys it seals: convenient, and no protection at all, which is
 // why production requires one.
 func keyEncryptionKey(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store) ([]byte, error) {
-	if cfg.KeyEncryptionKey != "" {
-		return keys.ParseKEK(cfg.KeyEncryptionKey.Reveal())
-	}
-	if cfg.Production() {
-		return nil, errors.New("GATEHOUSE_KEY_ENCRYPTION_KEY is required in production")
-	}
-	fresh, err := keys.NewKEK(rand.Reader)
+	v, err := secretOrDevelopment(ctx, cfg, log, st, devSetting{
+		configured: cfg.KeyEncryptionKey,
+		env:        "GATEHOUSE_KEY_ENCRYPTION_KEY",
+		name:       devKEKKey,
+		fresh:      func() (string, error) { return keys.NewKEK(rand.Reader) },
+		use:        "sealing signing keys",
+	})
 	if err != nil {
 		return nil, err
 	}
-	v, err := st.InitSetting(ctx, devKEKKey, fresh, time.Now().UTC())
-	if err != nil {
-		return nil, fmt.Errorf("development key-encryption key: %w", err)
-	}
-	log.WarnContext(ctx, "GATEHOUSE_KEY_ENCRYPTION_KEY is not set: sealing signing keys with a development key kept in the database; set one before going to production")
 	return keys.ParseKEK(v)
 }
 
@@ -232,22 +210,49 @@ func retiredKeysVerifyFor(cfg *config.Config) time.Duration {
 // generated on first start and kept in the database (so every instance on
 // that database, and every restart, signs alike).
 func jwtSecret(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store) ([]byte, error) {
-	if cfg.JWTSecret != "" {
-		return []byte(cfg.JWTSecret.Reveal()), nil
+	v, err := secretOrDevelopment(ctx, cfg, log, st, devSetting{
+		configured: cfg.JWTSecret,
+		env:        "GATEHOUSE_JWT_SECRET",
+		name:       devSecretKey,
+		fresh: func() (string, error) {
+			b := make([]byte, 32)
+			_, err := rand.Read(b)
+			return base64.RawURLEncoding.EncodeToString(b), err
+		},
+		use: "signing tokens",
+	})
+	return []byte(v), err
+}
+
+// devSetting describes a secret that production must configure and that
+// development generates once and keeps in the database.
+type devSetting struct {
+	configured config.Secret
+	env        string // the setting's name
+	name       string // the database setting that keeps the development value
+	fresh      func() (string, error)
+	use        string // what the secret does, for the warning
+}
+
+// secretOrDevelopment returns the configured secret, or in development the
+// stored one, generating it on first start; racing instances agree on one.
+func secretOrDevelopment(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store, d devSetting) (string, error) {
+	if d.configured != "" {
+		return d.configured.Reveal(), nil
 	}
 	if cfg.Production() {
-		return nil, errors.New("GATEHOUSE_JWT_SECRET is required in production")
+		return "", fmt.Errorf("%s is required in production", d.env)
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	v, err := st.InitSetting(ctx, devSecretKey, base64.RawURLEncoding.EncodeToString(b), time.Now().UTC())
+	fresh, err := d.fresh()
 	if err != nil {
-		return nil, fmt.Errorf("development JWT secret: %w", err)
+		return "", err
 	}
-	log.WarnContext(ctx, "GATEHOUSE_JWT_SECRET is not set: signing with a development secret kept in the database; set one before going to production")
-	return []byte(v), nil
+	v, err := st.InitSetting(ctx, d.name, fresh, time.Now().UTC())
+	if err != nil {
+		return "", fmt.Errorf("development value of %s: %w", d.env, err)
+	}
+	log.WarnContext(ctx, d.env+" is not set: "+d.use+" with a development value kept in the database; set one before going to production")
+	return v, nil
 }
 
 // Ready reports whether the service can serve: the database answers, its

@@ -106,7 +106,7 @@ type Setting struct {
 func Settings() []Setting { return settings }
 
 var settings = []Setting{
-	{Name: "GATEHOUSE_ENV", Default: EnvDevelopment, Description: "`development` or `production`. Production requires an explicit issuer and key-encryption key (or signing key files, or for HS256 a JWT secret) and turns the playground and introspection off unless asked.",
+	{Name: "GATEHOUSE_ENV", Default: EnvDevelopment, Description: "`development` or `production`. Production requires an explicit issuer and key-encryption key (and for HS256 a JWT secret) and turns the playground and introspection off unless asked.",
 		parse: func(c *Config, v string) error {
 			if v != EnvDevelopment && v != EnvProduction {
 				return fmt.Errorf("must be %q or %q", EnvDevelopment, EnvProduction)
@@ -143,7 +143,7 @@ var settings = []Setting{
 			c.SigningAlg = alg
 			return nil
 		}},
-	{Name: "GATEHOUSE_KEY_ENCRYPTION_KEY", Secret: true, Description: "32 random bytes in base64 (`openssl rand -base64 32`) that seal the private signing keys in the database (AES-256-GCM). Required in production unless keys come from files or the algorithm is HS256; in development a random one is generated on first start and kept in the database.",
+	{Name: "GATEHOUSE_KEY_ENCRYPTION_KEY", Secret: true, Description: "32 random bytes in base64 (`openssl rand -base64 32`) that seal the private signing keys in the database (AES-256-GCM). It also keys the hashes of refresh tokens and session cookies. Required in production; in development a random one is generated on first start and kept in the database.",
 		parse: func(c *Config, v string) error {
 			if _, err := keys.ParseKEK(v); err != nil {
 				return err
@@ -325,8 +325,9 @@ func (c *Config) Validate() error {
 			if c.JWTSecret == "" {
 				errs = append(errs, errors.New("GATEHOUSE_JWT_SECRET: required in production with HS256"))
 			}
-		case len(c.SigningKeyFiles) == 0 && c.KeyEncryptionKey == "":
-			errs = append(errs, errors.New("GATEHOUSE_KEY_ENCRYPTION_KEY: required in production, unless GATEHOUSE_SIGNING_KEY_FILES holds the keys"))
+		}
+		if c.KeyEncryptionKey == "" {
+			errs = append(errs, errors.New("GATEHOUSE_KEY_ENCRYPTION_KEY: required in production"))
 		}
 		if c.Issuer == "" {
 			errs = append(errs, errors.New("GATEHOUSE_ISSUER: required in production"))

@@ -94,8 +94,10 @@ func TestLoad(t *testing.T) {
 		{"JWKS max age under a second", env("GATEHOUSE_JWKS_MAX_AGE", "500ms"), nil, []string{"GATEHOUSE_JWKS_MAX_AGE"}},
 		{"production EdDSA with a KEK needs no JWT secret", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.JWTSecret == "" }, nil},
 		{"production RS256 needs a KEK", prod("GATEHOUSE_SIGNING_ALG", "RS256"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
-		{"production with key files needs no KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem"), func(c *config.Config) bool { return len(c.SigningKeyFiles) == 1 }, nil},
-		{"production HS256 needs no KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32)), func(c *config.Config) bool { return c.SigningAlg == keys.HS256 }, nil},
+		{"production with key files still needs a KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
+		{"production with key files and a KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem", "GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return len(c.SigningKeyFiles) == 1 }, nil},
+		{"production HS256 still needs a KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32)), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
+		{"production HS256 with a KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32), "GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.SigningAlg == keys.HS256 }, nil},
 		{"equal audiences", env("GATEHOUSE_CUSTOMER_AUDIENCE", "a", "GATEHOUSE_USER_AUDIENCE", "a"), nil, []string{"AUDIENCE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

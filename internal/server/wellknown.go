@@ -84,6 +84,9 @@ func serveCached(w http.ResponseWriter, r *http.Request, v any, cacheControl str
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", cacheControl)
+	// Public documents, read without credentials: any page may fetch them
+	// (a browser-side verifier, a developer's tool).
+	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("ETag", `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }

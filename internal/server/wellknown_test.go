@@ -76,6 +76,9 @@ func TestJWKS(t *testing.T) {
 	if got := rec.Header().Get("Content-Type"); got != "application/json" {
 		t.Errorf("Content-Type = %q", got)
 	}
+	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (a public document, no credentials)", got)
+	}
 	etag := rec.Header().Get("ETag")
 	if !strings.HasPrefix(etag, `"`) || !strings.HasSuffix(etag, `"`) || len(etag) < 10 {
 		t.Fatalf("ETag = %q, want a strong one", etag)
