@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -53,6 +54,7 @@ var classes = map[gatehouse.Code]errorClass{
 	codeBadUserInput:              {"invalid_data", false},
 	codeParseFailed:               {"invalid_data", false},
 	codeValidationFailed:          {"invalid_data", false},
+	codeLimitExceeded:             {"invalid_data", false},
 }
 
 // payloadErrors splits a service error: a caller's mistake becomes the
@@ -104,6 +106,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if ge != nil && ge.Code == gatehouse.CodeRateLimited {
 			ext["retryAfterSeconds"] = int(math.Ceil(max(ge.RetryAfter.Seconds(), 1)))
 		}
+		if code == codeLimitExceeded {
+			ext["limit"], ext["max"] = gqlErr.Extensions["limit"], gqlErr.Extensions["max"]
+		}
 		if id := request.ID(ctx); id != "" {
 			ext["requestId"] = id
 		}
@@ -124,7 +129,11 @@ func transportError(e *gqlerror.Error) (code, msg string) {
 		// A variable of the wrong type is the caller's input, not a
 		// malformed document.
 		return codeBadUserInput, msg
-	case code == codeParseFailed || code == codeValidationFailed:
+	case code == codeParseFailed && strings.HasPrefix(msg, "exceeded token limit of "):
+		e.Extensions["limit"] = limitParserTokens
+		e.Extensions["max"], _ = strconv.Atoi(strings.TrimPrefix(msg, "exceeded token limit of "))
+		return codeLimitExceeded, "The document is too long: " + msg + " tokens."
+	case code == codeParseFailed || code == codeValidationFailed || code == codeLimitExceeded:
 		return code, msg
 	case strings.HasPrefix(msg, "json request body could not be decoded") && strings.Contains(msg, "cannot unmarshal array"):
 		return codeBadUserInput, "Batched requests are not supported: send one operation per request."

@@ -8,17 +8,39 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 )
+
+// providerEnabled reports whether a provider is enabled for an actor type.
+func providerEnabled(svc *auth.Service) func(gatehouse.ActorType, string) bool {
+	return func(actor gatehouse.ActorType, id string) bool {
+		if !actor.Valid() {
+			return false
+		}
+		for _, p := range svc.Providers(actor) {
+			if p.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+}
 
 // HandlerOptions configure the GraphQL handler.
 type HandlerOptions struct {
 	Auth          *auth.Service
 	Logger        *slog.Logger
 	Introspection bool
-	// ComplexityLimit bounds the cost of one operation (0: 1000).
-	ComplexityLimit int
+	// Limits bound the work one operation may ask for.
+	Limits Limits
+	// Metrics, when set, counts and times operations and sign-ins.
+	Metrics *metrics.Metrics
+	// Tracer, when set, opens a span per operation and root field.
+	Tracer trace.Tracer
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST, GET for queries only
@@ -33,14 +55,17 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover)
-	srv.SetParserTokenLimit(15000)
+	limits := o.Limits.withDefaults()
+	srv.SetParserTokenLimit(limits.ParserTokens)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	limit := o.ComplexityLimit
-	if limit == 0 {
-		limit = 1000
+	srv.Use(&limitsExtension{limits: limits})
+	if o.Tracer != nil {
+		srv.Use(tracingExtension{tracer: o.Tracer})
 	}
-	srv.Use(extension.FixedComplexityLimit(limit))
+	if o.Metrics != nil {
+		srv.Use(metricsExtension{m: o.Metrics, provider: providerEnabled(o.Auth)})
+	}
 	return srv
 }

@@ -46,10 +46,21 @@ func (b *syncBuffer) String() string {
 // newAPI builds the API on db; opts adjust the server's options.
 func newAPI(t testing.TB, db *store.DB, opts ...func(*server.Options)) *api {
 	t.Helper()
+	return newAPIWith(t, db, nil, opts...)
+}
+
+// newAPIWith builds the API on db; gopts adjusts the GraphQL handler's
+// options, opts the server's.
+func newAPIWith(t testing.TB, db *store.DB, gopts func(*graph.HandlerOptions), opts ...func(*server.Options)) *api {
+	t.Helper()
 	env := authtest.New(t, db)
 	logs := &syncBuffer{}
 	log := slog.New(request.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	gql := graph.NewHandler(graph.HandlerOptions{Auth: env.Service, Logger: log, Introspection: true})
+	ho := graph.HandlerOptions{Auth: env.Service, Logger: log, Introspection: true}
+	if gopts != nil {
+		gopts(&ho)
+	}
+	gql := graph.NewHandler(ho)
 	o := server.Options{Logger: log, GraphQL: gql, Playground: true, AllowedOrigins: []string{"https://shop.example"}}
 	for _, f := range opts {
 		f(&o)

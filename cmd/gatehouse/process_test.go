@@ -41,6 +41,13 @@ func TestMain(m *testing.M) {
 // returns its base URL; it is stopped with SIGTERM when the test ends.
 func startProcess(t *testing.T, databaseURL string) string {
 	t.Helper()
+	base, _ := startProcessCmd(t, databaseURL)
+	return base
+}
+
+// startProcessCmd is startProcess, also returning the process.
+func startProcessCmd(t *testing.T, databaseURL string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
 	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM"} {
@@ -65,20 +72,22 @@ func startProcess(t *testing.T, databaseURL string) string {
 		}
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("server process: %v\n%s", err, stderr.String())
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("server process: %v\n%s", err, stderr.String())
+			}
 		}
 	})
 	select {
 	case a := <-addr:
 		base := "http://" + a
 		waitHealthy(t, base)
-		return base
+		return base, cmd
 	case <-time.After(60 * time.Second):
 		t.Fatalf("server process did not start:\n%s", stderr.String())
 	}
-	return ""
+	return "", nil
 }
 
 // Two server processes over one PostgreSQL database: a token rotated by

@@ -25,7 +25,35 @@ func serve(ctx context.Context, e env, args []string) error {
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 func (a *app) serve(ctx context.Context, e env) error {
 	cfg, log := a.cfg, a.log
-	gql := graph.NewHandler(graph.HandlerOptions{Auth: a.auth, Logger: log, Introspection: cfg.Introspection})
+	tracer, stopTracing, err := newTracer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
+	}()
+	gql := graph.NewHandler(graph.HandlerOptions{
+		Auth:          a.auth,
+		Logger:        log,
+		Introspection: cfg.Introspection,
+		Limits: graph.Limits{
+			Depth:              cfg.MaxDepth,
+			Aliases:            cfg.MaxAliases,
+			RootMutationFields: cfg.MaxRootMutations,
+			Complexity:         cfg.MaxComplexity,
+			ParserTokens:       cfg.MaxParserTokens,
+		},
+		Metrics: a.metrics,
+		Tracer:  tracer,
+	})
+	var metricsHandler http.Handler
+	if a.metrics != nil {
+		metricsHandler = a.metrics.Handler()
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Options{
 			Logger:         log,
@@ -37,11 +65,13 @@ func (a *app) serve(ctx context.Context, e env) error {
 			Keys:           a.keys,
 			Issuer:         cfg.Issuer,
 			JWKSMaxAge:     cfg.JWKSMaxAge,
+			MaxBodyBytes:   cfg.MaxBodyBytes,
+			Metrics:        metricsHandler,
 		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/request"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -30,6 +31,8 @@ type app struct {
 	keys   *keys.Ring
 	signer *token.Signer
 	auth   *auth.Service
+	// metrics is nil when GATEHOUSE_METRICS is false.
+	metrics *metrics.Metrics
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -78,6 +81,10 @@ func withApp(ctx context.Context, e env, fn func(*app) error) error {
 // newApp builds the service on an open database.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB) (*app, error) {
 	a := &app{cfg: cfg, log: log, db: db, store: store.New(db)}
+	if cfg.Metrics {
+		a.metrics = metrics.New()
+		a.metrics.DB(db.Dialect(), db.Bun().DB)
+	}
 	var err error
 	a.hasher, err = password.NewHasher(password.Options{
 		Params: password.Params{
@@ -85,11 +92,22 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			Iterations:  uint32(cfg.Argon2Iterations),
 			Parallelism: uint8(cfg.Argon2Parallelism),
 		},
-		Workers: cfg.HashWorkers,
-		Queue:   cfg.HashQueue,
+		Workers:     cfg.HashWorkers,
+		Queue:       cfg.HashQueue,
+		ObserveWait: a.metrics.HashWait,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
+	}
+	if a.metrics != nil {
+		a.metrics.Gauge("password_hash_queue_length", "Password hashes waiting for a worker of the bounded pool.", func() float64 {
+			waiting, _ := a.hasher.Stats()
+			return float64(waiting)
+		})
+		a.metrics.Gauge("password_hash_workers_busy", "Workers of the password hash pool computing a hash now.", func() float64 {
+			_, busy := a.hasher.Stats()
+			return float64(busy)
+		})
 	}
 	kek, err := keyEncryptionKey(ctx, cfg, log, a.store)
 	if err != nil {

@@ -73,6 +73,22 @@ type Config struct {
 	// CORSOrigins may call the API from a browser on another origin, with
 	// credentials.
 	CORSOrigins []string
+
+	// Limits on one request.
+	MaxBodyBytes      int
+	MaxDepth          int
+	MaxAliases        int
+	MaxRootMutations  int
+	MaxComplexity     int
+	MaxParserTokens   int
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+
+	// Metrics serves /metrics; OTLPEndpoint, when set, receives traces.
+	Metrics      bool
+	OTLPEndpoint string
 }
 
 // Production reports whether the service runs in production.
@@ -239,6 +255,37 @@ var settings = []Setting{
 		}},
 	{Name: "GATEHOUSE_SHUTDOWN_TIMEOUT", Default: "15s", Description: "How long in-flight requests may run after SIGTERM.",
 		parse: durationVar(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{Name: "GATEHOUSE_MAX_BODY_BYTES", Default: "65536", Description: "Largest request body; a larger one is refused with `LIMIT_EXCEEDED` (limit `bodyBytes`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxBodyBytes }, 1024, 64<<20)},
+	{Name: "GATEHOUSE_MAX_DEPTH", Default: "12", Description: "Deepest nesting of fields in an operation (introspection excepted); beyond it `LIMIT_EXCEEDED` (limit `depth`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxDepth }, 1, 1000)},
+	{Name: "GATEHOUSE_MAX_ALIASES", Default: "15", Description: "Aliased fields an operation may hold, counting each use of a fragment (limit `aliases`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxAliases }, 1, 100000)},
+	{Name: "GATEHOUSE_MAX_ROOT_MUTATIONS", Default: "5", Description: "Fields at the top level of one mutation operation (limit `rootMutationFields`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxRootMutations }, 1, 1000)},
+	{Name: "GATEHOUSE_MAX_COMPLEXITY", Default: "1000", Description: "Cost of one operation, one per field selected (limit `complexity`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxComplexity }, 1, 1<<30)},
+	{Name: "GATEHOUSE_MAX_PARSER_TOKENS", Default: "15000", Description: "Tokens the parser reads from one document (limit `parserTokens`).",
+		parse: intVar(func(c *Config) *int { return &c.MaxParserTokens }, 100, 1<<24)},
+	{Name: "GATEHOUSE_HTTP_READ_HEADER_TIMEOUT", Default: "5s", Description: "How long a client may take to send a request's headers (slow-client defence).",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{Name: "GATEHOUSE_HTTP_READ_TIMEOUT", Default: "15s", Description: "How long a client may take to send a whole request.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{Name: "GATEHOUSE_HTTP_WRITE_TIMEOUT", Default: "30s", Description: "How long answering one request may take, from the end of its headers.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.WriteTimeout })},
+	{Name: "GATEHOUSE_HTTP_IDLE_TIMEOUT", Default: "2m", Description: "How long a keep-alive connection may wait for its next request.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{Name: "GATEHOUSE_METRICS", Default: "true", Description: "Serve Prometheus metrics at `/metrics` (keep it off the public internet at the proxy, or set false).",
+		parse: boolVar(func(c *Config) *bool { return &c.Metrics })},
+	{Name: "GATEHOUSE_OTLP_ENDPOINT", Description: "OTLP/HTTP endpoint (`http://collector:4318`) that receives traces: one span per GraphQL operation and per resolver of a root field. Unset, tracing is off and costs nothing.",
+		parse: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return errors.New("must be an http(s) URL such as http://collector:4318")
+			}
+			c.OTLPEndpoint = v
+			return nil
+		}},
 }
 
 // Load reads the configuration through getenv and validates it. Every
@@ -267,6 +314,17 @@ func Load(getenv func(string) string) (*Config, error) {
 		Argon2Parallelism:      1,
 		HashWorkers:            runtime.NumCPU(),
 		ShutdownTimeout:        15 * time.Second,
+		MaxBodyBytes:           64 << 10,
+		MaxDepth:               12,
+		MaxAliases:             15,
+		MaxRootMutations:       5,
+		MaxComplexity:          1000,
+		MaxParserTokens:        15000,
+		ReadHeaderTimeout:      5 * time.Second,
+		ReadTimeout:            15 * time.Second,
+		WriteTimeout:           30 * time.Second,
+		IdleTimeout:            2 * time.Minute,
+		Metrics:                true,
 	}
 	lookup := func(name string) string {
 		v := getenv(name)

@@ -24,6 +24,9 @@ type Options struct {
 	Queue int
 	// Rand is the salt source; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// ObserveWait, when set, is told how long each hash or verification
+	// waited for a worker (for metrics).
+	ObserveWait func(time.Duration)
 }
 
 // Hasher hashes and verifies passwords through a bounded worker pool. It is
@@ -67,6 +70,7 @@ func NewHasher(o Options) (*Hasher, error) {
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
+	h.pool.observeWait = o.ObserveWait
 	pw, err := h.random(32)
 	if err != nil {
 		return nil, err

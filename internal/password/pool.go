@@ -41,6 +41,9 @@ type pool struct {
 	// onQueue, when set by a test, is called once a caller has joined the
 	// queue, so tests can coordinate without sleeping.
 	onQueue func()
+	// observeWait, when set, is told how long each caller waited for a
+	// worker (zero when one was free).
+	observeWait func(time.Duration)
 }
 
 func newPool(workers, queue int, now func() time.Time) *pool {
@@ -50,11 +53,15 @@ func newPool(workers, queue int, now func() time.Time) *pool {
 // do runs work on a worker once one is free. It returns *BusyError at once
 // when the queue is full, and ctx.Err() if ctx ends first.
 func (p *pool) do(ctx context.Context, work func()) error {
+	queued := p.now()
 	if err := p.acquire(ctx); err != nil {
 		return err
 	}
 	defer func() { <-p.sem }()
 	start := p.now()
+	if p.observeWait != nil {
+		p.observeWait(start.Sub(queued))
+	}
 	work()
 	p.observe(p.now().Sub(start))
 	return nil

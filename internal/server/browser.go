@@ -34,7 +34,7 @@ func browserGuard(next http.Handler, allowed []string) http.Handler {
 		origin := r.Header.Get("Origin")
 		if origin != "" && !sameOrigin(r, origin) {
 			if !allow[origin] {
-				refuse(w, r, http.StatusForbidden, "FORBIDDEN", "not_allowed", "This origin may not call the API.")
+				refuse(w, r, http.StatusForbidden, "FORBIDDEN", "not_allowed", "This origin may not call the API.", nil)
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -50,7 +50,7 @@ func browserGuard(next http.Handler, allowed []string) http.Handler {
 		}
 		if r.Method != http.MethodOptions && !preflighted(r) {
 			refuse(w, r, http.StatusBadRequest, "BAD_USER_INPUT", "invalid_data",
-				"This request could have been sent by another site's page: send it with Content-Type: application/json, or with an Apollo-Require-Preflight or X-Apollo-Operation-Name header.")
+				"This request could have been sent by another site's page: send it with Content-Type: application/json, or with an Apollo-Require-Preflight or X-Apollo-Operation-Name header.", nil)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -87,14 +87,16 @@ func preflighted(r *http.Request) bool {
 }
 
 // refuse answers as the GraphQL error presenter would, before GraphQL runs.
-func refuse(w http.ResponseWriter, r *http.Request, status int, code, typ, msg string) {
+// extra adds to the error's extensions.
+func refuse(w http.ResponseWriter, r *http.Request, status int, code, typ, msg string, extra map[string]any) {
+	ext := map[string]any{"code": code, "type": typ, "requestId": request.ID(r.Context())}
+	for k, v := range extra {
+		ext[k] = v
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    msg,
-			"extensions": map[string]any{"code": code, "type": typ, "requestId": request.ID(r.Context())},
-		}},
-		"data": nil,
+		"errors": []map[string]any{{"message": msg, "extensions": ext}},
+		"data":   nil,
 	})
 }

@@ -8,9 +8,12 @@ import (
 
 // addRoutes is the one place every route is declared.
 func addRoutes(mux *http.ServeMux, o Options) {
-	mux.Handle("/graphql", browserGuard(o.GraphQL, o.AllowedOrigins))
+	mux.Handle("/graphql", browserGuard(limitBody(o.GraphQL, o.MaxBodyBytes), o.AllowedOrigins))
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.Handle("GET /readyz", handleReadyz(o.Logger, o.Ready))
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics)
+	}
 	if o.Keys != nil {
 		mux.Handle("GET "+jwksPath, handleJWKS(o.Keys, o.JWKSMaxAge))
 		mux.Handle("GET /.well-known/openid-configuration", handleOpenIDConfiguration(o.Issuer, o.Keys, o.JWKSMaxAge))

@@ -37,6 +37,10 @@ type Options struct {
 	Keys       PublicKeys
 	Issuer     string
 	JWKSMaxAge time.Duration
+	// MaxBodyBytes bounds a GraphQL request's body (0: 64 KiB).
+	MaxBodyBytes int
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
 }
 
 // New returns the service's HTTP handler.
