@@ -46,6 +46,10 @@ var classes = map[gatehouse.Code]errorClass{
 	gatehouse.CodeTokenExpired:       {"unauthorized", true},
 	gatehouse.CodeProviderNotFound:   {"not_found", true},
 	gatehouse.CodeConflict:           {"conflict", true},
+	gatehouse.CodeProviderError:      {"unauthorized", true},
+	gatehouse.CodeRedirectNotAllowed: {"not_allowed", true},
+	gatehouse.CodeStateInvalid:       {"unauthorized", true},
+	gatehouse.CodeStateExpired:       {"unauthorized", true},
 
 	gatehouse.CodeUnauthenticated: {"unauthorized", false},
 	gatehouse.CodeForbidden:       {"not_allowed", false},

@@ -197,6 +197,7 @@ type ComplexityRoot struct {
 		Register                         func(childComplexity int, actor gatehouse.ActorType, provider string, input model.RegisterInput) int
 		UpdateCustomer                   func(childComplexity int, input model.UpdateCustomerInput) int
 		UpdateCustomerAddress            func(childComplexity int, id string, input model.CustomerAddressInput) int
+		ValidateCallback                 func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) int
 	}
 
 	Query struct {
@@ -249,6 +250,7 @@ type CustomerResolver interface {
 }
 type MutationResolver interface {
 	Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error)
+	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
 	Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error)
 	RefreshToken(ctx context.Context, input *model.RefreshTokenInput) (*model.AuthTicketPayload, error)
 	Logout(ctx context.Context, input *model.LogoutInput) (*model.LogoutPayload, error)
@@ -1047,6 +1049,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomerAddress(childComplexity, args["id"].(string), args["input"].(model.CustomerAddressInput)), true
+	case "Mutation.validateCallback":
+		if e.ComplexityRoot.Mutation.ValidateCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_validateCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ValidateCallback(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ValidateCallbackInput)), true
 
 	case "Query.authProviders":
 		if e.ComplexityRoot.Query.AuthProviders == nil {
@@ -1232,6 +1245,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefreshUserAuthTicketInput,
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputUpdateCustomerInput,
+		ec.unmarshalInputValidateCallbackInput,
 	)
 	first := true
 
@@ -1368,6 +1382,21 @@ enum AuthErrorCode {
   PROVIDER_NOT_FOUND
   "The request conflicted with another one; retrying may succeed."
   CONFLICT
+  """
+  The third-party provider refused the sign-in (the person cancelled, the
+  provider's ` + "`" + `error` + "`" + ` is in the message), could not be reached, or answered
+  with a code or ID token that failed verification.
+  """
+  PROVIDER_ERROR
+  "The redirect URL is not on the provider's allow-list (exact matches only)."
+  REDIRECT_URL_NOT_ALLOWED
+  """
+  The callback's ` + "`" + `state` + "`" + ` is missing, unknown, already used, or was issued
+  for another actor type or provider. Start the sign-in again.
+  """
+  STATE_INVALID
+  "The callback came more than 10 minutes after ` + "`" + `authenticate` + "`" + `. Start the sign-in again."
+  STATE_EXPIRED
 }
 
 """
@@ -1572,6 +1601,29 @@ input AuthenticateInput {
   email: String
   "For ` + "`" + `emailpass` + "`" + `: the password."
   password: String
+  """
+  For third-party providers: where the provider sends the browser back
+  (your storefront's or dashboard's callback page). It must be one of the
+  provider's configured redirect URLs, exactly.
+  """
+  redirectUrl: String
+}
+
+"""
+The query parameters the provider sent the browser back with. Pass them
+all in ` + "`" + `params` + "`" + ` (as the seeds do), or the known ones in their fields.
+"""
+input ValidateCallbackInput {
+  "The authorization code."
+  code: String
+  "The state ` + "`" + `authenticate` + "`" + ` put in the provider's URL."
+  state: String
+  "The provider's error, when the person cancelled or the provider refused."
+  error: String
+  "The provider's ` + "`" + `error_description` + "`" + `."
+  errorDescription: String
+  "Every query parameter of the callback URL, as a JSON object of strings."
+  params: JSON
 }
 
 """
@@ -1950,7 +2002,11 @@ type Mutation {
   Sign in. With ` + "`" + `emailpass` + "`" + `, checks the email and password and returns a
   ticket; a wrong password and an unknown email get the same
   ` + "`" + `INVALID_CREDENTIALS` + "`" + ` answer. An identity that has not been linked to a
-  customer or user yet gets a registration ticket (no ` + "`" + `actorId` + "`" + `).
+  customer or user yet gets a registration ticket (no ` + "`" + `actorId` + "`" + `). With a
+  third-party provider (` + "`" + `google` + "`" + `, ` + "`" + `github` + "`" + `, ` + "`" + `oidc-…` + "`" + `: see ` + "`" + `authProviders` + "`" + `),
+  returns ` + "`" + `location` + "`" + `, the provider's authorization URL to redirect the
+  browser to; ` + "`" + `input.redirectUrl` + "`" + ` says where it comes back, and the page
+  there calls ` + "`" + `validateCallback` + "`" + `.
   """
   authenticate(
     "Whom to sign in as."
@@ -1959,6 +2015,24 @@ type Mutation {
     provider: String!
     "The credentials."
     input: AuthenticateInput
+  ): AuthenticatePayload!
+
+  """
+  Finish a third-party sign-in: the storefront or dashboard page the
+  provider redirected to passes the query parameters. The state is checked
+  and consumed (a replay fails with ` + "`" + `STATE_INVALID` + "`" + `), the code is exchanged
+  with the PKCE verifier, the ID token (OpenID Connect) is verified and the
+  identity signed in: a full ticket when it is linked to a customer or
+  user, else a registration ticket (no ` + "`" + `actorId` + "`" + `) to call ` + "`" + `createCustomer` + "`" + `
+  or ` + "`" + `acceptInvite` + "`" + ` with.
+  """
+  validateCallback(
+    "Whom the sign-in is for: the actor type passed to ` + "`" + `authenticate` + "`" + `."
+    actor: ActorType!
+    "The provider passed to ` + "`" + `authenticate` + "`" + `."
+    provider: String!
+    "The callback's query parameters."
+    input: ValidateCallbackInput!
   ): AuthenticatePayload!
 
   """
@@ -2814,6 +2888,36 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_validateCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (gatehouse.ActorType, error) {
+			return ec.unmarshalNActorType2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ValidateCallbackInput, error) {
+			return ec.unmarshalNValidateCallbackInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐValidateCallbackInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -5342,6 +5446,50 @@ func (ec *executionContext) fieldContext_Mutation_authenticate(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_validateCallback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_validateCallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ValidateCallback(ctx, fc.Args["actor"].(gatehouse.ActorType), fc.Args["provider"].(string), fc.Args["input"].(model.ValidateCallbackInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthenticatePayload) graphql.Marshaler {
+			return ec.marshalNAuthenticatePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthenticatePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_validateCallback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthenticatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_validateCallback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7857,7 +8005,7 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password"}
+	fieldsInOrder := [...]string{"email", "password", "redirectUrl"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7878,6 +8026,13 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 				return it, err
 			}
 			it.Password = graphql.OmittableOf(data)
+		case "redirectUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURL = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -8365,6 +8520,64 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Metadata = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputValidateCallbackInput(ctx context.Context, obj any) (model.ValidateCallbackInput, error) {
+	var it model.ValidateCallbackInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "state", "error", "errorDescription", "params"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = graphql.OmittableOf(data)
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = graphql.OmittableOf(data)
+		case "error":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("error"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Error = graphql.OmittableOf(data)
+		case "errorDescription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorDescription"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorDescription = graphql.OmittableOf(data)
+		case "params":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("params"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Params = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -9409,6 +9622,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "authenticate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_authenticate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validateCallback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_validateCallback(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -10720,6 +10940,11 @@ func (ec *executionContext) marshalNUserPayload2ᚖgithubᚗcomᚋgatehouseᚋga
 		return graphql.Null
 	}
 	return ec._UserPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNValidateCallbackInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐValidateCallbackInput(ctx context.Context, v any) (model.ValidateCallbackInput, error) {
+	res, err := ec.unmarshalInputValidateCallbackInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {

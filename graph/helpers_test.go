@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/auth/authtest"
 	"github.com/gatehouse/gatehouse/internal/request"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -53,7 +54,19 @@ func newAPI(t testing.TB, db *store.DB, opts ...func(*server.Options)) *api {
 // options, opts the server's.
 func newAPIWith(t testing.TB, db *store.DB, gopts func(*graph.HandlerOptions), opts ...func(*server.Options)) *api {
 	t.Helper()
-	env := authtest.New(t, db)
+	return buildAPI(t, db, nil, gopts, opts...)
+}
+
+// buildAPI builds the API on db; aopts adjusts the auth service's options,
+// gopts the GraphQL handler's, opts the server's.
+func buildAPI(t testing.TB, db *store.DB, aopts func(*auth.Options), gopts func(*graph.HandlerOptions), opts ...func(*server.Options)) *api {
+	t.Helper()
+	var env *authtest.Env
+	if aopts != nil {
+		env = authtest.New(t, db, aopts)
+	} else {
+		env = authtest.New(t, db)
+	}
 	logs := &syncBuffer{}
 	log := slog.New(request.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ho := graph.HandlerOptions{Auth: env.Service, Logger: log, Introspection: true}

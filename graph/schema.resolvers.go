@@ -24,9 +24,26 @@ func (r *customerResolver) Addresses(ctx context.Context, obj *gatehouse.Custome
 func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error) {
 	var creds auth.Credentials
 	if input != nil {
-		creds = auth.Credentials{Email: input.Email.Value(), Password: input.Password.Value()}
+		creds = auth.Credentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value()}
 	}
-	t, err := r.Auth.Authenticate(ctx, request.From(ctx).Bearer, actor, provider, creds)
+	a, err := r.Auth.Authenticate(ctx, request.From(ctx).Bearer, actor, provider, creds)
+	errs, err := payloadErrors(err)
+	var loc *string
+	if a.Location != "" {
+		loc = &a.Location
+	}
+	return &model.AuthenticatePayload{Ticket: a.Ticket, Location: loc, Errors: errs}, err
+}
+
+// ValidateCallback is the resolver for the validateCallback field.
+func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
+	t, err := r.Auth.ValidateCallback(ctx, request.From(ctx).Bearer, actor, provider, auth.Callback{
+		Code:             deref(input.Code.Value()),
+		State:            deref(input.State.Value()),
+		Error:            deref(input.Error.Value()),
+		ErrorDescription: deref(input.ErrorDescription.Value()),
+		Params:           input.Params.Value(),
+	})
 	errs, err := payloadErrors(err)
 	return &model.AuthenticatePayload{Ticket: t, Errors: errs}, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/request"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -150,11 +151,22 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		},
 		RefreshKey: keys.DeriveKey(kek, sessionKeyLabel),
 		Logger:     log,
+		OAuth:      oauthProviders(cfg),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// oauthProviders builds the configured third-party providers. They reach
+// their providers lazily, so a provider that is down delays no start.
+func oauthProviders(cfg *config.Config) []*oauth.Provider {
+	out := make([]*oauth.Provider, 0, len(cfg.Providers))
+	for _, p := range cfg.Providers {
+		out = append(out, oauth.New(p, nil, nil))
+	}
+	return out
 }
 
 const devSecretKey = "development_jwt_secret"

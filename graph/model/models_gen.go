@@ -63,6 +63,10 @@ type AuthenticateInput struct {
 	Email graphql.Omittable[*string] `json:"email,omitempty"`
 	// For `emailpass`: the password.
 	Password graphql.Omittable[*string] `json:"password,omitempty"`
+	// For third-party providers: where the provider sends the browser back
+	// (your storefront's or dashboard's callback page). It must be one of the
+	// provider's configured redirect URLs, exactly.
+	RedirectURL graphql.Omittable[*string] `json:"redirectUrl,omitempty"`
 }
 
 // The answer to `authenticate` and `register`.
@@ -302,6 +306,21 @@ type UserPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// The query parameters the provider sent the browser back with. Pass them
+// all in `params` (as the seeds do), or the known ones in their fields.
+type ValidateCallbackInput struct {
+	// The authorization code.
+	Code graphql.Omittable[*string] `json:"code,omitempty"`
+	// The state `authenticate` put in the provider's URL.
+	State graphql.Omittable[*string] `json:"state,omitempty"`
+	// The provider's error, when the person cancelled or the provider refused.
+	Error graphql.Omittable[*string] `json:"error,omitempty"`
+	// The provider's `error_description`.
+	ErrorDescription graphql.Omittable[*string] `json:"errorDescription,omitempty"`
+	// Every query parameter of the callback URL, as a JSON object of strings.
+	Params graphql.Omittable[map[string]any] `json:"params,omitempty"`
+}
+
 // What went wrong with a request the caller can correct. Problems with the
 // credentials in the `Authorization` header are not reported here but as a
 // top-level error with `extensions.code` `UNAUTHENTICATED` or `FORBIDDEN`.
@@ -329,6 +348,17 @@ const (
 	AuthErrorCodeProviderNotFound AuthErrorCode = "PROVIDER_NOT_FOUND"
 	// The request conflicted with another one; retrying may succeed.
 	AuthErrorCodeConflict AuthErrorCode = "CONFLICT"
+	// The third-party provider refused the sign-in (the person cancelled, the
+	// provider's `error` is in the message), could not be reached, or answered
+	// with a code or ID token that failed verification.
+	AuthErrorCodeProviderError AuthErrorCode = "PROVIDER_ERROR"
+	// The redirect URL is not on the provider's allow-list (exact matches only).
+	AuthErrorCodeRedirectURLNotAllowed AuthErrorCode = "REDIRECT_URL_NOT_ALLOWED"
+	// The callback's `state` is missing, unknown, already used, or was issued
+	// for another actor type or provider. Start the sign-in again.
+	AuthErrorCodeStateInvalid AuthErrorCode = "STATE_INVALID"
+	// The callback came more than 10 minutes after `authenticate`. Start the sign-in again.
+	AuthErrorCodeStateExpired AuthErrorCode = "STATE_EXPIRED"
 )
 
 var AllAuthErrorCode = []AuthErrorCode{
@@ -342,11 +372,15 @@ var AllAuthErrorCode = []AuthErrorCode{
 	AuthErrorCodeTokenExpired,
 	AuthErrorCodeProviderNotFound,
 	AuthErrorCodeConflict,
+	AuthErrorCodeProviderError,
+	AuthErrorCodeRedirectURLNotAllowed,
+	AuthErrorCodeStateInvalid,
+	AuthErrorCodeStateExpired,
 }
 
 func (e AuthErrorCode) IsValid() bool {
 	switch e {
-	case AuthErrorCodeInvalidCredentials, AuthErrorCodeInvalidInput, AuthErrorCodePasswordPolicy, AuthErrorCodeDuplicate, AuthErrorCodeNotFound, AuthErrorCodeNotAllowed, AuthErrorCodeTokenInvalid, AuthErrorCodeTokenExpired, AuthErrorCodeProviderNotFound, AuthErrorCodeConflict:
+	case AuthErrorCodeInvalidCredentials, AuthErrorCodeInvalidInput, AuthErrorCodePasswordPolicy, AuthErrorCodeDuplicate, AuthErrorCodeNotFound, AuthErrorCodeNotAllowed, AuthErrorCodeTokenInvalid, AuthErrorCodeTokenExpired, AuthErrorCodeProviderNotFound, AuthErrorCodeConflict, AuthErrorCodeProviderError, AuthErrorCodeRedirectURLNotAllowed, AuthErrorCodeStateInvalid, AuthErrorCodeStateExpired:
 		return true
 	}
 	return false

@@ -49,17 +49,24 @@ func (s *Service) CreateAnonymousShopper(ctx context.Context) (*gatehouse.Ticket
 // token the request carried, in one transaction.
 func (s *Service) signInMerging(ctx context.Context, bearer, authIdentityID string) (*gatehouse.Ticket, error) {
 	var t *gatehouse.Ticket
-	err := s.store.Tx(ctx, func(st Store) error {
-		a, err := st.AuthIdentity(ctx, authIdentityID)
-		if err != nil {
-			return err
-		}
-		if t, err = s.signIn(ctx, st, a); err != nil {
-			return err
-		}
-		return s.mergeAnonymous(ctx, st, bearer, t)
+	err := s.store.Tx(ctx, func(st Store) (err error) {
+		t, err = s.signInMergingTx(ctx, st, bearer, authIdentityID)
+		return err
 	})
 	return t, err
+}
+
+// signInMergingTx is signInMerging in the caller's transaction.
+func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, authIdentityID string) (*gatehouse.Ticket, error) {
+	a, err := st.AuthIdentity(ctx, authIdentityID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.signIn(ctx, st, a)
+	if err != nil {
+		return nil, err
+	}
+	return t, s.mergeAnonymous(ctx, st, bearer, t)
 }
 
 // mergeAnonymous ends the anonymous shopper's session when a sign-in or

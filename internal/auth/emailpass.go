@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/password"
@@ -15,6 +16,8 @@ import (
 type Credentials struct {
 	Email    *string
 	Password *string
+	// RedirectURL is where a third-party provider sends the browser back.
+	RedirectURL *string
 }
 
 // Registration is what `register` receives.
@@ -29,9 +32,23 @@ var errInvalidCredentials = gatehouse.Errorf(gatehouse.CodeInvalidCredentials, "
 // Authenticate signs an actor in with a provider. For emailpass it checks
 // the password; an unknown email costs the same hashing work as a wrong
 // password and gets the same answer. bearer is the request's bearer token,
-// if any: an anonymous shopper's is merged (see mergeAnonymous).
-func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in Credentials) (*gatehouse.Ticket, error) {
-	if err := checkProvider(actor, provider); err != nil {
+// if any: an anonymous shopper's is merged (see mergeAnonymous). For a
+// third-party provider it answers the URL to send the browser to.
+func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in Credentials) (Authentication, error) {
+	if provider != gatehouse.ProviderEmailPass {
+		p, err := s.oauthProvider(actor, provider)
+		if err != nil {
+			return Authentication{}, err
+		}
+		loc, err := s.authorize(ctx, p, actor, deref(in.RedirectURL))
+		return Authentication{Location: loc}, err
+	}
+	t, err := s.authenticatePassword(ctx, bearer, actor, in)
+	return Authentication{Ticket: t}, err
+}
+
+func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor gatehouse.ActorType, in Credentials) (*gatehouse.Ticket, error) {
+	if err := checkProvider(actor, gatehouse.ProviderEmailPass); err != nil {
 		return nil, err
 	}
 	email, pw := deref(in.Email), deref(in.Password)
@@ -133,13 +150,7 @@ func (s *Service) Register(ctx context.Context, bearer string, actor gatehouse.A
 		return nil, hashError(err)
 	}
 	now := s.clock()
-	a := &gatehouse.AuthIdentity{
-		ID:          gatehouse.NewID(gatehouse.PrefixAuthIdentity),
-		ActorType:   actor,
-		AppMetadata: map[string]any{},
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}
+	a := newAuthIdentity(actor, now)
 	p := &gatehouse.ProviderIdentity{
 		ID:               gatehouse.NewID(gatehouse.PrefixProviderIdentity),
 		AuthIdentityID:   a.ID,
@@ -166,6 +177,17 @@ func (s *Service) Register(ctx context.Context, bearer string, actor gatehouse.A
 		return s.mergeAnonymous(ctx, st, bearer, t)
 	})
 	return t, err
+}
+
+// newAuthIdentity returns a new auth identity, not yet linked to an actor.
+func newAuthIdentity(actor gatehouse.ActorType, now time.Time) *gatehouse.AuthIdentity {
+	return &gatehouse.AuthIdentity{
+		ID:          gatehouse.NewID(gatehouse.PrefixAuthIdentity),
+		ActorType:   actor,
+		AppMetadata: map[string]any{},
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
 }
 
 var errDuplicateIdentity = gatehouse.FieldError(gatehouse.CodeDuplicate, []string{"input", "email"}, "An identity with this email already exists.")

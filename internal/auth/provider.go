@@ -22,11 +22,22 @@ type Provider struct {
 
 // Providers lists the providers enabled for an actor type.
 func (s *Service) Providers(actor gatehouse.ActorType) []Provider {
-	return []Provider{{
+	out := []Provider{{
 		ID:          gatehouse.ProviderEmailPass,
 		Kind:        KindPassword,
 		DisplayName: "Email and password",
 		// Admin identities need an invite.
 		SignUpAllowed: actor == gatehouse.ActorCustomer,
 	}}
+	for _, p := range s.oauth {
+		if p.Actor() != string(actor) {
+			continue
+		}
+		kind := KindOAuth2
+		if p.OIDC() {
+			kind = KindOIDC
+		}
+		out = append(out, Provider{ID: p.ID(), Kind: kind, DisplayName: p.DisplayName(), SignUpAllowed: p.SignUp()})
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time // default time.Now
 	Rand       io.Reader        // default crypto/rand.Reader
+	// OAuth are the enabled third-party providers, each for one actor
+	// type.
+	OAuth []*oauth.Provider
 }
 
 // Service implements the use cases.
@@ -59,6 +63,7 @@ type Service struct {
 	log        *slog.Logger
 	now        func() time.Time
 	rand       io.Reader
+	oauth      []*oauth.Provider
 }
 
 // New returns a Service.
@@ -86,6 +91,7 @@ func New(o Options) (*Service, error) {
 		log:        o.Logger,
 		now:        o.Now,
 		rand:       o.Rand,
+		oauth:      o.OAuth,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

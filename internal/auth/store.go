@@ -37,6 +37,18 @@ type Store interface {
 	// SetProviderMetadata replaces a provider identity's provider_metadata
 	// and updated_at.
 	SetProviderMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+	// CreateProviderIdentity attaches a provider identity to an existing
+	// auth identity.
+	CreateProviderIdentity(ctx context.Context, p *gatehouse.ProviderIdentity) error
+	// SetUserMetadata replaces a provider identity's user_metadata and
+	// updated_at.
+	SetUserMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+
+	// CreateOAuthState records a third-party sign-in in flight.
+	CreateOAuthState(ctx context.Context, st *gatehouse.OAuthState) error
+	// ClaimOAuthState marks the unused state with the hash used, in one
+	// statement, and returns it; CodeNotFound when there is none.
+	ClaimOAuthState(ctx context.Context, hash string, now time.Time) (*gatehouse.OAuthState, error)
 
 	// CreateCustomer inserts a customer. A registered customer whose email
 	// is taken by another registered customer is CodeDuplicate, as is a

@@ -89,6 +89,10 @@ type Config struct {
 	// Metrics serves /metrics; OTLPEndpoint, when set, receives traces.
 	Metrics      bool
 	OTLPEndpoint string
+
+	// Providers are the third-party sign-in providers, one per provider
+	// and actor type.
+	Providers []Provider
 }
 
 // Production reports whether the service runs in production.
@@ -277,6 +281,12 @@ var settings = []Setting{
 		parse: durationVar(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "GATEHOUSE_METRICS", Default: "true", Description: "Serve Prometheus metrics at `/metrics` (keep it off the public internet at the proxy, or set false).",
 		parse: boolVar(func(c *Config) *bool { return &c.Metrics })},
+	{Name: "GATEHOUSE_CONFIG_FILE", Description: "A YAML file configuring third-party sign-in providers (see [Third-party sign-in](#third-party-sign-in)); environment variables override it field by field.",
+		parse: func(*Config, string) error { return nil }},
+	{Name: "GATEHOUSE_PROVIDERS", Description: "Comma-separated third-party providers to enable besides the file's: `google`, `github`, or a name of yours for an OpenID Connect issuer (`oidc-okta`).",
+		parse: func(*Config, string) error { return nil }},
+	{Name: "GATEHOUSE_PROVIDER_<ID>_[<ACTOR>_]<FIELD>", Description: "One field of a provider (`<ID>` upper-cased, `-` as `_`), optionally for one actor type (`CUSTOMER`, `USER`): `CLIENT_ID`, `CLIENT_SECRET`, `SCOPES`, `REDIRECT_URLS` (comma-separated, exact matches), `SIGN_UP`, `LINK_BY_EMAIL`; provider-wide `TYPE`, `ISSUER`, `AUTH_URL`, `TOKEN_URL`, `API_URL`, `DISPLAY_NAME`, `ACTORS`.",
+		parse: func(*Config, string) error { return nil }},
 	{Name: "GATEHOUSE_OTLP_ENDPOINT", Description: "OTLP/HTTP endpoint (`http://collector:4318`) that receives traces: one span per GraphQL operation and per resolver of a root field. Unset, tracing is off and costs nothing.",
 		parse: func(c *Config, v string) error {
 			u, err := url.Parse(v)
@@ -367,6 +377,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.Issuer == "" && !c.Production() {
 		c.Issuer = "http://" + c.Addr
 	}
+	var perrs []error
+	c.Providers, perrs = loadProviders(lookup)
+	errs = append(errs, perrs...)
 	errs = append(errs, c.Validate())
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)

@@ -23,6 +23,11 @@ const (
 	CodeTokenExpired       Code = "TOKEN_EXPIRED"
 	CodeProviderNotFound   Code = "PROVIDER_NOT_FOUND"
 	CodeConflict           Code = "CONFLICT"
+	// Third-party sign-in.
+	CodeProviderError      Code = "PROVIDER_ERROR"
+	CodeRedirectNotAllowed Code = "REDIRECT_URL_NOT_ALLOWED"
+	CodeStateInvalid       Code = "STATE_INVALID"
+	CodeStateExpired       Code = "STATE_EXPIRED"
 )
 
 // Codes that concern the request as a whole; they are answered as top-level

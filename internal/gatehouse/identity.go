@@ -54,10 +54,14 @@ func (p *ProviderIdentity) PasswordHash() string {
 }
 
 // Email returns the identity's email: the entity id for emailpass, else the
-// email the provider reported.
+// email the provider reported, and only if it said it verified it (an
+// unverified email must not name a customer or match an invite).
 func (p *ProviderIdentity) Email() string {
 	if p.Provider == ProviderEmailPass {
 		return p.EntityID
+	}
+	if v, _ := p.UserMetadata["email_verified"].(bool); !v {
+		return ""
 	}
 	s, _ := p.UserMetadata["email"].(string)
 	return s
@@ -80,4 +84,19 @@ type Ticket struct {
 	// MergedAnonymousUserID is the anonymous shopper's id (its UserID)
 	// when the sign-in presented an anonymous ticket; that session ends.
 	MergedAnonymousUserID *string
+}
+
+// OAuthState is a third-party sign-in in flight: made by authenticate,
+// consumed once by validateCallback. Only the state's hash is kept; the
+// PKCE verifier and the nonce are derived from the state with the
+// server's key, so nothing stored would let anyone finish the flow.
+type OAuthState struct {
+	// ID is the hash of the state sent to the provider.
+	ID          string     `bun:"id,pk"`
+	ActorType   ActorType  `bun:"actor_type,notnull"`
+	Provider    string     `bun:"provider,notnull"`
+	RedirectURL string     `bun:"redirect_url,notnull"`
+	CreatedAt   time.Time  `bun:"created_at,notnull"`
+	ExpiresAt   time.Time  `bun:"expires_at,notnull"`
+	UsedAt      *time.Time `bun:"used_at"`
 }

@@ -56,6 +56,9 @@ const (
 	RevokedLogoutAll = "logout_all"
 	RevokedReuse     = "refresh_token_reuse"
 	RevokedMerged    = "anonymous_merged"
+	// RevokedAccountLinked: a third-party identity with the verified email
+	// took over an email+password identity.
+	RevokedAccountLinked = "account_linked"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

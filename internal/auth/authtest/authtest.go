@@ -81,8 +81,9 @@ var Lifetimes = auth.Lifetimes{
 	Invite:            7 * 24 * time.Hour,
 }
 
-// New builds a service on db.
-func New(tb testing.TB, db *store.DB) *Env {
+// New builds a service on db; opts adjust the service's options (to add
+// third-party providers, say).
+func New(tb testing.TB, db *store.DB, opts ...func(*auth.Options)) *Env {
 	tb.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
 	h, err := password.NewHasher(password.Options{Params: FastParams, Workers: 2, Queue: 64})
@@ -110,7 +111,11 @@ func New(tb testing.TB, db *store.DB) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, err := auth.New(auth.Options{Store: st, Hasher: h, Signer: sig, Lifetimes: Lifetimes, RefreshKey: []byte(RefreshKey), Now: clock.Now})
+	o := auth.Options{Store: st, Hasher: h, Signer: sig, Lifetimes: Lifetimes, RefreshKey: []byte(RefreshKey), Now: clock.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc, err := auth.New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
