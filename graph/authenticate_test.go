@@ -38,6 +38,8 @@ func TestRegister(t *testing.T) {
 			{"display name email", "CUSTOMER", "Bob <bob@example.com>", "correct horse battery", "INVALID_INPUT", []string{"input", "email"}},
 			{"seven runes", "CUSTOMER", "short@example.com", "пароль1", "PASSWORD_POLICY", []string{"input", "password"}},
 			{"1025 runes", "CUSTOMER", "long@example.com", strings.Repeat("é", 1025), "PASSWORD_POLICY", []string{"input", "password"}},
+			{"a common password", "CUSTOMER", "common@example.com", "Password123", "PASSWORD_POLICY", []string{"input", "password"}},
+			{"the email as password", "CUSTOMER", "self@example.com", "SELF@example.com", "PASSWORD_POLICY", []string{"input", "password"}},
 			{"user without invite", "USER", "admin@example.com", "correct horse battery", "INVALID_INPUT", []string{"input", "inviteToken"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

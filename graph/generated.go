@@ -1366,7 +1366,11 @@ enum AuthErrorCode {
   INVALID_CREDENTIALS
   "An input field is missing, malformed or too long; ` + "`" + `field` + "`" + ` names it."
   INVALID_INPUT
-  "The new password breaks the password policy (8 to 1024 characters)."
+  """
+  The new password breaks the password policy: 8 to 1024 characters, not
+  the account's email, not a common or breached password. The message says
+  which.
+  """
   PASSWORD_POLICY
   "The email address, user name or identity is already taken."
   DUPLICATE

@@ -130,7 +130,7 @@ func (s *Service) Register(ctx context.Context, bearer string, actor gatehouse.A
 	if err := checkEmail(email, []string{"input", "email"}); err != nil {
 		return nil, err
 	}
-	if err := checkNewPassword(in.Password, []string{"input", "password"}); err != nil {
+	if err := checkNewPassword(in.Password, email, []string{"input", "password"}); err != nil {
 		return nil, err
 	}
 	if actor == gatehouse.ActorUser {

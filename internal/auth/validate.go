@@ -44,12 +44,16 @@ func checkEmail(email string, field []string) error {
 	return nil
 }
 
-func checkNewPassword(pw string, field []string) error {
-	switch err := password.Validate(pw); {
+func checkNewPassword(pw, email string, field []string) error {
+	switch err := password.Validate(pw, email); {
 	case errors.Is(err, password.ErrTooShort):
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password has at least %d characters.", password.MinLength)
 	case errors.Is(err, password.ErrTooLong):
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password has at most %d characters.", password.MaxLength)
+	case errors.Is(err, password.ErrIsEmail):
+		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password may not be the account's email address.")
+	case errors.Is(err, password.ErrCommon):
+		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "This password is among the most common and breached ones; choose another.")
 	case err != nil:
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "The password is not allowed.")
 	}

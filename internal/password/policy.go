@@ -2,7 +2,10 @@ package password
 
 import (
 	"errors"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/gatehouse/gatehouse/internal/password/breached"
 )
 
 // Length limits, counted in runes so that a passphrase in Cyrillic or with
@@ -16,15 +19,25 @@ const (
 var (
 	ErrTooShort = errors.New("password: shorter than 8 characters")
 	ErrTooLong  = errors.New("password: longer than 1024 characters")
+	ErrCommon   = errors.New("password: on the list of common and breached passwords")
+	ErrIsEmail  = errors.New("password: the account's email address")
 )
 
-// Validate checks the policy for a new password: 8 to 1024 runes.
-func Validate(pw string) error {
+// Validate checks the policy for a new password of the account with the
+// given email (NIST SP 800-63B): 8 to 1024 runes, not the email, not on
+// the list of common and breached passwords. No composition rules.
+func Validate(pw, email string) error {
 	if err := CheckLength(pw); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(pw) < MinLength {
 		return ErrTooShort
+	}
+	if email != "" && strings.EqualFold(strings.TrimSpace(pw), strings.TrimSpace(email)) {
+		return ErrIsEmail
+	}
+	if breached.Contains(pw) {
+		return ErrCommon
 	}
 	return nil
 }
