@@ -164,8 +164,8 @@ func TestAnonymousMerge(t *testing.T) {
 				}
 				a.wantUnauthenticated(t, anon.AccessToken, currentQ, "REVOKED")
 				wantError(t, a.rotate(t, *anon.RefreshToken).Errors, "TOKEN_INVALID")
-				events, err := a.Store.SecurityEvents(context.Background(), anon.UserID)
-				if err != nil || len(events) != 1 || events[0].Type != gatehouse.EventAnonymousMerged || events[0].Detail["merged_into"] != tk.UserID {
+				events, err := a.Store.Events(context.Background(), anon.UserID, "", 10)
+				if err != nil || len(events) != 1 || events[0].Name != gatehouse.EventCustomerMerged || events[0].Payload["merged_into_user_id"] != tk.UserID {
 					t.Fatalf("events = %+v, %v", events, err)
 				}
 			})

@@ -35,6 +35,31 @@ func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.Act
 	return &model.AuthenticatePayload{Ticket: a.Ticket, Location: loc, Errors: errs}, err
 }
 
+// GenerateResetPasswordToken is the resolver for the generateResetPasswordToken field.
+func (r *mutationResolver) GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error) {
+	err := r.Auth.GenerateResetPasswordToken(ctx, actor, provider, input.Identifier)
+	errs, err := payloadErrors(err)
+	return &model.ResetPasswordTokenPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error) {
+	err := r.Auth.ResetPassword(ctx, actor, provider, input.Token, input.Password)
+	errs, err := payloadErrors(err)
+	return &model.ResetPasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, actor *gatehouse.ActorType, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	err := r.Auth.ChangePassword(ctx, credential(ctx), a, input.CurrentPassword, input.NewPassword)
+	errs, err := payloadErrors(err)
+	return &model.ChangePasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
 	t, err := r.Auth.ValidateCallback(ctx, request.From(ctx).Bearer, actor, provider, auth.Callback{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/server"
 )
 
@@ -83,6 +84,23 @@ func (a *app) serve(ctx context.Context, e env) error {
 	if e.listening != nil {
 		e.listening(addr)
 	}
+
+	dispatcher := outbox.New(outbox.Options{
+		Store: a.store, Subscribers: a.subscribers, Open: a.auth.OpenEventSecrets, Logger: log,
+		OnFailure: a.metrics.OutboxFailure,
+	})
+	dctx, stopDispatcher := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		dispatcher.Run(dctx, time.Second, 5*time.Second)
+	}()
+	// Stopped after the server: requests in flight may still emit events,
+	// which the last run flushes.
+	defer func() {
+		stopDispatcher()
+		<-dispatched
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

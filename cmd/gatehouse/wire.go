@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/request"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -34,6 +35,8 @@ type app struct {
 	auth   *auth.Service
 	// metrics is nil when GATEHOUSE_METRICS is false.
 	metrics *metrics.Metrics
+	// subscribers receive auth events from the outbox.
+	subscribers []outbox.Subscriber
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -105,11 +108,21 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			waiting, _ := a.hasher.Stats()
 			return float64(waiting)
 		})
+		a.metrics.Gauge("outbox_backlog", "Event deliveries still owed to subscribers.", func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := a.store.Backlog(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		})
 		a.metrics.Gauge("password_hash_workers_busy", "Workers of the password hash pool computing a hash now.", func() float64 {
 			_, busy := a.hasher.Stats()
 			return float64(busy)
 		})
 	}
+	a.subscribers = subscribers(cfg, log)
 	kek, err := keyEncryptionKey(ctx, cfg, log, a.store)
 	if err != nil {
 		return nil, err
@@ -149,9 +162,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			RefreshReuseGrace: cfg.RefreshReuseGrace,
 			Invite:            cfg.InviteTTL,
 		},
-		RefreshKey: keys.DeriveKey(kek, sessionKeyLabel),
-		Logger:     log,
-		OAuth:      oauthProviders(cfg),
+		RefreshKey:  keys.DeriveKey(kek, sessionKeyLabel),
+		Logger:      log,
+		OAuth:       oauthProviders(cfg),
+		EventKey:    keys.DeriveKey(kek, eventKeyLabel),
+		Subscribers: subscriberNames(a.subscribers),
+		OnEvent:     a.metrics.Event,
+		Lockout: auth.LockoutPolicy{
+			MaxAttempts: cfg.LockoutAttempts,
+			Base:        cfg.LockoutDuration,
+			Max:         cfg.LockoutMax,
+		},
+		ResetTokenTTL: cfg.ResetTokenTTL,
 	})
 	if err != nil {
 		return nil, err
@@ -170,6 +192,29 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 }
 
 const devSecretKey = "development_jwt_secret"
+
+// eventKeyLabel names the KEK-derived key that seals secrets in events.
+const eventKeyLabel = "gatehouse/events/v1"
+
+// subscribers are the configured receivers of auth events.
+func subscribers(cfg *config.Config, log *slog.Logger) []outbox.Subscriber {
+	var out []outbox.Subscriber
+	if cfg.WebhookURL != "" {
+		out = append(out, &outbox.Webhook{URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret.Reveal())})
+	}
+	if cfg.LogEvents {
+		out = append(out, &outbox.Log{Logger: log})
+	}
+	return out
+}
+
+func subscriberNames(subs []outbox.Subscriber) []string {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.Name()
+	}
+	return names
+}
 
 // sessionKeyLabel names the KEK-derived key that hashes refresh tokens and
 // session cookies and derives CSRF tokens: kept out of the database, so a

@@ -80,6 +80,22 @@ type AuthenticatePayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// A password change.
+type ChangePasswordInput struct {
+	// The password now.
+	CurrentPassword string `json:"currentPassword"`
+	// The new password: 8 to 1024 characters, not common, not the email.
+	NewPassword string `json:"newPassword"`
+}
+
+// The answer to `changePassword`.
+type ChangePasswordPayload struct {
+	// Whether the password was changed.
+	Success bool `json:"success"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // The details of a new customer. The email comes from the registration token's
 // identity, not from this input.
 type CreateCustomerInput struct {
@@ -243,6 +259,36 @@ type RegisterInput struct {
 	// Required when `actor` is USER: the token of an unexpired invite for the
 	// same email address. Nobody can register an admin identity without one.
 	InviteToken graphql.Omittable[*string] `json:"inviteToken,omitempty"`
+}
+
+// A password reset.
+type ResetPasswordInput struct {
+	// The token from the reset link.
+	Token string `json:"token"`
+	// The new password: 8 to 1024 characters, not common, not the email.
+	Password string `json:"password"`
+}
+
+// The answer to `resetPassword`.
+type ResetPasswordPayload struct {
+	// Whether the password was changed.
+	Success bool `json:"success"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// Who asks for a password reset.
+type ResetPasswordTokenInput struct {
+	// The identity's identifier: its email address.
+	Identifier string `json:"identifier"`
+}
+
+// The answer to `generateResetPasswordToken`.
+type ResetPasswordTokenPayload struct {
+	// Always true once the input is valid: the answer never says whether the account exists.
+	Accepted bool `json:"accepted"`
+	// Problems with the input itself (a malformed email).
+	Errors []*AuthError `json:"errors"`
 }
 
 // A session, as `createSession` and `currentSession` see it.

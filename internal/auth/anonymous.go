@@ -47,17 +47,18 @@ func (s *Service) CreateAnonymousShopper(ctx context.Context) (*gatehouse.Ticket
 
 // signInMerging signs an identity in and merges the anonymous shopper whose
 // token the request carried, in one transaction.
-func (s *Service) signInMerging(ctx context.Context, bearer, authIdentityID string) (*gatehouse.Ticket, error) {
+func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
 	var t *gatehouse.Ticket
 	err := s.store.Tx(ctx, func(st Store) (err error) {
-		t, err = s.signInMergingTx(ctx, st, bearer, authIdentityID)
+		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID)
 		return err
 	})
 	return t, err
 }
 
-// signInMergingTx is signInMerging in the caller's transaction.
-func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, authIdentityID string) (*gatehouse.Ticket, error) {
+// signInMergingTx is signInMerging in the caller's transaction. It records
+// auth.login_succeeded.
+func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
 	a, err := st.AuthIdentity(ctx, authIdentityID)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,13 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, authIde
 	if err != nil {
 		return nil, err
 	}
-	return t, s.mergeAnonymous(ctx, st, bearer, t)
+	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
+		return nil, err
+	}
+	return t, s.emit(ctx, st, gatehouse.Event{
+		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType,
+		Payload: map[string]any{"provider": provider, "session_id": t.SessionID, "registration": t.ActorID == nil},
+	})
 }
 
 // mergeAnonymous ends the anonymous shopper's session when a sign-in or
@@ -95,12 +102,11 @@ func (s *Service) mergeAnonymous(ctx context.Context, st Store, bearer string, t
 		return err
 	}
 	t.MergedAnonymousUserID = &anon.ID
-	return st.CreateSecurityEvent(ctx, &gatehouse.SecurityEvent{
-		ID:             gatehouse.NewID(gatehouse.PrefixSecurityEvent),
-		Type:           gatehouse.EventAnonymousMerged,
-		AuthIdentityID: &anon.ID,
-		SessionID:      &sess.ID,
-		Detail:         map[string]any{"merged_into": t.UserID, "session_id": t.SessionID, "anonymous_customer_id": anon.ActorID()},
-		CreatedAt:      now,
+	return s.emit(ctx, st, gatehouse.Event{
+		Name:           gatehouse.EventCustomerMerged,
+		AuthIdentityID: anon.ID,
+		ActorType:      gatehouse.ActorCustomer,
+		Payload: map[string]any{"anonymous_user_id": anon.ID, "anonymous_customer_id": anon.ActorID(),
+			"merged_into_user_id": t.UserID, "session_id": t.SessionID},
 	})
 }

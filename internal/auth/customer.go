@@ -56,7 +56,7 @@ func (f CustomerFields) apply(c *gatehouse.Customer) error {
 // from the identity.
 func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in CustomerFields) (*gatehouse.Customer, error) {
 	var c *gatehouse.Customer
-	err := s.registerActor(ctx, cred, gatehouse.ActorCustomer, func(st Store, email string, now time.Time) (string, error) {
+	err := s.registerActor(ctx, cred, gatehouse.ActorCustomer, func(st Store, authIdentityID, email string, now time.Time) (string, error) {
 		c = &gatehouse.Customer{
 			ID:         gatehouse.NewID(gatehouse.PrefixCustomer),
 			HasAccount: true,
@@ -72,7 +72,13 @@ func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in Custom
 		if err := in.apply(c); err != nil {
 			return "", err
 		}
-		return c.ID, st.CreateCustomer(ctx, c)
+		if err := st.CreateCustomer(ctx, c); err != nil {
+			return "", err
+		}
+		return c.ID, s.emit(ctx, st, gatehouse.Event{
+			Name: gatehouse.EventCustomerCreated, ActorType: gatehouse.ActorCustomer, AuthIdentityID: authIdentityID,
+			Payload: map[string]any{"customer_id": c.ID, "email": c.Email},
+		})
 	})
 	if err != nil {
 		return nil, err

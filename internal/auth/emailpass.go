@@ -59,10 +59,80 @@ func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor
 		return nil, err
 	}
 	p, err := s.store.ProviderIdentity(ctx, actor, gatehouse.ProviderEmailPass, gatehouse.NormalizeEmail(email))
-	if err := s.checkPassword(ctx, p, err, pw); err != nil {
+	if err := s.checkAttempt(ctx, actor, p, err, pw); err != nil {
 		return nil, err
 	}
-	return s.signInMerging(ctx, bearer, p.AuthIdentityID)
+	return s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
+}
+
+// checkAttempt checks a sign-in password under the lockout rule. The
+// attempt is counted before the password is checked, in one statement, so
+// parallel attempts cannot slip past the limit; a locked identity, an
+// unknown email and a wrong password all cost one hash and one count and
+// answer the same INVALID_CREDENTIALS.
+func (s *Service) checkAttempt(ctx context.Context, actor gatehouse.ActorType, p *gatehouse.ProviderIdentity, lookupErr error, pw string) error {
+	now := s.clock()
+	identity := "authid_none" // the unknown path runs the same statement
+	if lookupErr == nil {
+		identity = p.AuthIdentityID
+	}
+	attempts, locks, locked, err := s.store.TakeAttempt(ctx, identity, now)
+	if err != nil {
+		return err
+	}
+	if lookupErr == nil && (locked || attempts > s.lockout.MaxAttempts) {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return hashError(err)
+		}
+		s.loginFailed(ctx, actor, identity, "locked")
+		return errInvalidCredentials
+	}
+	err = s.checkPassword(ctx, p, lookupErr, pw)
+	switch {
+	case err == nil:
+		return s.store.ClearAttempts(ctx, identity)
+	case err != errInvalidCredentials:
+		return err
+	case lookupErr != nil:
+		s.loginFailed(ctx, actor, "", "invalid_credentials")
+		return err
+	}
+	if attempts == s.lockout.MaxAttempts {
+		until := now.Add(lockFor(s.lockout, locks))
+		if lerr := s.store.Tx(ctx, func(st Store) error {
+			if err := st.Lock(ctx, identity, until, now); err != nil {
+				return err
+			}
+			return s.emit(ctx, st, gatehouse.Event{Name: gatehouse.EventAccountLocked, AuthIdentityID: identity, ActorType: actor,
+				Payload: map[string]any{"locked_until": until, "lock_count": locks + 1, "failed_attempts": attempts}})
+		}); lerr != nil {
+			return lerr
+		}
+	}
+	s.loginFailed(ctx, actor, identity, "invalid_credentials")
+	return err
+}
+
+// lockFor is the cool-down of an identity locked locks times before: the
+// base, doubling with each lock, capped.
+func lockFor(p LockoutPolicy, locks int) time.Duration {
+	d := p.Base
+	for range min(locks, 30) {
+		if d *= 2; d >= p.Max {
+			return p.Max
+		}
+	}
+	return min(d, p.Max)
+}
+
+// loginFailed records auth.login_failed. Failing to record it does not
+// change the answer.
+func (s *Service) loginFailed(ctx context.Context, actor gatehouse.ActorType, identity, reason string) {
+	err := s.emit(ctx, s.store, gatehouse.Event{Name: gatehouse.EventLoginFailed, AuthIdentityID: identity, ActorType: actor,
+		Payload: map[string]any{"provider": gatehouse.ProviderEmailPass, "reason": reason}})
+	if err != nil {
+		s.log.WarnContext(ctx, "could not record a failed sign-in", "error", err)
+	}
 }
 
 // checkSignInPassword refuses, before any hashing, a password no account

@@ -46,7 +46,14 @@ func (s *Service) CreateInvite(ctx context.Context, cred Credential, email strin
 		default:
 			return err
 		}
-		return st.CreateInvite(ctx, inv)
+		if err := st.CreateInvite(ctx, inv); err != nil {
+			return err
+		}
+		return s.emit(ctx, st, gatehouse.Event{
+			Name: gatehouse.EventInviteCreated, AuthIdentityID: claims.AuthIdentityID, ActorType: gatehouse.ActorUser,
+			Payload: map[string]any{"invite_id": inv.ID, "email": inv.Email, "expires_at": inv.ExpiresAt, "created_by": claims.ActorID},
+			Secrets: map[string]string{"token": tok},
+		})
 	})
 	if err != nil {
 		return nil, "", err
@@ -59,7 +66,7 @@ func (s *Service) CreateInvite(ctx context.Context, cred Credential, email strin
 // invite's email must be the identity's.
 func (s *Service) AcceptInvite(ctx context.Context, cred Credential, inviteToken string, firstName, lastName gatehouse.Opt[*string]) (*gatehouse.User, error) {
 	var u *gatehouse.User
-	err := s.registerActor(ctx, cred, gatehouse.ActorUser, func(st Store, email string, now time.Time) (string, error) {
+	err := s.registerActor(ctx, cred, gatehouse.ActorUser, func(st Store, authIdentityID, email string, now time.Time) (string, error) {
 		u = &gatehouse.User{
 			ID:        gatehouse.NewID(gatehouse.PrefixUser),
 			Email:     email,
@@ -81,7 +88,13 @@ func (s *Service) AcceptInvite(ctx context.Context, cred Credential, inviteToken
 			// Rolling back leaves the invite usable by its owner.
 			return "", errInviteInvalid
 		}
-		return u.ID, st.CreateUser(ctx, u)
+		if err := st.CreateUser(ctx, u); err != nil {
+			return "", err
+		}
+		return u.ID, s.emit(ctx, st, gatehouse.Event{
+			Name: gatehouse.EventInviteAccepted, AuthIdentityID: authIdentityID, ActorType: gatehouse.ActorUser,
+			Payload: map[string]any{"invite_id": inv.ID, "user_id": u.ID, "email": u.Email},
+		})
 	})
 	if err != nil {
 		return nil, err

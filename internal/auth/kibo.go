@@ -28,10 +28,10 @@ func (s *Service) CreateUserAuthTicket(ctx context.Context, bearer string, in Ki
 		return nil, err
 	}
 	p, err := s.providerIdentityByUserName(ctx, in.UserName)
-	if err := s.checkPassword(ctx, p, err, in.Password); err != nil {
+	if err := s.checkAttempt(ctx, gatehouse.ActorCustomer, p, err, in.Password); err != nil {
 		return nil, err
 	}
-	return s.signInMerging(ctx, bearer, p.AuthIdentityID)
+	return s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
 }
 
 // providerIdentityByUserName finds the emailpass identity of the customer

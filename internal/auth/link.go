@@ -13,7 +13,7 @@ import (
 // the identity's email and returns its id. Racing calls with one token
 // cannot both link (the unique email, or the linked identity, stops the
 // second).
-func (s *Service) registerActor(ctx context.Context, cred Credential, actor gatehouse.ActorType, create func(st Store, email string, now time.Time) (string, error)) error {
+func (s *Service) registerActor(ctx context.Context, cred Credential, actor gatehouse.ActorType, create func(st Store, authIdentityID, email string, now time.Time) (string, error)) error {
 	claims, err := s.principal(ctx, cred, actor, registration)
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func (s *Service) registerActor(ctx context.Context, cred Credential, actor gate
 			return err
 		}
 		now := s.clock()
-		id, err := create(st, email, now)
+		id, err := create(st, a.ID, email, now)
 		if err != nil {
 			return err
 		}

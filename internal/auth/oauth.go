@@ -226,7 +226,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 			}
 			authID = a.ID
 		}
-		t, err = s.signInMergingTx(ctx, st, bearer, authID)
+		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID)
 		return err
 	})
 	return t, err

@@ -51,6 +51,27 @@ type Options struct {
 	// OAuth are the enabled third-party providers, each for one actor
 	// type.
 	OAuth []*oauth.Provider
+
+	// EventKey seals the secrets in event payloads (32 bytes; derived from
+	// the key-encryption key). Subscribers name who is owed each event;
+	// with none, events are recorded (for the audit trail) without their
+	// secrets. OnEvent, when set, is told each event's name (metrics).
+	EventKey    []byte
+	Subscribers []string
+	OnEvent     func(name string)
+
+	// Lockout: after Lockout.MaxAttempts consecutive failed passwords an
+	// identity is locked for Lockout.Base, doubling with each lock up to
+	// Lockout.Max. ResetTokenTTL is a reset token's lifetime.
+	Lockout       LockoutPolicy
+	ResetTokenTTL time.Duration
+}
+
+// LockoutPolicy configures account lockout.
+type LockoutPolicy struct {
+	MaxAttempts int           // default 5
+	Base        time.Duration // default 15 minutes
+	Max         time.Duration // default 24 hours
 }
 
 // Service implements the use cases.
@@ -64,6 +85,12 @@ type Service struct {
 	now        func() time.Time
 	rand       io.Reader
 	oauth      []*oauth.Provider
+
+	eventKey    []byte
+	subscribers []string
+	onEvent     func(string)
+	lockout     LockoutPolicy
+	resetTTL    time.Duration
 }
 
 // New returns a Service.
@@ -92,6 +119,29 @@ func New(o Options) (*Service, error) {
 		now:        o.Now,
 		rand:       o.Rand,
 		oauth:      o.OAuth,
+
+		eventKey:    o.EventKey,
+		subscribers: o.Subscribers,
+		onEvent:     o.OnEvent,
+		lockout:     o.Lockout,
+		resetTTL:    o.ResetTokenTTL,
+	}
+	if s.lockout.MaxAttempts <= 0 {
+		s.lockout.MaxAttempts = 5
+	}
+	if s.lockout.Base <= 0 {
+		s.lockout.Base = 15 * time.Minute
+	}
+	if s.lockout.Max <= 0 {
+		s.lockout.Max = 24 * time.Hour
+	}
+	if s.resetTTL <= 0 {
+		s.resetTTL = 15 * time.Minute
+	}
+	if len(s.eventKey) == 0 {
+		// Derived from the refresh key: distinct, and the same on every
+		// instance.
+		s.eventKey = deriveKey(o.RefreshKey, "gatehouse event secrets v1")
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -112,13 +112,9 @@ func (s *Service) Rotate(ctx context.Context, tok string) (*gatehouse.Ticket, er
 			return err
 		}
 		reused = sess
-		return st.CreateSecurityEvent(ctx, &gatehouse.SecurityEvent{
-			ID:             gatehouse.NewID(gatehouse.PrefixSecurityEvent),
-			Type:           gatehouse.EventRefreshTokenReuse,
-			AuthIdentityID: &sess.AuthIdentityID,
-			SessionID:      &sess.ID,
-			Detail:         map[string]any{"refresh_token_id": rt.ID},
-			CreatedAt:      now,
+		return s.emit(ctx, st, gatehouse.Event{
+			Name: gatehouse.EventRefreshTokenReused, AuthIdentityID: sess.AuthIdentityID, ActorType: sess.ActorType,
+			Payload: map[string]any{"session_id": sess.ID, "refresh_token_id": rt.ID},
 		})
 	})
 	if err != nil {

@@ -44,6 +44,30 @@ type Store interface {
 	// updated_at.
 	SetUserMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
 
+	// AppendEvent records an event (its secrets sealed in sealed) and owes
+	// it to each subscriber.
+	AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, subscribers []string) error
+
+	// CreateActionToken inserts a reset or verification token, retiring
+	// the older unused ones of the same provider identity and purpose.
+	CreateActionToken(ctx context.Context, t *gatehouse.ActionToken) error
+	// ActionToken loads a token by purpose and hash, whatever its state.
+	ActionToken(ctx context.Context, purpose, hash string) (*gatehouse.ActionToken, error)
+	// ClaimActionToken marks the unused, unexpired token used in one
+	// statement; CodeNotFound when it is not.
+	ClaimActionToken(ctx context.Context, id string, now time.Time) error
+
+	// TakeAttempt counts a password attempt before the check, atomically;
+	// locked is true (and nothing counted) while the identity is locked.
+	// locks is how many times it was locked before.
+	TakeAttempt(ctx context.Context, authIdentityID string, now time.Time) (attempts, locks int, locked bool, err error)
+	// Lock locks an identity until until.
+	Lock(ctx context.Context, authIdentityID string, until, now time.Time) error
+	// ClearAttempts forgets failed attempts.
+	ClearAttempts(ctx context.Context, authIdentityID string) error
+	// Unlock ends a lock and forgets attempts and earlier locks.
+	Unlock(ctx context.Context, authIdentityID string, now time.Time) error
+
 	// CreateOAuthState records a third-party sign-in in flight.
 	CreateOAuthState(ctx context.Context, st *gatehouse.OAuthState) error
 	// ClaimOAuthState marks the unused state with the hash used, in one
@@ -118,6 +142,9 @@ type SessionStore interface {
 	// RevokeSessions revokes an auth identity's unrevoked sessions (only
 	// sessionID's when it is not "") and returns how many.
 	RevokeSessions(ctx context.Context, authIdentityID, sessionID, reason string, now time.Time) (int, error)
+	// RevokeOtherSessions revokes every live session of an identity but
+	// keep, and returns how many.
+	RevokeOtherSessions(ctx context.Context, authIdentityID, keep, reason string, now time.Time) (int, error)
 
 	// CreateRefreshToken inserts a refresh token.
 	CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error

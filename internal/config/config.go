@@ -93,6 +93,17 @@ type Config struct {
 	// Providers are the third-party sign-in providers, one per provider
 	// and actor type.
 	Providers []Provider
+
+	// Events: a webhook that receives every auth event, signed with
+	// WebhookSecret; LogEvents prints them (development).
+	WebhookURL    string
+	WebhookSecret Secret
+	LogEvents     bool
+
+	LockoutAttempts int
+	LockoutDuration time.Duration
+	LockoutMax      time.Duration
+	ResetTokenTTL   time.Duration
 }
 
 // Production reports whether the service runs in production.
@@ -281,6 +292,32 @@ var settings = []Setting{
 		parse: durationVar(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "GATEHOUSE_METRICS", Default: "true", Description: "Serve Prometheus metrics at `/metrics` (keep it off the public internet at the proxy, or set false).",
 		parse: boolVar(func(c *Config) *bool { return &c.Metrics })},
+	{Name: "GATEHOUSE_WEBHOOK_URL", Description: "An http(s) URL that receives every auth event as a signed JSON POST (see [Events](#events)): wire reset and invite emails here.",
+		parse: func(c *Config, v string) error {
+			if !httpURL(v) {
+				return errors.New("must be an absolute http(s) URL")
+			}
+			c.WebhookURL = v
+			return nil
+		}},
+	{Name: "GATEHOUSE_WEBHOOK_SECRET", Secret: true, Description: "The key of the webhook's HMAC-SHA256 signature (at least 32 characters). Required with `GATEHOUSE_WEBHOOK_URL`.",
+		parse: func(c *Config, v string) error {
+			if len(v) < 32 {
+				return errors.New("must be at least 32 characters")
+			}
+			c.WebhookSecret = Secret(v)
+			return nil
+		}},
+	{Name: "GATEHOUSE_LOG_EVENTS", Default: "true in development", Description: "Print every auth event, tokens included, to the log, so a developer can follow a reset link from the terminal. Refused in production.",
+		parse: boolVar(func(c *Config) *bool { return &c.LogEvents })},
+	{Name: "GATEHOUSE_LOCKOUT_ATTEMPTS", Default: "5", Description: "Consecutive failed passwords that lock an identity.",
+		parse: intVar(func(c *Config) *int { return &c.LockoutAttempts }, 1, 1000)},
+	{Name: "GATEHOUSE_LOCKOUT_DURATION", Default: "15m", Description: "How long the first lock lasts; each further lock doubles it.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.LockoutDuration })},
+	{Name: "GATEHOUSE_LOCKOUT_MAX", Default: "24h", Description: "The longest a lock lasts.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.LockoutMax })},
+	{Name: "GATEHOUSE_RESET_TOKEN_TTL", Default: "15m", Description: "How long a password-reset token is valid.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.ResetTokenTTL })},
 	{Name: "GATEHOUSE_CONFIG_FILE", Description: "A YAML file configuring third-party sign-in providers (see [Third-party sign-in](#third-party-sign-in)); environment variables override it field by field.",
 		parse: func(*Config, string) error { return nil }},
 	{Name: "GATEHOUSE_PROVIDERS", Description: "Comma-separated third-party providers to enable besides the file's: `google`, `github`, or a name of yours for an OpenID Connect issuer (`oidc-okta`).",
@@ -335,6 +372,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		WriteTimeout:           30 * time.Second,
 		IdleTimeout:            2 * time.Minute,
 		Metrics:                true,
+		LockoutAttempts:        5,
+		LockoutDuration:        15 * time.Minute,
+		LockoutMax:             24 * time.Hour,
+		ResetTokenTTL:          15 * time.Minute,
 	}
 	lookup := func(name string) string {
 		v := getenv(name)
@@ -365,6 +406,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if !explicit["GATEHOUSE_INTROSPECTION"] {
 		c.Introspection = !c.Production()
+	}
+	if !explicit["GATEHOUSE_LOG_EVENTS"] {
+		c.LogEvents = !c.Production()
 	}
 	if !explicit["GATEHOUSE_HASH_QUEUE"] {
 		c.HashQueue = 4 * c.HashWorkers
@@ -403,6 +447,12 @@ func (c *Config) Validate() error {
 		if c.Issuer == "" {
 			errs = append(errs, errors.New("GATEHOUSE_ISSUER: required in production"))
 		}
+	}
+	if c.Production() && c.LogEvents {
+		errs = append(errs, errors.New("GATEHOUSE_LOG_EVENTS: would print reset and invite tokens; not in production"))
+	}
+	if (c.WebhookURL == "") != (c.WebhookSecret == "") {
+		errs = append(errs, errors.New("GATEHOUSE_WEBHOOK_URL and GATEHOUSE_WEBHOOK_SECRET: set both or neither"))
 	}
 	if c.SigningAlg == keys.HS256 && len(c.SigningKeyFiles) > 0 {
 		errs = append(errs, errors.New("GATEHOUSE_SIGNING_KEY_FILES: holds EdDSA or RS256 keys, and cannot be used with GATEHOUSE_SIGNING_ALG=HS256"))

@@ -14,6 +14,16 @@ type AuthIdentity struct {
 	AppMetadata map[string]any `bun:"app_metadata,type:jsonb,notnull"`
 	CreatedAt   time.Time      `bun:"created_at,notnull"`
 	UpdatedAt   time.Time      `bun:"updated_at,notnull"`
+	// Lockout state: consecutive failed password attempts, how many times
+	// the identity was locked, and until when it is locked now.
+	FailedAttempts int        `bun:"failed_attempts,notnull"`
+	LockCount      int        `bun:"lock_count,notnull"`
+	LockedUntil    *time.Time `bun:"locked_until"`
+}
+
+// Locked reports whether the identity is locked at now.
+func (a *AuthIdentity) Locked(now time.Time) bool {
+	return a.LockedUntil != nil && now.Before(*a.LockedUntil)
 }
 
 // Anonymous reports whether the identity is an anonymous shopper's.

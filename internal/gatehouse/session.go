@@ -59,6 +59,8 @@ const (
 	// RevokedAccountLinked: a third-party identity with the verified email
 	// took over an email+password identity.
 	RevokedAccountLinked = "account_linked"
+	// RevokedPasswordChanged: the password was reset or changed.
+	RevokedPasswordChanged = "password_changed"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

@@ -27,7 +27,7 @@ func newAuthIdentityRow(a *gatehouse.AuthIdentity) *authIdentityRow {
 func (r *authIdentityRow) domain() *gatehouse.AuthIdentity {
 	a := r.AuthIdentity
 	a.AppMetadata = object(a.AppMetadata)
-	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.CreatedAt, a.UpdatedAt, a.LockedUntil = a.CreatedAt.UTC(), a.UpdatedAt.UTC(), utc(a.LockedUntil)
 	return &a
 }
 

@@ -96,13 +96,25 @@ func (s *Store) TouchSession(ctx context.Context, id string, now, idleExpiresAt 
 // revoked yet (only the one with sessionID when it is not ""), and returns
 // how many it revoked.
 func (s *Store) RevokeSessions(ctx context.Context, authIdentityID, sessionID, reason string, now time.Time) (int, error) {
+	return s.revokeSessions(ctx, authIdentityID, sessionID, "", reason, now)
+}
+
+// RevokeOtherSessions revokes every live session of an identity but keep.
+func (s *Store) RevokeOtherSessions(ctx context.Context, authIdentityID, keep, reason string, now time.Time) (int, error) {
+	return s.revokeSessions(ctx, authIdentityID, "", keep, reason, now)
+}
+
+func (s *Store) revokeSessions(ctx context.Context, authIdentityID, only, except, reason string, now time.Time) (int, error) {
 	q := s.db.NewUpdate().Model((*sessionRow)(nil)).
 		Set("revoked_at = ?", now).
 		Set("revoked_reason = ?", reason).
 		Where("auth_identity_id = ?", authIdentityID).
 		Where("revoked_at IS NULL")
-	if sessionID != "" {
-		q = q.Where("id = ?", sessionID)
+	if only != "" {
+		q = q.Where("id = ?", only)
+	}
+	if except != "" {
+		q = q.Where("id <> ?", except)
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {

@@ -1,0 +1,174 @@
+package outbox_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+// receiver is a webhook endpoint that fails while failing is set and
+// checks every signature.
+type receiver struct {
+	t       *testing.T
+	mu      sync.Mutex
+	failing bool
+	got     []outbox.Message
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	ts, sig := req.Header.Get("Gatehouse-Timestamp"), req.Header.Get("Gatehouse-Signature")
+	if !hmac.Equal([]byte(sig), []byte("v1="+outbox.Sign([]byte("whsec"), ts, body))) {
+		r.t.Errorf("bad signature on %s", body)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	var m outbox.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		r.t.Error(err)
+	}
+	r.got = append(r.got, m)
+}
+
+func (r *receiver) set(failing bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failing = failing
+}
+
+func (r *receiver) types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range r.got {
+		out = append(out, m.Type)
+	}
+	return out
+}
+
+func TestWebhookDelivery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st := store.New(db)
+		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		rcv := &receiver{t: t}
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		d := outbox.New(outbox.Options{
+			Store:       st,
+			Subscribers: []outbox.Subscriber{&outbox.Webhook{URL: srv.URL, Secret: []byte("whsec"), Now: clock}},
+			Open: func(id, sealed string) (map[string]string, error) {
+				if sealed == "" {
+					return nil, nil
+				}
+				b, err := secret.Open(key, id, sealed)
+				var m map[string]string
+				_ = json.Unmarshal(b, &m)
+				return m, err
+			},
+			Now: clock, MaxAttempts: 3, Backoff: time.Second,
+		})
+		seq := 0
+		appendEvent := func(st auth.Store, name, identity string, secrets map[string]string) string {
+			seq++
+			e := &gatehouse.Event{ID: gatehouse.NewID(gatehouse.PrefixEvent), Name: name, AuthIdentityID: identity,
+				ActorType: gatehouse.ActorCustomer, Payload: map[string]any{"seq": seq}, CreatedAt: now}
+			sealed := ""
+			if secrets != nil {
+				b, _ := json.Marshal(secrets)
+				sealed, _ = secret.Seal(key, e.ID, b)
+			}
+			if err := st.AppendEvent(ctx, e, sealed, []string{"webhook"}); err != nil {
+				t.Fatal(err)
+			}
+			return e.ID
+		}
+		first := appendEvent(st, "a.1", "authid_a", map[string]string{"token": "s3cret-token"})
+		appendEvent(st, "a.2", "authid_a", nil)
+		appendEvent(st, "b.1", "authid_b", nil)
+		// An event whose transaction rolls back is never delivered.
+		_ = st.Tx(ctx, func(tx auth.Store) error {
+			appendEvent(tx, "rolled.back", "authid_c", nil)
+			return errors.New("roll back")
+		})
+
+		t.Run("a failing receiver gets nothing delivered, and order holds", func(t *testing.T) {
+			rcv.set(true)
+			if n, err := d.RunOnce(ctx); err != nil || n != 0 {
+				t.Fatalf("RunOnce = %d, %v", n, err)
+			}
+			// Not due yet: the retry waits for its backoff.
+			rcv.set(false)
+			if n, _ := d.RunOnce(ctx); n != 0 {
+				t.Fatalf("delivered %d before the backoff ended", n)
+			}
+		})
+		t.Run("after the backoff everything arrives, in order per identity", func(t *testing.T) {
+			now = now.Add(2 * time.Second)
+			if _, err := d.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := rcv.types()
+			if len(got) != 3 || slices.Index(got, "a.1") > slices.Index(got, "a.2") || slices.Contains(got, "rolled.back") {
+				t.Fatalf("delivered %v", got)
+			}
+			if rcv.got[slices.Index(got, "a.1")].Data["token"] != "s3cret-token" {
+				t.Error("the secret did not reach the subscriber")
+			}
+		})
+		t.Run("delivered secrets are erased", func(t *testing.T) {
+			es, err := st.Events(ctx, "authid_a", "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				if e.ID == first && e.Sealed != "" {
+					t.Fatal("the sealed token outlived its delivery")
+				}
+			}
+		})
+		t.Run("a dead event no longer blocks later ones", func(t *testing.T) {
+			appendEvent(st, "c.1", "authid_c", nil)
+			appendEvent(st, "c.2", "authid_c", nil)
+			rcv.set(true)
+			for range 3 {
+				_, _ = d.RunOnce(ctx)
+				now = now.Add(time.Hour)
+			}
+			rcv.set(false)
+			if _, err := d.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := rcv.types()
+			if slices.Contains(got, "c.1") || !slices.Contains(got, "c.2") {
+				t.Fatalf("delivered %v: want c.1 dead and c.2 delivered", got)
+			}
+			n, err := st.Backlog(ctx)
+			if err != nil || n != 0 {
+				t.Fatalf("backlog = %d, %v", n, err)
+			}
+		})
+	})
+}

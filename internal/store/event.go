@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+type eventRow struct {
+	bun.BaseModel  `bun:"table:auth_event,alias:ev"`
+	ID             string         `bun:"id,pk"`
+	Name           string         `bun:"name,notnull"`
+	AuthIdentityID *string        `bun:"auth_identity_id"`
+	ActorType      *string        `bun:"actor_type"`
+	Payload        map[string]any `bun:"payload,type:jsonb,notnull"`
+	Sealed         *string        `bun:"sealed"`
+	CreatedAt      time.Time      `bun:"created_at,notnull"`
+}
+
+type deliveryRow struct {
+	bun.BaseModel `bun:"table:event_delivery,alias:ed"`
+	EventID       string     `bun:"event_id,pk"`
+	Subscriber    string     `bun:"subscriber,pk"`
+	State         string     `bun:"state,notnull"`
+	Attempts      int        `bun:"attempts,notnull"`
+	NextAttemptAt time.Time  `bun:"next_attempt_at,notnull"`
+	LockedUntil   *time.Time `bun:"locked_until"`
+	LastError     *string    `bun:"last_error"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+}
+
+// StoredEvent is an event as stored: its secrets still sealed.
+type StoredEvent struct {
+	gatehouse.Event
+	Sealed string
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AppendEvent records an event and owes it to each subscriber, in the
+// caller's transaction (the event commits or rolls back with its cause).
+// sealed holds the event's secrets, sealed; "" when it has none.
+func (s *Store) AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, subscribers []string) error {
+	r := &eventRow{ID: e.ID, Name: e.Name, AuthIdentityID: nullable(e.AuthIdentityID), ActorType: nullable(string(e.ActorType)),
+		Payload: object(e.Payload), Sealed: nullable(sealed), CreatedAt: e.CreatedAt}
+	if _, err := s.db.NewInsert().Model(r).Exec(ctx); err != nil {
+		return dbError("append event", "event", err)
+	}
+	if len(subscribers) == 0 {
+		return nil
+	}
+	rows := make([]deliveryRow, len(subscribers))
+	for i, sub := range subscribers {
+		rows[i] = deliveryRow{EventID: e.ID, Subscriber: sub, State: "pending", NextAttemptAt: e.CreatedAt, UpdatedAt: e.CreatedAt}
+	}
+	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return dbError("owe event", "event", err)
+	}
+	return nil
+}
+
+// Events lists an identity's events, newest first, older than the event
+// id before ("" for the newest), at most limit.
+func (s *Store) Events(ctx context.Context, authIdentityID, before string, limit int) ([]*StoredEvent, error) {
+	var rows []eventRow
+	q := s.db.NewSelect().Model(&rows).Where("auth_identity_id = ?", authIdentityID).OrderExpr("id DESC").Limit(int64(limit))
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, dbError("list events", "event", err)
+	}
+	out := make([]*StoredEvent, len(rows))
+	for i := range rows {
+		out[i] = rows[i].stored()
+	}
+	return out, nil
+}
+
+// EventsByName lists the events with a name, oldest first (for tests and
+// tools).
+func (s *Store) EventsByName(ctx context.Context, name string) ([]*StoredEvent, error) {
+	var rows []eventRow
+	if err := s.db.NewSelect().Model(&rows).Where("name = ?", name).OrderExpr("id ASC").Scan(ctx); err != nil {
+		return nil, dbError("list events", "event", err)
+	}
+	out := make([]*StoredEvent, len(rows))
+	for i := range rows {
+		out[i] = rows[i].stored()
+	}
+	return out, nil
+}
+
+func (r *eventRow) stored() *StoredEvent {
+	e := &StoredEvent{Event: gatehouse.Event{ID: r.ID, Name: r.Name, Payload: object(r.Payload), CreatedAt: r.CreatedAt.UTC()}}
+	if r.AuthIdentityID != nil {
+		e.AuthIdentityID = *r.AuthIdentityID
+	}
+	if r.ActorType != nil {
+		e.ActorType = gatehouse.ActorType(*r.ActorType)
+	}
+	if r.Sealed != nil {
+		e.Sealed = *r.Sealed
+	}
+	return e
+}
+
+// Due is a delivery the dispatcher claimed.
+type Due struct {
+	Event    *StoredEvent
+	Attempts int
+}
+
+// ClaimDue claims up to limit deliveries owed to subscriber that are due
+// at now, oldest first, leasing them until now+lease so that another
+// dispatcher skips them; per identity only the oldest pending event is
+// claimed, so one identity's events reach a subscriber in order. Expired
+// leases (a dispatcher that died) are claimable again.
+func (s *Store) ClaimDue(ctx context.Context, subscriber string, now time.Time, lease time.Duration, limit int) ([]Due, error) {
+	var out []Due
+	err := s.tx(ctx, func(tx *Store) error {
+		var rows []struct {
+			eventRow
+			Attempts int `bun:"attempts"`
+		}
+		q := tx.db.NewSelect().
+			ColumnExpr("ev.*, ed.attempts").
+			TableExpr("event_delivery AS ed").
+			Join("JOIN auth_event AS ev ON ev.id = ed.event_id").
+			Where("ed.subscriber = ?", subscriber).
+			Where("ed.state = 'pending'").
+			Where("ed.next_attempt_at <= ?", now).
+			Where("(ed.locked_until IS NULL OR ed.locked_until <= ?)", now).
+			// Order per identity: nothing older for the same identity is
+			// still owed to this subscriber.
+			Where(`NOT EXISTS (SELECT 1 FROM event_delivery AS ed2 JOIN auth_event AS ev2 ON ev2.id = ed2.event_id
+				WHERE ed2.subscriber = ed.subscriber AND ed2.state = 'pending' AND ev2.id < ev.id
+				AND ev2.auth_identity_id = ev.auth_identity_id)`).
+			OrderExpr("ev.id ASC").
+			Limit(int64(limit))
+		if tx.db.Dialect().Name() == dialect.PG {
+			q = q.For("UPDATE OF ed SKIP LOCKED")
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return dbError("claim deliveries", "event", err)
+		}
+		for _, r := range rows {
+			until := now.Add(lease)
+			if _, err := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
+				Set("locked_until = ?", until).Set("updated_at = ?", now).
+				Where("event_id = ? AND subscriber = ?", r.ID, subscriber).Exec(ctx); err != nil {
+				return dbError("lease delivery", "event", err)
+			}
+			out = append(out, Due{Event: r.stored(), Attempts: r.Attempts})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Delivered records a delivery, and erases the event's sealed secrets once
+// no subscriber is still owed it.
+func (s *Store) Delivered(ctx context.Context, eventID, subscriber string, now time.Time) error {
+	return s.settle(ctx, eventID, subscriber, "delivered", nil, now, now)
+}
+
+// Failed records a failed attempt: retried at next, or dead (no longer
+// blocking later events) when dead is set.
+func (s *Store) Failed(ctx context.Context, eventID, subscriber, reason string, next time.Time, dead bool, now time.Time) error {
+	state := "pending"
+	if dead {
+		state = "dead"
+	}
+	return s.settle(ctx, eventID, subscriber, state, &reason, next, now)
+}
+
+func (s *Store) settle(ctx context.Context, eventID, subscriber, state string, reason *string, next, now time.Time) error {
+	return s.tx(ctx, func(tx *Store) error {
+		q := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
+			Set("state = ?", state).Set("attempts = attempts + 1").Set("locked_until = NULL").
+			Set("next_attempt_at = ?", next).Set("updated_at = ?", now).
+			Where("event_id = ? AND subscriber = ?", eventID, subscriber)
+		if reason != nil {
+			q = q.Set("last_error = ?", *reason)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return dbError("settle delivery", "event", err)
+		}
+		if state == "pending" {
+			return nil
+		}
+		_, err := tx.db.NewUpdate().Model((*eventRow)(nil)).Set("sealed = NULL").
+			Where("id = ?", eventID).
+			Where("NOT EXISTS (SELECT 1 FROM event_delivery WHERE event_id = ? AND state = 'pending')", eventID).
+			Exec(ctx)
+		if err != nil {
+			return dbError("erase event secrets", "event", err)
+		}
+		return nil
+	})
+}
+
+// Backlog counts the deliveries still owed, for metrics.
+func (s *Store) Backlog(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*deliveryRow)(nil)).Where("state = 'pending'").Count(ctx)
+	if err != nil {
+		return 0, dbError("count backlog", "event", err)
+	}
+	return int(n), nil
+}
