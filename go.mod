@@ -18,6 +18,11 @@ require (
 )
 
 require (
+	github.com/redis/go-redis/v9 v9.23.0
+	go.uber.org/atomic v1.12.0 // indirect
+)
+
+require (
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.6

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -41,6 +42,9 @@ type HandlerOptions struct {
 	Metrics *metrics.Metrics
 	// Tracer, when set, opens a span per operation and root field.
 	Tracer trace.Tracer
+	// RateLimits, when their Limiter is set, limit the credential and
+	// token mutations per client IP and per identifier.
+	RateLimits RateLimits
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST, GET for queries only
@@ -66,6 +70,15 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	}
 	if o.Metrics != nil {
 		srv.Use(metricsExtension{m: o.Metrics, provider: providerEnabled(o.Auth)})
+	}
+	if rl := o.RateLimits; rl.Limiter != nil {
+		if rl.Now == nil {
+			rl.Now = time.Now
+		}
+		if rl.Logger == nil {
+			rl.Logger = o.Logger
+		}
+		srv.Use(rateLimitExtension{rl})
 	}
 	return srv
 }

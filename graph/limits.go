@@ -34,12 +34,13 @@ type Limits struct {
 
 // Limit names, as sent in extensions.limit.
 const (
-	limitDepth              = "depth"
-	limitAliases            = "aliases"
-	limitRootMutationFields = "rootMutationFields"
-	limitComplexity         = "complexity"
-	limitParserTokens       = "parserTokens"
-	limitBodyBytes          = "bodyBytes"
+	limitDepth               = "depth"
+	limitAliases             = "aliases"
+	limitRootMutationFields  = "rootMutationFields"
+	limitComplexity          = "complexity"
+	limitParserTokens        = "parserTokens"
+	limitBodyBytes           = "bodyBytes"
+	limitCredentialMutations = "credentialMutations"
 )
 
 func (l Limits) withDefaults() Limits {
@@ -83,9 +84,14 @@ func (x *limitsExtension) MutateOperationContext(ctx context.Context, oc *graphq
 	w := shapeWalker{fragments: oc.Doc.Fragments}
 	w.walk(op.SelectionSet, 1, map[string]bool{})
 	if op.Operation == ast.Mutation {
-		if n := countRootFields(op.SelectionSet, oc.Doc.Fragments, map[string]bool{}); n > x.limits.RootMutationFields {
+		names := rootFields(op.SelectionSet, oc.Doc.Fragments, map[string]bool{})
+		if n := len(names); n > x.limits.RootMutationFields {
 			return limitError(limitRootMutationFields, x.limits.RootMutationFields,
 				fmt.Sprintf("The operation holds %d mutations; at most %d may be sent in one request.", n, x.limits.RootMutationFields))
+		}
+		if n := credentialFields(names); n > 1 {
+			return limitError(limitCredentialMutations, 1,
+				fmt.Sprintf("The operation holds %d sign-in, registration or password mutations; send one per request.", n))
 		}
 	}
 	if w.depth > x.limits.Depth {
@@ -147,27 +153,27 @@ func (w *shapeWalker) walk(set ast.SelectionSet, depth int, path map[string]bool
 	}
 }
 
-// countRootFields counts the fields a selection set selects at its own
-// level, through fragments.
-func countRootFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList, path map[string]bool) int {
-	n := 0
+// rootFields lists the names of the fields a selection set selects at its
+// own level, through fragments, once per use (aliases apart).
+func rootFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList, path map[string]bool) []string {
+	var names []string
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Name != "__typename" {
-				n++
+				names = append(names, s.Name)
 			}
 		case *ast.InlineFragment:
-			n += countRootFields(s.SelectionSet, fragments, path)
+			names = append(names, rootFields(s.SelectionSet, fragments, path)...)
 		case *ast.FragmentSpread:
 			f := fragments.ForName(s.Name)
 			if f == nil || path[s.Name] {
 				continue
 			}
 			path[s.Name] = true
-			n += countRootFields(f.SelectionSet, fragments, path)
+			names = append(names, rootFields(f.SelectionSet, fragments, path)...)
 			delete(path, s.Name)
 		}
 	}
-	return n
+	return names
 }

@@ -50,7 +50,7 @@ func startProcessCmd(t *testing.T, databaseURL string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
-	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM"} {
+	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM", "GATEHOUSE_RATE_LIMIT_IP", "GATEHOUSE_RATE_LIMIT_IDENTIFIER"} {
 		cmd.Env = append(cmd.Env, k+"="+testEnv(databaseURL)(k))
 	}
 	stdout, err := cmd.StdoutPipe()

@@ -8,9 +8,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -37,6 +42,11 @@ func (a *app) serve(ctx context.Context, e env) error {
 			log.Warn("flushing traces", "error", err)
 		}
 	}()
+	limiter, closeLimiter, err := newLimiter(ctx, cfg, a.db)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	gql := graph.NewHandler(graph.HandlerOptions{
 		Auth:          a.auth,
 		Logger:        log,
@@ -50,6 +60,12 @@ func (a *app) serve(ctx context.Context, e env) error {
 		},
 		Metrics: a.metrics,
 		Tracer:  tracer,
+		RateLimits: graph.RateLimits{
+			Limiter:    limiter,
+			PerIP:      cfg.RateLimitIP,
+			Identifier: cfg.RateLimitIdentifier,
+			Logger:     log,
+		},
 	})
 	var metricsHandler http.Handler
 	if a.metrics != nil {
@@ -68,6 +84,7 @@ func (a *app) serve(ctx context.Context, e env) error {
 			JWKSMaxAge:     cfg.JWKSMaxAge,
 			MaxBodyBytes:   cfg.MaxBodyBytes,
 			Metrics:        metricsHandler,
+			TrustedProxies: cfg.TrustedProxies,
 		}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
@@ -119,4 +136,24 @@ func (a *app) serve(ctx context.Context, e env) error {
 		return err
 	}
 	return nil
+}
+
+// newLimiter keeps rate-limit buckets in Redis when GATEHOUSE_REDIS_URL is
+// set, else in the database; either way every instance shares them.
+func newLimiter(ctx context.Context, cfg *config.Config, db *store.DB) (ratelimit.Limiter, func(), error) {
+	if cfg.RedisURL == "" {
+		return ratelimit.SQL{DB: db.Bun()}, func() {}, nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, nil, errors.New("GATEHOUSE_REDIS_URL: not a valid Redis URL")
+	}
+	c := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	return ratelimit.Redis{Client: c}, func() { c.Close() }, nil
 }

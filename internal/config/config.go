@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 )
 
 // Environments.
@@ -99,6 +101,13 @@ type Config struct {
 	WebhookURL    string
 	WebhookSecret Secret
 	LogEvents     bool
+
+	// Rate limits, per client IP and per identifier, of the credential
+	// and token mutations; RedisURL moves their buckets to Redis.
+	RateLimitIP         ratelimit.Rate
+	RateLimitIdentifier ratelimit.Rate
+	RedisURL            Secret
+	TrustedProxies      []netip.Prefix
 
 	LockoutAttempts int
 	LockoutDuration time.Duration
@@ -310,6 +319,33 @@ var settings = []Setting{
 		}},
 	{Name: "GATEHOUSE_LOG_EVENTS", Default: "true in development", Description: "Print every auth event, tokens included, to the log, so a developer can follow a reset link from the terminal. Refused in production.",
 		parse: boolVar(func(c *Config) *bool { return &c.LogEvents })},
+	{Name: "GATEHOUSE_RATE_LIMIT_IP", Default: "60/1m", Description: "Per client IP and operation: how many sign-in, registration, reset, callback, refresh and anonymous-ticket mutations, refilled over how long. Over it: `RATE_LIMITED` with `retryAfterSeconds`.",
+		parse: rateVar(func(c *Config) *ratelimit.Rate { return &c.RateLimitIP })},
+	{Name: "GATEHOUSE_RATE_LIMIT_IDENTIFIER", Default: "10/1m", Description: "Per email or user name tried and operation (authenticate, register, createUserAuthTicket, generateResetPasswordToken), whatever the IP.",
+		parse: rateVar(func(c *Config) *ratelimit.Rate { return &c.RateLimitIdentifier })},
+	{Name: "GATEHOUSE_REDIS_URL", Secret: true, Description: "`redis://…`: keep the rate-limit buckets in Redis instead of the database.",
+		parse: func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return errors.New("must be a redis:// or rediss:// URL")
+			}
+			c.RedisURL = Secret(v)
+			return nil
+		}},
+	{Name: "GATEHOUSE_TRUSTED_PROXIES", Description: "Comma-separated addresses or CIDRs of the proxies in front of gatehouse: only from them is the client IP read from `X-Forwarded-For`.",
+		parse: func(c *Config, v string) error {
+			for _, f := range splitList(v) {
+				p, err := netip.ParsePrefix(f)
+				if err != nil {
+					a, aerr := netip.ParseAddr(f)
+					if aerr != nil {
+						return fmt.Errorf("%q is not an address or CIDR", f)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
+			return nil
+		}},
 	{Name: "GATEHOUSE_LOCKOUT_ATTEMPTS", Default: "5", Description: "Consecutive failed passwords that lock an identity.",
 		parse: intVar(func(c *Config) *int { return &c.LockoutAttempts }, 1, 1000)},
 	{Name: "GATEHOUSE_LOCKOUT_DURATION", Default: "15m", Description: "How long the first lock lasts; each further lock doubles it.",
@@ -373,6 +409,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		IdleTimeout:            2 * time.Minute,
 		Metrics:                true,
 		LockoutAttempts:        5,
+		RateLimitIP:            ratelimit.Rate{Burst: 60, Per: time.Minute},
+		RateLimitIdentifier:    ratelimit.Rate{Burst: 10, Per: time.Minute},
 		LockoutDuration:        15 * time.Minute,
 		LockoutMax:             24 * time.Hour,
 		ResetTokenTTL:          15 * time.Minute,
@@ -497,6 +535,17 @@ func intVar(field func(*Config) *int, lo, hi int) func(*Config, string) error {
 			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 		}
 		*field(c) = n
+		return nil
+	}
+}
+
+func rateVar(field func(*Config) *ratelimit.Rate) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r, err := ratelimit.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = r
 		return nil
 	}
 }

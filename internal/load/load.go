@@ -124,6 +124,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for i := range shoppers {
 		s := &shopper{email: fmt.Sprintf("load-%s-%d@example.com", hex.EncodeToString(run), i), password: "load test password " + hex.EncodeToString(run)}
 		if err := c.register(ctx, s); err != nil {
+			if errors.Is(err, codeError("RATE_LIMITED")) {
+				return nil, fmt.Errorf("set-up: register shopper %d: RATE_LIMITED: raise GATEHOUSE_RATE_LIMIT_IP and GATEHOUSE_RATE_LIMIT_IDENTIFIER on the server under test", i)
+			}
 			return nil, fmt.Errorf("set-up: register shopper %d: %w", i, err)
 		}
 		shoppers[i] = s

@@ -29,6 +29,9 @@ type State struct {
 	// SecureCookies says whether cookies set on the response are Secure
 	// (always, but in development over loopback).
 	SecureCookies bool
+	// ClientIP is the client's address: the peer's, or the one a trusted
+	// proxy forwarded.
+	ClientIP string
 
 	mu sync.Mutex
 	w  http.ResponseWriter

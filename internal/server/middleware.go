@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ const RequestIDHeader = "X-Request-Id"
 // withRequest gives every request an id (the caller's, when it is sane),
 // returns it in a header, gathers the credentials the request carries into
 // its request.State, and logs one line per request.
-func withRequest(next http.Handler, log *slog.Logger, production bool) http.Handler {
+func withRequest(next http.Handler, log *slog.Logger, production bool, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
@@ -31,6 +32,7 @@ func withRequest(next http.Handler, log *slog.Logger, production bool) http.Hand
 		st.ID = id
 		st.Bearer = bearer(r)
 		st.CSRFToken = r.Header.Get(CSRFHeader)
+		st.ClientIP = clientIP(r, trusted)
 		// Secure cookies always, but in development over loopback, where
 		// there is no TLS to be had.
 		st.SecureCookies = production || !loopback(r.Host)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -41,6 +42,8 @@ type Options struct {
 	MaxBodyBytes int
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
+	// TrustedProxies may forward the client's address in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the service's HTTP handler.
@@ -49,6 +52,6 @@ func New(o Options) http.Handler {
 	addRoutes(mux, o)
 	var h http.Handler = mux
 	h = securityHeaders(h, o.Production)
-	h = withRequest(h, o.Logger, o.Production)
+	h = withRequest(h, o.Logger, o.Production, o.TrustedProxies)
 	return h
 }

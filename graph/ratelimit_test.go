@@ -1,0 +1,112 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
+	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// from posts a request as if from peer, with an optional X-Forwarded-For.
+func (a *api) from(t *testing.T, peer, forwarded, query string, vars map[string]any) *response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = peer + ":40000"
+	if forwarded != "" {
+		req.Header.Set("X-Forwarded-For", forwarded)
+	}
+	return a.send(t, req)
+}
+
+func wantRateLimited(t *testing.T, r *response) {
+	t.Helper()
+	e := r.topLevel(t)
+	if e.Extensions["code"] != "RATE_LIMITED" {
+		t.Fatalf("error = %+v, want RATE_LIMITED", e)
+	}
+	if s, ok := e.Extensions["retryAfterSeconds"].(float64); !ok || s < 1 || s > 60 {
+		t.Fatalf("retryAfterSeconds = %v", e.Extensions["retryAfterSeconds"])
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
+			o.RateLimits = graph.RateLimits{
+				Limiter:    ratelimit.SQL{DB: db.Bun()},
+				PerIP:      ratelimit.Rate{Burst: 3, Per: time.Minute},
+				Identifier: ratelimit.Rate{Burst: 2, Per: time.Minute},
+			}
+		}, func(o *server.Options) { o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+		signIn := func(email string) map[string]any {
+			return map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": email, "password": "some password 1"}}
+		}
+
+		t.Run("per identifier, whatever the IP", func(t *testing.T) {
+			a.from(t, "198.51.100.1", "", authQ, signIn("target@example.com"))
+			a.from(t, "198.51.100.2", "", authQ, signIn("Target@Example.com"))
+			wantRateLimited(t, a.from(t, "198.51.100.3", "", authQ, signIn(" target@example.com")))
+		})
+		t.Run("per IP, whatever the identifier", func(t *testing.T) {
+			for i, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+				if r := a.from(t, "203.0.113.7", "", authQ, signIn(e)); len(r.Errors) > 0 {
+					t.Fatalf("attempt %d refused: %s", i+1, r.raw)
+				}
+			}
+			wantRateLimited(t, a.from(t, "203.0.113.7", "", authQ, signIn("d@example.com")))
+		})
+		t.Run("a forwarded address from an untrusted peer is ignored", func(t *testing.T) {
+			for i, e := range []string{"e@example.com", "f@example.com", "g@example.com"} {
+				a.from(t, "203.0.113.8", "192.0.2."+string(rune('1'+i)), authQ, signIn(e))
+			}
+			wantRateLimited(t, a.from(t, "203.0.113.8", "192.0.2.9", authQ, signIn("h@example.com")))
+		})
+		t.Run("a trusted proxy's forwarded address is the client's", func(t *testing.T) {
+			for i := range 4 {
+				r := a.from(t, "10.1.2.3", "192.0.2.77, 10.9.9.9", authQ, signIn("proxied"+string(rune('a'+i))+"@example.com"))
+				if i < 3 && len(r.Errors) > 0 {
+					t.Fatalf("attempt %d refused: %s", i+1, r.raw)
+				}
+				if i == 3 {
+					wantRateLimited(t, r)
+				}
+			}
+			// Another client behind the same proxy has its own bucket.
+			if r := a.from(t, "10.1.2.3", "192.0.2.78", authQ, signIn("other-client@example.com")); len(r.Errors) > 0 {
+				t.Fatalf("another client behind the proxy was limited: %s", r.raw)
+			}
+		})
+		t.Run("one credential mutation per operation", func(t *testing.T) {
+			r := a.from(t, "203.0.113.50", "", `mutation { a: authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "x@example.com", password: "p1 password"}) { errors { code } }
+				b: authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "x@example.com", password: "p2 password"}) { errors { code } } }`, nil)
+			e := r.topLevel(t)
+			if e.Extensions["code"] != "LIMIT_EXCEEDED" || e.Extensions["limit"] != "credentialMutations" {
+				t.Fatalf("error = %+v", e)
+			}
+		})
+		t.Run("each aliased refresh counts", func(t *testing.T) {
+			r := a.from(t, "203.0.113.60", "", `mutation { a: refreshToken(input: {refreshToken: "x"}) { errors { code } } b: refreshToken(input: {refreshToken: "y"}) { errors { code } }
+				c: refreshToken(input: {refreshToken: "z"}) { errors { code } } d: refreshToken(input: {refreshToken: "w"}) { errors { code } } }`, nil)
+			limited := 0
+			for _, e := range r.Errors {
+				if e.Extensions["code"] == "RATE_LIMITED" {
+					limited++
+				}
+			}
+			if limited != 1 {
+				t.Fatalf("want the 4th alias limited: %s", r.raw)
+			}
+		})
+	})
+}
