@@ -60,6 +60,24 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, actor *gatehouse.
 	return &model.ChangePasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// RequestEmailVerification is the resolver for the requestEmailVerification field.
+func (r *mutationResolver) RequestEmailVerification(ctx context.Context, actor *gatehouse.ActorType) (*model.RequestEmailVerificationPayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	err := r.Auth.RequestEmailVerification(ctx, credential(ctx), a)
+	errs, err := payloadErrors(err)
+	return &model.RequestEmailVerificationPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error) {
+	err := r.Auth.VerifyEmail(ctx, input.Token)
+	errs, err := payloadErrors(err)
+	return &model.VerifyEmailPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
 	t, err := r.Auth.ValidateCallback(ctx, request.From(ctx).Bearer, actor, provider, auth.Callback{

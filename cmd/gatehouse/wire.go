@@ -79,6 +79,7 @@ func withApp(ctx context.Context, e env, fn func(*app) error) error {
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	return fn(a)
 }
 
@@ -122,7 +123,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			return float64(busy)
 		})
 	}
-	a.subscribers = subscribers(cfg, log)
+	if a.subscribers, err = subscribers(ctx, cfg, log); err != nil {
+		return nil, err
+	}
 	kek, err := keyEncryptionKey(ctx, cfg, log, a.store)
 	if err != nil {
 		return nil, err
@@ -173,7 +176,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			Base:        cfg.LockoutDuration,
 			Max:         cfg.LockoutMax,
 		},
-		ResetTokenTTL: cfg.ResetTokenTTL,
+		ResetTokenTTL:        cfg.ResetTokenTTL,
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	})
 	if err != nil {
 		return nil, err
@@ -197,15 +201,31 @@ const devSecretKey = "development_jwt_secret"
 const eventKeyLabel = "gatehouse/events/v1"
 
 // subscribers are the configured receivers of auth events.
-func subscribers(cfg *config.Config, log *slog.Logger) []outbox.Subscriber {
+func subscribers(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]outbox.Subscriber, error) {
 	var out []outbox.Subscriber
 	if cfg.WebhookURL != "" {
 		out = append(out, &outbox.Webhook{URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret.Reveal())})
 	}
+	if cfg.NATSURL != "" {
+		n, err := outbox.NewNATS(ctx, cfg.NATSURL.Reveal())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
 	if cfg.LogEvents {
 		out = append(out, &outbox.Log{Logger: log})
 	}
-	return out
+	return out, nil
+}
+
+// close releases what the app holds besides the database.
+func (a *app) close() {
+	for _, s := range a.subscribers {
+		if n, ok := s.(*outbox.NATS); ok {
+			n.Close()
+		}
+	}
 }
 
 func subscriberNames(subs []outbox.Subscriber) []string {

@@ -261,6 +261,14 @@ type RegisterInput struct {
 	InviteToken graphql.Omittable[*string] `json:"inviteToken,omitempty"`
 }
 
+// The answer to `requestEmailVerification`.
+type RequestEmailVerificationPayload struct {
+	// Whether a verification token was made and its event recorded.
+	Accepted bool `json:"accepted"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // A password reset.
 type ResetPasswordInput struct {
 	// The token from the reset link.
@@ -365,6 +373,20 @@ type ValidateCallbackInput struct {
 	ErrorDescription graphql.Omittable[*string] `json:"errorDescription,omitempty"`
 	// Every query parameter of the callback URL, as a JSON object of strings.
 	Params graphql.Omittable[map[string]any] `json:"params,omitempty"`
+}
+
+// An email verification.
+type VerifyEmailInput struct {
+	// The token from the verification link.
+	Token string `json:"token"`
+}
+
+// The answer to `verifyEmail`.
+type VerifyEmailPayload struct {
+	// Whether the email address is now verified.
+	Success bool `json:"success"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
 }
 
 // What went wrong with a request the caller can correct. Problems with the

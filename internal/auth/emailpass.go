@@ -62,6 +62,10 @@ func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor
 	if err := s.checkAttempt(ctx, actor, p, err, pw); err != nil {
 		return nil, err
 	}
+	if s.requireVerified && !emailVerified(p) {
+		// Only after the right password: this reveals nothing to a guesser.
+		return nil, gatehouse.Errorf(gatehouse.CodeNotAllowed, "Verify your email address first: follow the link sent to it, or ask for a new one.")
+	}
 	return s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
 }
 

@@ -247,9 +247,12 @@ func (s *Service) linkByEmail(ctx context.Context, st Store, actor gatehouse.Act
 	case err != nil:
 		return "", err
 	}
-	// Email verification does not exist yet: every email+password
-	// identity counts as unverified, so whoever set its password may not
-	// be the email's owner.
+	if emailVerified(ep) {
+		// The password's owner proved the email: the same person.
+		return ep.AuthIdentityID, nil
+	}
+	// Nobody proved the email: whoever set the password may not be its
+	// owner, so the password goes and its sessions end.
 	md := maps.Clone(ep.ProviderMetadata)
 	delete(md, "password")
 	if err := st.SetProviderMetadata(ctx, ep.ID, md, now); err != nil {

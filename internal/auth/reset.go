@@ -122,29 +122,16 @@ func (s *Service) ResetPassword(ctx context.Context, actor gatehouse.ActorType, 
 // checking the current one, and ends every other session.
 // actor names whose cookie to use when no bearer token is sent.
 func (s *Service) ChangePassword(ctx context.Context, cred Credential, actor gatehouse.ActorType, current, next string) error {
-	if cred.Bearer != "" {
-		if c, err := s.signer.Verify(cred.Bearer); err == nil {
-			actor = gatehouse.ActorType(c.ActorType)
-		}
-	}
-	if actor == "" {
-		actor = gatehouse.ActorCustomer
-	}
+	actor = s.credentialActor(cred, actor)
 	claims, err := s.principal(ctx, cred, actor, registration)
 	if err != nil {
 		return err
 	}
-	var p *gatehouse.ProviderIdentity
-	ps, err := s.store.ProviderIdentities(ctx, claims.AuthIdentityID)
+	p, err := s.passwordIdentity(ctx, claims.AuthIdentityID)
 	if err != nil {
 		return err
 	}
-	for _, pi := range ps {
-		if pi.Provider == gatehouse.ProviderEmailPass && pi.PasswordHash() != "" {
-			p = pi
-		}
-	}
-	if p == nil {
+	if p.PasswordHash() == "" {
 		return gatehouse.Errorf(gatehouse.CodeNotAllowed, "This account signs in without a password.")
 	}
 	if current == "" || checkSignInPassword(current) != nil {

@@ -65,6 +65,9 @@ type Options struct {
 	// Lockout.Max. ResetTokenTTL is a reset token's lifetime.
 	Lockout       LockoutPolicy
 	ResetTokenTTL time.Duration
+	// RequireVerifiedEmail refuses password sign-in until the email is
+	// verified.
+	RequireVerifiedEmail bool
 }
 
 // LockoutPolicy configures account lockout.
@@ -86,11 +89,12 @@ type Service struct {
 	rand       io.Reader
 	oauth      []*oauth.Provider
 
-	eventKey    []byte
-	subscribers []string
-	onEvent     func(string)
-	lockout     LockoutPolicy
-	resetTTL    time.Duration
+	eventKey        []byte
+	subscribers     []string
+	onEvent         func(string)
+	lockout         LockoutPolicy
+	resetTTL        time.Duration
+	requireVerified bool
 }
 
 // New returns a Service.
@@ -120,11 +124,12 @@ func New(o Options) (*Service, error) {
 		rand:       o.Rand,
 		oauth:      o.OAuth,
 
-		eventKey:    o.EventKey,
-		subscribers: o.Subscribers,
-		onEvent:     o.OnEvent,
-		lockout:     o.Lockout,
-		resetTTL:    o.ResetTokenTTL,
+		eventKey:        o.EventKey,
+		subscribers:     o.Subscribers,
+		onEvent:         o.OnEvent,
+		lockout:         o.Lockout,
+		resetTTL:        o.ResetTokenTTL,
+		requireVerified: o.RequireVerifiedEmail,
 	}
 	if s.lockout.MaxAttempts <= 0 {
 		s.lockout.MaxAttempts = 5

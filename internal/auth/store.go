@@ -57,6 +57,10 @@ type Store interface {
 	// statement; CodeNotFound when it is not.
 	ClaimActionToken(ctx context.Context, id string, now time.Time) error
 
+	// MarkEmailVerified sets email_verified on the customer or user with
+	// the id, if its email is still email.
+	MarkEmailVerified(ctx context.Context, actor gatehouse.ActorType, id, email string, now time.Time) error
+
 	// TakeAttempt counts a password attempt before the check, atomically;
 	// locked is true (and nothing counted) while the identity is locked.
 	// locks is how many times it was locked before.

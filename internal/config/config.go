@@ -100,6 +100,7 @@ type Config struct {
 	// WebhookSecret; LogEvents prints them (development).
 	WebhookURL    string
 	WebhookSecret Secret
+	NATSURL       Secret
 	LogEvents     bool
 
 	// Rate limits, per client IP and per identifier, of the credential
@@ -108,6 +109,8 @@ type Config struct {
 	RateLimitIdentifier ratelimit.Rate
 	RedisURL            Secret
 	TrustedProxies      []netip.Prefix
+
+	RequireVerifiedEmail bool
 
 	LockoutAttempts int
 	LockoutDuration time.Duration
@@ -317,6 +320,14 @@ var settings = []Setting{
 			c.WebhookSecret = Secret(v)
 			return nil
 		}},
+	{Name: "GATEHOUSE_NATS_URL", Secret: true, Description: "`nats://…`: also publish every auth event to the NATS JetStream stream `GATEHOUSE_EVENTS` on `gatehouse.events.<type>`, with the event id as `Nats-Msg-Id`.",
+		parse: func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
+				return errors.New("must be a nats:// or tls:// URL")
+			}
+			c.NATSURL = Secret(v)
+			return nil
+		}},
 	{Name: "GATEHOUSE_LOG_EVENTS", Default: "true in development", Description: "Print every auth event, tokens included, to the log, so a developer can follow a reset link from the terminal. Refused in production.",
 		parse: boolVar(func(c *Config) *bool { return &c.LogEvents })},
 	{Name: "GATEHOUSE_RATE_LIMIT_IP", Default: "60/1m", Description: "Per client IP and operation: how many sign-in, registration, reset, callback, refresh and anonymous-ticket mutations, refilled over how long. Over it: `RATE_LIMITED` with `retryAfterSeconds`.",
@@ -346,6 +357,8 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Name: "GATEHOUSE_REQUIRE_VERIFIED_EMAIL", Default: "false", Description: "Refuse email+password sign-in (`NOT_ALLOWED`, after the password is checked) until the email is verified with `verifyEmail`.",
+		parse: boolVar(func(c *Config) *bool { return &c.RequireVerifiedEmail })},
 	{Name: "GATEHOUSE_LOCKOUT_ATTEMPTS", Default: "5", Description: "Consecutive failed passwords that lock an identity.",
 		parse: intVar(func(c *Config) *int { return &c.LockoutAttempts }, 1, 1000)},
 	{Name: "GATEHOUSE_LOCKOUT_DURATION", Default: "15m", Description: "How long the first lock lasts; each further lock doubles it.",

@@ -26,6 +26,7 @@ type Customer struct {
 	IsActive                 bool                `bun:"is_active,notnull"`
 	IsAnonymous              bool                `bun:"is_anonymous,notnull"`
 	IsLocked                 bool                `bun:"is_locked,notnull"`
+	EmailVerified            bool                `bun:"email_verified,notnull"`
 	LocaleCode               *string             `bun:"locale_code"`
 	TaxExempt                bool                `bun:"tax_exempt,notnull"`
 	TaxID                    *string             `bun:"tax_id"`

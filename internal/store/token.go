@@ -113,3 +113,14 @@ func (s *Store) Unlock(ctx context.Context, authIdentityID string, now time.Time
 	}
 	return affected("unlock identity", "identity", res)
 }
+
+// MarkEmailVerified sets email_verified on the customer or user with the
+// id, if its email is still email.
+func (s *Store) MarkEmailVerified(ctx context.Context, actor gatehouse.ActorType, id, email string, now time.Time) error {
+	table := "customer"
+	if actor == gatehouse.ActorUser {
+		table = `"user"`
+	}
+	_, err := s.db.NewRaw(`UPDATE `+table+` SET email_verified = TRUE, updated_at = ? WHERE id = ? AND email = ?`, now, id, email).Exec(ctx)
+	return dbError("mark email verified", "account", err)
+}

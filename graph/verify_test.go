@@ -1,0 +1,74 @@
+package graph_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+const (
+	requestVerifyQ = `mutation { requestEmailVerification { accepted errors { code type message field } } }`
+	verifyQ        = `mutation($t: String!) { verifyEmail(input: {token: $t}) { success errors { code type message field } } }`
+)
+
+func TestEmailVerification(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := buildAPI(t, db, func(o *auth.Options) {
+			o.Subscribers = []string{subscriberID}
+			o.RequireVerifiedEmail = true
+		}, nil)
+		const email, pw = "verify@example.com", "verify password 1"
+		reg := mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
+		a.do(t, reg.AccessToken, `mutation { createCustomer(input: {firstName: "V"}) { errors { code } } }`, nil)
+		verify := func(tok string) okPayload {
+			var p okPayload
+			a.do(t, "", verifyQ, map[string]any{"t": tok}).decode(t, "verifyEmail", &p)
+			return p
+		}
+
+		t.Run("sign-in waits for a verified email, after the password check", func(t *testing.T) {
+			wantError(t, a.authenticate(t, "CUSTOMER", email, pw).Errors, "NOT_ALLOWED")
+			wantError(t, a.authenticate(t, "CUSTOMER", email, "a wrong password").Errors, "INVALID_CREDENTIALS")
+		})
+		t.Run("a request needs a signed-in identity", func(t *testing.T) {
+			if e := a.do(t, "", requestVerifyQ, nil).topLevel(t); e.Extensions["code"] != "UNAUTHENTICATED" {
+				t.Fatalf("error = %+v", e)
+			}
+		})
+		t.Run("the link verifies the customer's email, once", func(t *testing.T) {
+			var p okPayload
+			a.do(t, reg.AccessToken, requestVerifyQ, nil).decode(t, "requestEmailVerification", &p)
+			if !p.Accepted {
+				t.Fatalf("request: %+v", p.Errors)
+			}
+			e := a.events(t, gatehouse.EventEmailVerification)
+			if len(e) != 1 || e[0].Payload["entity_id"] != email {
+				t.Fatalf("events = %+v", e)
+			}
+			tok := a.lastSecret(t, gatehouse.EventEmailVerification)
+			if r := verify(tok); !r.Success {
+				t.Fatalf("verify: %+v", r.Errors)
+			}
+			wantError(t, verify(tok).Errors, "TOKEN_INVALID")
+			signed := mustTicket(t, a.authenticate(t, "CUSTOMER", email, pw))
+			var c struct{ EmailVerified bool }
+			a.do(t, signed.AccessToken, `{ currentCustomer { emailVerified } }`, nil).decode(t, "currentCustomer", &c)
+			if !c.EmailVerified {
+				t.Fatal("the customer's emailVerified is false")
+			}
+		})
+		t.Run("refused tokens", func(t *testing.T) {
+			other := mustTicket(t, a.register(t, "CUSTOMER", "late@example.com", pw, ""))
+			var p okPayload
+			a.do(t, other.AccessToken, requestVerifyQ, nil).decode(t, "requestEmailVerification", &p)
+			tok := a.lastSecret(t, gatehouse.EventEmailVerification)
+			wantError(t, verify("garbage").Errors, "TOKEN_INVALID")
+			a.Clock.Advance(24*time.Hour + time.Second)
+			wantError(t, verify(tok).Errors, "TOKEN_EXPIRED")
+		})
+	})
+}
