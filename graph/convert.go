@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/graph/model"
 	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 func deref[T any](p *T) T {
@@ -47,4 +48,16 @@ func addressFields(in model.CustomerAddressInput) auth.AddressFields {
 		Phone:             opt(in.Phone),
 		Metadata:          opt(in.Metadata),
 	}
+}
+
+// authEvent is an event as the audit trail shows it.
+func authEvent(e gatehouse.Event) *model.AuthEvent {
+	out := &model.AuthEvent{ID: e.ID, Type: e.Name, CreatedAt: e.CreatedAt, Data: e.Payload}
+	if e.AuthIdentityID != "" {
+		out.AuthIdentityID = &e.AuthIdentityID
+	}
+	if e.ActorType != "" {
+		out.ActorType = &e.ActorType
+	}
+	return out
 }

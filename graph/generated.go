@@ -46,6 +46,21 @@ type ComplexityRoot struct {
 		Type    func(childComplexity int) int
 	}
 
+	AuthEvent struct {
+		ActorType      func(childComplexity int) int
+		AuthIdentityID func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Data           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Type           func(childComplexity int) int
+	}
+
+	AuthEventPage struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+		Nodes       func(childComplexity int) int
+	}
+
 	AuthProvider struct {
 		DisplayName   func(childComplexity int) int
 		ID            func(childComplexity int) int
@@ -154,6 +169,20 @@ type ComplexityRoot struct {
 		Errors   func(childComplexity int) int
 	}
 
+	DeadDelivery struct {
+		Attempts   func(childComplexity int) int
+		Event      func(childComplexity int) int
+		LastError  func(childComplexity int) int
+		Subscriber func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	DeadDeliveryPage struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+		Nodes       func(childComplexity int) int
+	}
+
 	DeleteCustomerAddressPayload struct {
 		Customer func(childComplexity int) int
 		Deleted  func(childComplexity int) int
@@ -203,8 +232,10 @@ type ComplexityRoot struct {
 		RefreshToken                     func(childComplexity int, input *model.RefreshTokenInput) int
 		RefreshUserAuthTicket            func(childComplexity int, input model.RefreshUserAuthTicketInput) int
 		Register                         func(childComplexity int, actor gatehouse.ActorType, provider string, input model.RegisterInput) int
+		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
 		ResetPassword                    func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) int
+		UnlockCustomer                   func(childComplexity int, id string) int
 		UpdateCustomer                   func(childComplexity int, input model.UpdateCustomerInput) int
 		UpdateCustomerAddress            func(childComplexity int, id string, input model.CustomerAddressInput) int
 		ValidateCallback                 func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) int
@@ -212,10 +243,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuthEvents      func(childComplexity int, authIdentityID string, first *int, after *string) int
 		AuthProviders   func(childComplexity int, actor gatehouse.ActorType) int
 		CurrentCustomer func(childComplexity int) int
 		CurrentSession  func(childComplexity int, actor gatehouse.ActorType) int
 		CurrentUser     func(childComplexity int) int
+		DeadDeliveries  func(childComplexity int, first *int, after *string) int
+	}
+
+	ReplayDeliveryPayload struct {
+		Errors  func(childComplexity int) int
+		Success func(childComplexity int) int
 	}
 
 	RequestEmailVerificationPayload struct {
@@ -247,6 +285,11 @@ type ComplexityRoot struct {
 	SessionPayload struct {
 		Errors  func(childComplexity int) int
 		Session func(childComplexity int) int
+	}
+
+	UnlockCustomerPayload struct {
+		Errors  func(childComplexity int) int
+		Success func(childComplexity int) int
 	}
 
 	User struct {
@@ -285,6 +328,8 @@ type MutationResolver interface {
 	GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error)
 	ResetPassword(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error)
 	ChangePassword(ctx context.Context, actor *gatehouse.ActorType, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
+	UnlockCustomer(ctx context.Context, id string) (*model.UnlockCustomerPayload, error)
+	ReplayDelivery(ctx context.Context, eventID string, subscriber string) (*model.ReplayDeliveryPayload, error)
 	RequestEmailVerification(ctx context.Context, actor *gatehouse.ActorType) (*model.RequestEmailVerificationPayload, error)
 	VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error)
 	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
@@ -308,6 +353,8 @@ type QueryResolver interface {
 	CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error)
 	CurrentUser(ctx context.Context) (*gatehouse.User, error)
 	CurrentSession(ctx context.Context, actor gatehouse.ActorType) (*model.Session, error)
+	AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error)
+	DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error)
 	AuthProviders(ctx context.Context, actor gatehouse.ActorType) ([]*model.AuthProvider, error)
 }
 
@@ -353,6 +400,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthError.Type(childComplexity), true
+
+	case "AuthEvent.actorType":
+		if e.ComplexityRoot.AuthEvent.ActorType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.ActorType(childComplexity), true
+	case "AuthEvent.authIdentityId":
+		if e.ComplexityRoot.AuthEvent.AuthIdentityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.AuthIdentityID(childComplexity), true
+	case "AuthEvent.createdAt":
+		if e.ComplexityRoot.AuthEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.CreatedAt(childComplexity), true
+	case "AuthEvent.data":
+		if e.ComplexityRoot.AuthEvent.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.Data(childComplexity), true
+	case "AuthEvent.id":
+		if e.ComplexityRoot.AuthEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.ID(childComplexity), true
+	case "AuthEvent.type":
+		if e.ComplexityRoot.AuthEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEvent.Type(childComplexity), true
+
+	case "AuthEventPage.endCursor":
+		if e.ComplexityRoot.AuthEventPage.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.EndCursor(childComplexity), true
+	case "AuthEventPage.hasNextPage":
+		if e.ComplexityRoot.AuthEventPage.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.HasNextPage(childComplexity), true
+	case "AuthEventPage.nodes":
+		if e.ComplexityRoot.AuthEventPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.Nodes(childComplexity), true
 
 	case "AuthProvider.displayName":
 		if e.ComplexityRoot.AuthProvider.DisplayName == nil {
@@ -832,6 +935,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerPayload.Errors(childComplexity), true
 
+	case "DeadDelivery.attempts":
+		if e.ComplexityRoot.DeadDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDelivery.Attempts(childComplexity), true
+	case "DeadDelivery.event":
+		if e.ComplexityRoot.DeadDelivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDelivery.Event(childComplexity), true
+	case "DeadDelivery.lastError":
+		if e.ComplexityRoot.DeadDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDelivery.LastError(childComplexity), true
+	case "DeadDelivery.subscriber":
+		if e.ComplexityRoot.DeadDelivery.Subscriber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDelivery.Subscriber(childComplexity), true
+	case "DeadDelivery.updatedAt":
+		if e.ComplexityRoot.DeadDelivery.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDelivery.UpdatedAt(childComplexity), true
+
+	case "DeadDeliveryPage.endCursor":
+		if e.ComplexityRoot.DeadDeliveryPage.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.EndCursor(childComplexity), true
+	case "DeadDeliveryPage.hasNextPage":
+		if e.ComplexityRoot.DeadDeliveryPage.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.HasNextPage(childComplexity), true
+	case "DeadDeliveryPage.nodes":
+		if e.ComplexityRoot.DeadDeliveryPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.Nodes(childComplexity), true
+
 	case "DeleteCustomerAddressPayload.customer":
 		if e.ComplexityRoot.DeleteCustomerAddressPayload.Customer == nil {
 			break
@@ -1105,6 +1258,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.RegisterInput)), true
+	case "Mutation.replayDelivery":
+		if e.ComplexityRoot.Mutation.ReplayDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayDelivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayDelivery(childComplexity, args["eventId"].(string), args["subscriber"].(string)), true
 	case "Mutation.requestEmailVerification":
 		if e.ComplexityRoot.Mutation.RequestEmailVerification == nil {
 			break
@@ -1127,6 +1291,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ResetPasswordInput)), true
+	case "Mutation.unlockCustomer":
+		if e.ComplexityRoot.Mutation.UnlockCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlockCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlockCustomer(childComplexity, args["id"].(string)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -1172,6 +1347,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["input"].(model.VerifyEmailInput)), true
 
+	case "Query.authEvents":
+		if e.ComplexityRoot.Query.AuthEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_authEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuthEvents(childComplexity, args["authIdentityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.authProviders":
 		if e.ComplexityRoot.Query.AuthProviders == nil {
 			break
@@ -1206,6 +1392,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CurrentUser(childComplexity), true
+	case "Query.deadDeliveries":
+		if e.ComplexityRoot.Query.DeadDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deadDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeadDeliveries(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "ReplayDeliveryPayload.errors":
+		if e.ComplexityRoot.ReplayDeliveryPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayDeliveryPayload.Errors(childComplexity), true
+	case "ReplayDeliveryPayload.success":
+		if e.ComplexityRoot.ReplayDeliveryPayload.Success == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayDeliveryPayload.Success(childComplexity), true
 
 	case "RequestEmailVerificationPayload.accepted":
 		if e.ComplexityRoot.RequestEmailVerificationPayload.Accepted == nil {
@@ -1307,6 +1517,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionPayload.Session(childComplexity), true
+
+	case "UnlockCustomerPayload.errors":
+		if e.ComplexityRoot.UnlockCustomerPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlockCustomerPayload.Errors(childComplexity), true
+	case "UnlockCustomerPayload.success":
+		if e.ComplexityRoot.UnlockCustomerPayload.Success == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlockCustomerPayload.Success(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -1816,6 +2039,72 @@ type ResetPasswordPayload {
   errors: [AuthError!]!
 }
 
+"An auth event as the audit trail shows it: never with a secret."
+type AuthEvent {
+  "The event id (` + "`" + `evt_…` + "`" + `), stable across deliveries."
+  id: ID!
+  "The event type, for example ` + "`" + `auth.login_failed` + "`" + ` (see docs/events.md)."
+  type: String!
+  "The auth identity it concerns, if any."
+  authIdentityId: ID
+  "The actor type it concerns, if any."
+  actorType: ActorType
+  "When it happened."
+  createdAt: DateTime!
+  "Its payload, without secrets."
+  data: JSON!
+}
+
+"A page of auth events."
+type AuthEventPage {
+  "The events, newest first."
+  nodes: [AuthEvent!]!
+  "Whether older events follow."
+  hasNextPage: Boolean!
+  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  endCursor: String
+}
+
+"An event a subscriber was not given after too many failures."
+type DeadDelivery {
+  "The event, without secrets."
+  event: AuthEvent!
+  "The subscriber: ` + "`" + `webhook` + "`" + `, ` + "`" + `nats` + "`" + ` or ` + "`" + `log` + "`" + `."
+  subscriber: String!
+  "How many deliveries were tried."
+  attempts: Int!
+  "Why the last one failed."
+  lastError: String
+  "When it was set aside."
+  updatedAt: DateTime!
+}
+
+"A page of dead deliveries."
+type DeadDeliveryPage {
+  "The dead deliveries, newest event first."
+  nodes: [DeadDelivery!]!
+  "Whether more follow."
+  hasNextPage: Boolean!
+  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  endCursor: String
+}
+
+"The answer to ` + "`" + `unlockCustomer` + "`" + `."
+type UnlockCustomerPayload {
+  "Whether the customer is unlocked."
+  success: Boolean!
+  "What went wrong (` + "`" + `NOT_FOUND` + "`" + `); empty on success."
+  errors: [AuthError!]!
+}
+
+"The answer to ` + "`" + `replayDelivery` + "`" + `."
+type ReplayDeliveryPayload {
+  "Whether the delivery will be retried."
+  success: Boolean!
+  "What went wrong (` + "`" + `NOT_FOUND` + "`" + ` when it is not dead); empty on success."
+  errors: [AuthError!]!
+}
+
 "The answer to ` + "`" + `requestEmailVerification` + "`" + `."
 type RequestEmailVerificationPayload {
   "Whether a verification token was made and its event recorded."
@@ -2236,6 +2525,28 @@ type Query {
     "Whose session cookie to read when no bearer token is sent."
     actor: ActorType!
   ): Session
+  """
+  For admin users: an identity's auth events (sign-ins, failures, locks,
+  resets, token reuse…), newest first, paginated. Never with a secret.
+  """
+  authEvents(
+    "The auth identity (` + "`" + `authid_…` + "`" + `, a ticket's ` + "`" + `userId` + "`" + `)."
+    authIdentityId: ID!
+    "How many (default 20, at most 100)."
+    first: Int
+    "The ` + "`" + `endCursor` + "`" + ` of the previous page."
+    after: String
+  ): AuthEventPage!
+  """
+  For admin users: events a subscriber was not given after too many failed
+  deliveries, set aside so later events flow. ` + "`" + `replayDelivery` + "`" + ` retries one.
+  """
+  deadDeliveries(
+    "How many (default 20, at most 100)."
+    first: Int
+    "The ` + "`" + `endCursor` + "`" + ` of the previous page."
+    after: String
+  ): DeadDeliveryPage!
   "The enabled authentication providers for an actor type, to draw sign-in buttons."
   authProviders(
     "The actor type whose providers to list."
@@ -2310,6 +2621,25 @@ type Mutation {
     "The current and the new password."
     input: ChangePasswordInput!
   ): ChangePasswordPayload!
+
+  """
+  For admin users: lift a customer's lockout (also lifted by a password
+  reset, or when the cool-down ends).
+  """
+  unlockCustomer(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    id: ID!
+  ): UnlockCustomerPayload!
+
+  """
+  For admin users: retry a dead delivery now (see ` + "`" + `deadDeliveries` + "`" + `).
+  """
+  replayDelivery(
+    "The event id (` + "`" + `evt_…` + "`" + `)."
+    eventId: ID!
+    "The subscriber: ` + "`" + `webhook` + "`" + `, ` + "`" + `nats` + "`" + ` or ` + "`" + `log` + "`" + `."
+    subscriber: String!
+  ): ReplayDeliveryPayload!
 
   """
   Ask for an email verification link for the signed-in customer's or
@@ -2518,6 +2848,36 @@ func (ec *executionContext) childFields_AuthError(ctx context.Context, field gra
 		return ec.fieldContext_AuthError_field(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthError", field.Name)
+}
+
+func (ec *executionContext) childFields_AuthEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuthEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_AuthEvent_type(ctx, field)
+	case "authIdentityId":
+		return ec.fieldContext_AuthEvent_authIdentityId(ctx, field)
+	case "actorType":
+		return ec.fieldContext_AuthEvent_actorType(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AuthEvent_createdAt(ctx, field)
+	case "data":
+		return ec.fieldContext_AuthEvent_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuthEventPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_AuthEventPage_nodes(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_AuthEventPage_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_AuthEventPage_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthEventPage", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2736,6 +3096,34 @@ func (ec *executionContext) childFields_CustomerPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CustomerPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeadDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_DeadDelivery_event(ctx, field)
+	case "subscriber":
+		return ec.fieldContext_DeadDelivery_subscriber(ctx, field)
+	case "attempts":
+		return ec.fieldContext_DeadDelivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_DeadDelivery_lastError(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DeadDelivery_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_DeadDeliveryPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_DeadDeliveryPage_nodes(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_DeadDeliveryPage_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_DeadDeliveryPage_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadDeliveryPage", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteCustomerAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2800,6 +3188,16 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReplayDeliveryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "success":
+		return ec.fieldContext_ReplayDeliveryPayload_success(ctx, field)
+	case "errors":
+		return ec.fieldContext_ReplayDeliveryPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplayDeliveryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestEmailVerificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -2860,6 +3258,16 @@ func (ec *executionContext) childFields_SessionPayload(ctx context.Context, fiel
 		return ec.fieldContext_SessionPayload_errors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnlockCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "success":
+		return ec.fieldContext_UnlockCustomerPayload_success(ctx, field)
+	case "errors":
+		return ec.fieldContext_UnlockCustomerPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnlockCustomerPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3276,6 +3684,28 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_replayDelivery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "subscriber",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subscriber"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestEmailVerification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3317,6 +3747,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlockCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3414,6 +3858,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_authEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "authIdentityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["authIdentityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_authProviders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3439,6 +3913,28 @@ func (ec *executionContext) field_Query_currentSession_args(ctx context.Context,
 		return nil, err
 	}
 	args["actor"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deadDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -3592,6 +4088,222 @@ func (ec *executionContext) _AuthError_field(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_AuthError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_authIdentityId(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_authIdentityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthIdentityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_authIdentityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_actorType(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_actorType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.ActorType) graphql.Marshaler {
+			return ec.marshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_actorType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type ActorType does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEvent_data(ctx context.Context, field graphql.CollectedField, obj *model.AuthEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEvent_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEvent_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEventPage_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthEvent) graphql.Marshaler {
+			return ec.marshalNAuthEvent2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthEventPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthEventPage_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEventPage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEventPage_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEventPage", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuthProvider_id(ctx context.Context, field graphql.CollectedField, obj *model.AuthProvider) (ret graphql.Marshaler) {
@@ -5514,6 +6226,208 @@ func (ec *executionContext) fieldContext_CustomerPayload_errors(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _DeadDelivery_event(ctx context.Context, field graphql.CollectedField, obj *model.DeadDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDelivery_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthEvent) graphql.Marshaler {
+			return ec.marshalNAuthEvent2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDelivery_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadDelivery_subscriber(ctx context.Context, field graphql.CollectedField, obj *model.DeadDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDelivery_subscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDelivery_subscriber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.DeadDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *model.DeadDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDelivery_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDelivery_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.DeadDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDelivery_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDelivery_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDelivery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDeliveryPage_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadDelivery) graphql.Marshaler {
+			return ec.marshalNDeadDelivery2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadDeliveryPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadDeliveryPage_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDeliveryPage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDeliveryPage_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDeliveryPage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _DeleteCustomerAddressPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCustomerAddressPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6129,6 +7043,94 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlockCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlockCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlockCustomer(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlockCustomerPayload) graphql.Marshaler {
+			return ec.marshalNUnlockCustomerPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUnlockCustomerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlockCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnlockCustomerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlockCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replayDelivery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replayDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplayDelivery(ctx, fc.Args["eventId"].(string), fc.Args["subscriber"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReplayDeliveryPayload) graphql.Marshaler {
+			return ec.marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReplayDeliveryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replayDelivery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplayDeliveryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replayDelivery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7011,6 +8013,94 @@ func (ec *executionContext) fieldContext_Query_currentSession(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_authEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_authEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuthEvents(ctx, fc.Args["authIdentityId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthEventPage) graphql.Marshaler {
+			return ec.marshalNAuthEventPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_authEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthEventPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_authEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deadDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deadDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeadDeliveries(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeadDeliveryPage) graphql.Marshaler {
+			return ec.marshalNDeadDeliveryPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deadDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadDeliveryPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deadDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_authProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7126,6 +8216,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReplayDeliveryPayload_success(ctx context.Context, field graphql.CollectedField, obj *model.ReplayDeliveryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayDeliveryPayload_success(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Success, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayDeliveryPayload_success(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayDeliveryPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ReplayDeliveryPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.ReplayDeliveryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayDeliveryPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayDeliveryPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplayDeliveryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7552,6 +8697,61 @@ func (ec *executionContext) _SessionPayload_errors(ctx context.Context, field gr
 func (ec *executionContext) fieldContext_SessionPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "SessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnlockCustomerPayload_success(ctx context.Context, field graphql.CollectedField, obj *model.UnlockCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlockCustomerPayload_success(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Success, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlockCustomerPayload_success(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnlockCustomerPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _UnlockCustomerPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.UnlockCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlockCustomerPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlockCustomerPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnlockCustomerPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -9798,6 +10998,117 @@ func (ec *executionContext) _AuthError(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var authEventImplementors = []string{"AuthEvent"}
+
+func (ec *executionContext) _AuthEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuthEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, authEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuthEvent")
+		case "id":
+			out.Values[i] = ec._AuthEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._AuthEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authIdentityId":
+			out.Values[i] = ec._AuthEvent_authIdentityId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "actorType":
+			out.Values[i] = ec._AuthEvent_actorType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AuthEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._AuthEvent_data(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var authEventPageImplementors = []string{"AuthEventPage"}
+
+func (ec *executionContext) _AuthEventPage(ctx context.Context, sel ast.SelectionSet, obj *model.AuthEventPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, authEventPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuthEventPage")
+		case "nodes":
+			out.Values[i] = ec._AuthEventPage_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._AuthEventPage_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._AuthEventPage_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var authProviderImplementors = []string{"AuthProvider"}
 
 func (ec *executionContext) _AuthProvider(ctx context.Context, sel ast.SelectionSet, obj *model.AuthProvider) graphql.Marshaler {
@@ -10551,6 +11862,112 @@ func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var deadDeliveryImplementors = []string{"DeadDelivery"}
+
+func (ec *executionContext) _DeadDelivery(ctx context.Context, sel ast.SelectionSet, obj *model.DeadDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deadDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeadDelivery")
+		case "event":
+			out.Values[i] = ec._DeadDelivery_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriber":
+			out.Values[i] = ec._DeadDelivery_subscriber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._DeadDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._DeadDelivery_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._DeadDelivery_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deadDeliveryPageImplementors = []string{"DeadDeliveryPage"}
+
+func (ec *executionContext) _DeadDeliveryPage(ctx context.Context, sel ast.SelectionSet, obj *model.DeadDeliveryPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deadDeliveryPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeadDeliveryPage")
+		case "nodes":
+			out.Values[i] = ec._DeadDeliveryPage_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._DeadDeliveryPage_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._DeadDeliveryPage_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deleteCustomerAddressPayloadImplementors = []string{"DeleteCustomerAddressPayload"}
 
 func (ec *executionContext) _DeleteCustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCustomerAddressPayload) graphql.Marshaler {
@@ -10849,6 +12266,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "unlockCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlockCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayDelivery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replayDelivery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "requestEmailVerification":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestEmailVerification(ctx, field)
@@ -11082,6 +12513,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "authEvents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_authEvents(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "deadDeliveries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_deadDeliveries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "authProviders":
 			field := field
 
@@ -11117,6 +12592,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var replayDeliveryPayloadImplementors = []string{"ReplayDeliveryPayload"}
+
+func (ec *executionContext) _ReplayDeliveryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReplayDeliveryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replayDeliveryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplayDeliveryPayload")
+		case "success":
+			out.Values[i] = ec._ReplayDeliveryPayload_success(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._ReplayDeliveryPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11360,6 +12878,49 @@ func (ec *executionContext) _SessionPayload(ctx context.Context, sel ast.Selecti
 			}
 		case "errors":
 			out.Values[i] = ec._SessionPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unlockCustomerPayloadImplementors = []string{"UnlockCustomerPayload"}
+
+func (ec *executionContext) _UnlockCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlockCustomerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unlockCustomerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnlockCustomerPayload")
+		case "success":
+			out.Values[i] = ec._UnlockCustomerPayload_success(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._UnlockCustomerPayload_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12014,6 +13575,42 @@ func (ec *executionContext) marshalNAuthErrorCode2githubᚗcomᚋgatehouseᚋgat
 	return v
 }
 
+func (ec *executionContext) marshalNAuthEvent2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuthEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuthEvent2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuthEvent2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEvent(ctx context.Context, sel ast.SelectionSet, v *model.AuthEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuthEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuthEventPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventPage(ctx context.Context, sel ast.SelectionSet, v *model.AuthEventPage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuthEventPage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthProvider2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuthProvider) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -12203,6 +13800,42 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNDeadDelivery2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeadDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeadDelivery2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeadDelivery2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDelivery(ctx context.Context, sel ast.SelectionSet, v *model.DeadDelivery) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeadDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeadDeliveryPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryPage(ctx context.Context, sel ast.SelectionSet, v *model.DeadDeliveryPage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeadDeliveryPage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDeleteCustomerAddressPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteCustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCustomerAddressPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -12330,6 +13963,16 @@ func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋgatehouseᚋg
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReplayDeliveryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReplayDeliveryPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReplayDeliveryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRequestEmailVerificationPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailVerificationPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -12394,6 +14037,16 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNUnlockCustomerPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUnlockCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnlockCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnlockCustomerPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateCustomerInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
@@ -12693,6 +14346,24 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
 	return res
 }
 

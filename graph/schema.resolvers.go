@@ -60,6 +60,20 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, actor *gatehouse.
 	return &model.ChangePasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// UnlockCustomer is the resolver for the unlockCustomer field.
+func (r *mutationResolver) UnlockCustomer(ctx context.Context, id string) (*model.UnlockCustomerPayload, error) {
+	err := r.Auth.UnlockCustomer(ctx, credential(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.UnlockCustomerPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// ReplayDelivery is the resolver for the replayDelivery field.
+func (r *mutationResolver) ReplayDelivery(ctx context.Context, eventID string, subscriber string) (*model.ReplayDeliveryPayload, error) {
+	err := r.Auth.ReplayDelivery(ctx, credential(ctx), eventID, subscriber)
+	errs, err := payloadErrors(err)
+	return &model.ReplayDeliveryPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
 // RequestEmailVerification is the resolver for the requestEmailVerification field.
 func (r *mutationResolver) RequestEmailVerification(ctx context.Context, actor *gatehouse.ActorType) (*model.RequestEmailVerificationPayload, error) {
 	var a gatehouse.ActorType
@@ -251,6 +265,41 @@ func (r *queryResolver) CurrentSession(ctx context.Context, actor gatehouse.Acto
 		return nil, gatehouse.AsError(err)
 	}
 	return sessionModel(cs), nil
+}
+
+// AuthEvents is the resolver for the authEvents field.
+func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error) {
+	es, more, err := r.Auth.AuditEvents(ctx, credential(ctx), authIdentityID, deref(after), deref(first))
+	if err != nil {
+		return nil, err
+	}
+	page := &model.AuthEventPage{Nodes: make([]*model.AuthEvent, len(es)), HasNextPage: more}
+	for i := range es {
+		page.Nodes[i] = authEvent(es[i])
+	}
+	if len(es) > 0 {
+		page.EndCursor = &es[len(es)-1].ID
+	}
+	return page, nil
+}
+
+// DeadDeliveries is the resolver for the deadDeliveries field.
+func (r *queryResolver) DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error) {
+	ds, more, err := r.Auth.DeadDeliveries(ctx, credential(ctx), deref(after), deref(first))
+	if err != nil {
+		return nil, err
+	}
+	page := &model.DeadDeliveryPage{Nodes: make([]*model.DeadDelivery, len(ds)), HasNextPage: more}
+	for i, d := range ds {
+		page.Nodes[i] = &model.DeadDelivery{Event: authEvent(d.Event), Subscriber: d.Subscriber, Attempts: d.Attempts, UpdatedAt: d.UpdatedAt}
+		if d.LastError != "" {
+			page.Nodes[i].LastError = &ds[i].LastError
+		}
+	}
+	if len(ds) > 0 {
+		page.EndCursor = &ds[len(ds)-1].Event.ID
+	}
+	return page, nil
 }
 
 // AuthProviders is the resolver for the authProviders field.

@@ -37,6 +37,32 @@ type AuthError struct {
 	Field []string `json:"field,omitempty"`
 }
 
+// An auth event as the audit trail shows it: never with a secret.
+type AuthEvent struct {
+	// The event id (`evt_…`), stable across deliveries.
+	ID string `json:"id"`
+	// The event type, for example `auth.login_failed` (see docs/events.md).
+	Type string `json:"type"`
+	// The auth identity it concerns, if any.
+	AuthIdentityID *string `json:"authIdentityId,omitempty"`
+	// The actor type it concerns, if any.
+	ActorType *gatehouse.ActorType `json:"actorType,omitempty"`
+	// When it happened.
+	CreatedAt time.Time `json:"createdAt"`
+	// Its payload, without secrets.
+	Data map[string]any `json:"data"`
+}
+
+// A page of auth events.
+type AuthEventPage struct {
+	// The events, newest first.
+	Nodes []*AuthEvent `json:"nodes"`
+	// Whether older events follow.
+	HasNextPage bool `json:"hasNextPage"`
+	// Pass as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 // An authentication provider that can be used with `authenticate`.
 type AuthProvider struct {
 	// The name passed as `provider`, for example `emailpass`.
@@ -185,6 +211,30 @@ type CustomerPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// An event a subscriber was not given after too many failures.
+type DeadDelivery struct {
+	// The event, without secrets.
+	Event *AuthEvent `json:"event"`
+	// The subscriber: `webhook`, `nats` or `log`.
+	Subscriber string `json:"subscriber"`
+	// How many deliveries were tried.
+	Attempts int `json:"attempts"`
+	// Why the last one failed.
+	LastError *string `json:"lastError,omitempty"`
+	// When it was set aside.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A page of dead deliveries.
+type DeadDeliveryPage struct {
+	// The dead deliveries, newest event first.
+	Nodes []*DeadDelivery `json:"nodes"`
+	// Whether more follow.
+	HasNextPage bool `json:"hasNextPage"`
+	// Pass as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 // The answer to `deleteCustomerAddress`.
 type DeleteCustomerAddressPayload struct {
 	// The id of the deleted address.
@@ -261,6 +311,14 @@ type RegisterInput struct {
 	InviteToken graphql.Omittable[*string] `json:"inviteToken,omitempty"`
 }
 
+// The answer to `replayDelivery`.
+type ReplayDeliveryPayload struct {
+	// Whether the delivery will be retried.
+	Success bool `json:"success"`
+	// What went wrong (`NOT_FOUND` when it is not dead); empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // The answer to `requestEmailVerification`.
 type RequestEmailVerificationPayload struct {
 	// Whether a verification token was made and its event recorded.
@@ -327,6 +385,14 @@ type SessionPayload struct {
 	// The session, now with a cookie.
 	Session *Session `json:"session,omitempty"`
 	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// The answer to `unlockCustomer`.
+type UnlockCustomerPayload struct {
+	// Whether the customer is unlocked.
+	Success bool `json:"success"`
+	// What went wrong (`NOT_FOUND`); empty on success.
 	Errors []*AuthError `json:"errors"`
 }
 

@@ -96,7 +96,7 @@ func (s *Service) CurrentCustomer(ctx context.Context, cred Credential) (*gateho
 	if err != nil {
 		return nil, revokedIfMissing(err)
 	}
-	return c, nil
+	return c, s.withLock(ctx, s.store, c, claims.AuthIdentityID)
 }
 
 // UpdateCustomer changes the signed-in customer.

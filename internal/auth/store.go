@@ -57,6 +57,17 @@ type Store interface {
 	// statement; CodeNotFound when it is not.
 	ClaimActionToken(ctx context.Context, id string, now time.Time) error
 
+	// AuditEvents lists an identity's events, newest first, older than the
+	// event id before, at most limit; no secrets.
+	AuditEvents(ctx context.Context, authIdentityID, before string, limit int) ([]gatehouse.Event, error)
+	// DeadDeliveries lists dead deliveries, newest first.
+	DeadDeliveries(ctx context.Context, before string, limit int) ([]gatehouse.DeadDelivery, error)
+	// Replay makes a dead delivery pending again.
+	Replay(ctx context.Context, eventID, subscriber string, now time.Time) error
+	// AuthIdentityByActor finds the auth identity linked to a customer or
+	// user.
+	AuthIdentityByActor(ctx context.Context, actor gatehouse.ActorType, actorID string) (*gatehouse.AuthIdentity, error)
+
 	// MarkEmailVerified sets email_verified on the customer or user with
 	// the id, if its email is still email.
 	MarkEmailVerified(ctx context.Context, actor gatehouse.ActorType, id, email string, now time.Time) error

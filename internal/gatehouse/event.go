@@ -65,3 +65,13 @@ const (
 	PrefixEvent       = "evt"
 	PrefixActionToken = "atok"
 )
+
+// DeadDelivery is an event a subscriber was not given after too many
+// failures: set aside so later events flow, until an admin replays it.
+type DeadDelivery struct {
+	Event      Event
+	Subscriber string
+	Attempts   int
+	LastError  string
+	UpdatedAt  time.Time
+}

@@ -86,6 +86,19 @@ func (s *Store) Events(ctx context.Context, authIdentityID, before string, limit
 	return out, nil
 }
 
+// AuditEvents is Events without the sealed secrets.
+func (s *Store) AuditEvents(ctx context.Context, authIdentityID, before string, limit int) ([]gatehouse.Event, error) {
+	es, err := s.Events(ctx, authIdentityID, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gatehouse.Event, len(es))
+	for i, e := range es {
+		out[i] = e.Event
+	}
+	return out, nil
+}
+
 // EventsByName lists the events with a name, oldest first (for tests and
 // tools).
 func (s *Store) EventsByName(ctx context.Context, name string) ([]*StoredEvent, error) {
@@ -195,12 +208,13 @@ func (s *Store) settle(ctx context.Context, eventID, subscriber, state string, r
 		if _, err := q.Exec(ctx); err != nil {
 			return dbError("settle delivery", "event", err)
 		}
-		if state == "pending" {
+		if state != "delivered" {
+			// A dead delivery keeps the secrets, for a replay.
 			return nil
 		}
 		_, err := tx.db.NewUpdate().Model((*eventRow)(nil)).Set("sealed = NULL").
 			Where("id = ?", eventID).
-			Where("NOT EXISTS (SELECT 1 FROM event_delivery WHERE event_id = ? AND state = 'pending')", eventID).
+			Where("NOT EXISTS (SELECT 1 FROM event_delivery WHERE event_id = ? AND state <> 'delivered')", eventID).
 			Exec(ctx)
 		if err != nil {
 			return dbError("erase event secrets", "event", err)
@@ -216,4 +230,58 @@ func (s *Store) Backlog(ctx context.Context) (int, error) {
 		return 0, dbError("count backlog", "event", err)
 	}
 	return int(n), nil
+}
+
+// DeadDeliveries lists dead deliveries, newest event first, older than the
+// event id before ("" for the newest), at most limit.
+func (s *Store) DeadDeliveries(ctx context.Context, before string, limit int) ([]gatehouse.DeadDelivery, error) {
+	var rows []struct {
+		eventRow
+		Subscriber string    `bun:"subscriber"`
+		Attempts   int       `bun:"attempts"`
+		LastError  *string   `bun:"last_error"`
+		DUpdatedAt time.Time `bun:"d_updated_at"`
+	}
+	q := s.db.NewSelect().ColumnExpr("ev.*, ed.subscriber, ed.attempts, ed.last_error, ed.updated_at AS d_updated_at").
+		TableExpr("event_delivery AS ed").Join("JOIN auth_event AS ev ON ev.id = ed.event_id").
+		Where("ed.state = 'dead'").OrderExpr("ev.id DESC").Limit(int64(limit))
+	if before != "" {
+		q = q.Where("ev.id < ?", before)
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, dbError("list dead deliveries", "event", err)
+	}
+	out := make([]gatehouse.DeadDelivery, len(rows))
+	for i, r := range rows {
+		out[i] = gatehouse.DeadDelivery{Event: r.stored().Event, Subscriber: r.Subscriber, Attempts: r.Attempts, UpdatedAt: r.DUpdatedAt.UTC()}
+		if r.LastError != nil {
+			out[i].LastError = *r.LastError
+		}
+	}
+	return out, nil
+}
+
+// Replay makes a dead delivery pending again, due at now.
+func (s *Store) Replay(ctx context.Context, eventID, subscriber string, now time.Time) error {
+	res, err := s.db.NewUpdate().Model((*deliveryRow)(nil)).
+		Set("state = 'pending'").Set("attempts = 0").Set("next_attempt_at = ?", now).Set("locked_until = NULL").Set("updated_at = ?", now).
+		Where("event_id = ? AND subscriber = ? AND state = 'dead'", eventID, subscriber).Exec(ctx)
+	if err != nil {
+		return dbError("replay delivery", "dead delivery", err)
+	}
+	return affected("replay delivery", "dead delivery", res)
+}
+
+// AuthIdentityByActor finds the auth identity linked to a customer or user.
+func (s *Store) AuthIdentityByActor(ctx context.Context, actor gatehouse.ActorType, actorID string) (*gatehouse.AuthIdentity, error) {
+	var r authIdentityRow
+	expr := "app_metadata->>? = ?"
+	if s.db.Dialect().Name() != dialect.PG {
+		expr = "json_extract(app_metadata, '$.' || ?) = ?"
+	}
+	err := s.db.NewSelect().Model(&r).Where("actor_type = ?", actor).Where(expr, actor.MetadataKey(), actorID).Limit(1).Scan(ctx)
+	if err != nil {
+		return nil, dbError("load identity", "identity", err)
+	}
+	return r.domain(), nil
 }

@@ -1,0 +1,96 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// pageSize bounds a page of an admin listing.
+func pageSize(first int) int {
+	switch {
+	case first <= 0:
+		return 20
+	case first > 100:
+		return 100
+	}
+	return first
+}
+
+// admin checks that the request acts for a registered admin user whose
+// session is live.
+func (s *Service) admin(ctx context.Context, cred Credential) error {
+	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, linked)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.User(ctx, claims.ActorID); err != nil {
+		return revokedIfMissing(err)
+	}
+	return nil
+}
+
+// AuditEvents lists an identity's recent events for an admin user, newest
+// first: first of them (at most 100) older than the event id after. No
+// secret is ever returned. It also answers whether more follow.
+func (s *Service) AuditEvents(ctx context.Context, cred Credential, authIdentityID, after string, first int) ([]gatehouse.Event, bool, error) {
+	if err := s.admin(ctx, cred); err != nil {
+		return nil, false, err
+	}
+	n := pageSize(first)
+	es, err := s.store.AuditEvents(ctx, authIdentityID, after, n+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(es) > n {
+		return es[:n], true, nil
+	}
+	return es, false, nil
+}
+
+// DeadDeliveries lists, for an admin user, the events set aside after too
+// many failed deliveries.
+func (s *Service) DeadDeliveries(ctx context.Context, cred Credential, after string, first int) ([]gatehouse.DeadDelivery, bool, error) {
+	if err := s.admin(ctx, cred); err != nil {
+		return nil, false, err
+	}
+	n := pageSize(first)
+	ds, err := s.store.DeadDeliveries(ctx, after, n+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ds) > n {
+		return ds[:n], true, nil
+	}
+	return ds, false, nil
+}
+
+// ReplayDelivery has the dispatcher try a dead delivery again.
+func (s *Service) ReplayDelivery(ctx context.Context, cred Credential, eventID, subscriber string) error {
+	if err := s.admin(ctx, cred); err != nil {
+		return err
+	}
+	return s.store.Replay(ctx, eventID, subscriber, s.clock())
+}
+
+// UnlockCustomer lifts a customer's lockout, for an admin user.
+func (s *Service) UnlockCustomer(ctx context.Context, cred Credential, customerID string) error {
+	if err := s.admin(ctx, cred); err != nil {
+		return err
+	}
+	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, customerID)
+	if err != nil {
+		return err
+	}
+	return s.store.Unlock(ctx, a.ID, s.clock())
+}
+
+// withLock fills a customer's isLocked from its identity's lockout.
+func (s *Service) withLock(ctx context.Context, st Store, c *gatehouse.Customer, authIdentityID string) error {
+	a, err := st.AuthIdentity(ctx, authIdentityID)
+	if err != nil {
+		return err
+	}
+	c.IsLocked = a.Locked(s.clock())
+	return nil
+}
