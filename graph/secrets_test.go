@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -62,7 +63,8 @@ func dump(t *testing.T, db *store.DB) string {
 // After a full flow, no issued secret is in any table or in the log.
 func TestNoSecretStoredOrLogged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		a := newAPI(t, db)
+		// With a subscriber, so the outbox holds its sealed secrets.
+		a := eventsAPI(t, db)
 		var secrets []string
 		keep := func(s ...string) { secrets = append(secrets, s...) }
 
@@ -87,6 +89,21 @@ func TestNoSecretStoredOrLogged(t *testing.T) {
 		keep(adm.AccessToken, *adm.RefreshToken, "secret admin password")
 		anon := mustKibo(t, a.kibo(t, "", anonymousQ, "createAnonymousShopperAuthTicket", nil))
 		keep(anon.AccessToken, *anon.RefreshToken)
+
+		// Reset and verification tokens travel in the outbox, sealed.
+		a.requestReset(t, "CUSTOMER", "secret@example.com")
+		resetTok := a.lastSecret(t, gatehouse.EventPasswordReset)
+		keep(resetTok, "a new secret password")
+		if r := a.reset(t, "CUSTOMER", resetTok, "a new secret password"); !r.Success {
+			t.Fatalf("reset: %+v", r.Errors)
+		}
+		after := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "a new secret password"))
+		keep(after.AccessToken, *after.RefreshToken)
+		a.do(t, after.AccessToken, `mutation { requestEmailVerification { accepted } }`, nil)
+		keep(a.lastSecret(t, gatehouse.EventEmailVerification))
+		if got := a.lastSecret(t, gatehouse.EventInviteCreated); got != inv {
+			t.Fatal("the invite event does not carry the invite token")
+		}
 
 		tables, logs := dump(t, db), a.log.String()
 		for _, s := range secrets {

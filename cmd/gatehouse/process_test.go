@@ -39,19 +39,19 @@ func TestMain(m *testing.M) {
 
 // startProcess starts the server in a separate process on databaseURL and
 // returns its base URL; it is stopped with SIGTERM when the test ends.
-func startProcess(t *testing.T, databaseURL string) string {
+func startProcess(t *testing.T, databaseURL string, extra ...string) string {
 	t.Helper()
-	base, _ := startProcessCmd(t, databaseURL)
+	base, _ := startProcessCmd(t, databaseURL, extra...)
 	return base
 }
 
 // startProcessCmd is startProcess, also returning the process.
-func startProcessCmd(t *testing.T, databaseURL string) (string, *exec.Cmd) {
+func startProcessCmd(t *testing.T, databaseURL string, extra ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
 	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM", "GATEHOUSE_RATE_LIMIT_IP", "GATEHOUSE_RATE_LIMIT_IDENTIFIER"} {
-		cmd.Env = append(cmd.Env, k+"="+testEnv(databaseURL)(k))
+		cmd.Env = append(cmd.Env, k+"="+testEnv(databaseURL, extra...)(k))
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -138,6 +138,27 @@ func TestTwoServerProcesses(t *testing.T) {
 		r := c.do(next.Ticket.AccessToken, `mutation { refreshToken { ticket { accessToken } errors { code } } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Extensions["reason"] != "REVOKED" {
 			t.Fatalf("access token of the revoked session: %+v", r.Errors)
+		}
+	}
+}
+
+// Rate limits hold across two server processes over one PostgreSQL: the
+// buckets are in the database, not in either process.
+func TestRateLimitsAcrossProcesses(t *testing.T) {
+	url := storetest.Postgres(t)
+	storetest.MustOpen(t, url)
+	limits := []string{"GATEHOUSE_RATE_LIMIT_IP", "1000/1m", "GATEHOUSE_RATE_LIMIT_IDENTIFIER", "4/1h"}
+	one, two := client{t, startProcess(t, url, limits...)}, client{t, startProcess(t, url, limits...)}
+	const q = `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "limited@example.com", password: "some password 1"}) { errors { code } } }`
+	for i, c := range []client{one, two, one, two} {
+		if r := c.do("", q, nil); len(r.Errors) > 0 {
+			t.Fatalf("attempt %d: %+v", i+1, r.Errors)
+		}
+	}
+	for _, c := range []client{one, two} {
+		r := c.do("", q, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "RATE_LIMITED" {
+			t.Fatalf("the 5th attempt: %+v", r.Errors)
 		}
 	}
 }
