@@ -79,6 +79,16 @@ func TestAdminAuditAndLockout(t *testing.T) {
 				t.Fatal("isLocked = false while locked")
 			}
 		})
+		t.Run("admin users see the lock", func(t *testing.T) {
+			var cust struct{ IsLocked bool }
+			a.do(t, admin, `query($id: ID!) { customer(id: $id) { isLocked } }`, map[string]any{"id": c.Customer.ID}).decode(t, "customer", &cust)
+			if !cust.IsLocked {
+				t.Fatal("isLocked = false for the admin user")
+			}
+			if e := a.do(t, session.AccessToken, `query($id: ID!) { customer(id: $id) { id } }`, map[string]any{"id": c.Customer.ID}).topLevel(t); e.Extensions["code"] != "FORBIDDEN" {
+				t.Fatalf("a customer read another customer: %+v", e)
+			}
+		})
 		t.Run("an admin user unlocks", func(t *testing.T) {
 			var p okPayload
 			a.do(t, admin, unlockQ, map[string]any{"id": c.Customer.ID}).decode(t, "unlockCustomer", &p)

@@ -248,6 +248,7 @@ type ComplexityRoot struct {
 		CurrentCustomer func(childComplexity int) int
 		CurrentSession  func(childComplexity int, actor gatehouse.ActorType) int
 		CurrentUser     func(childComplexity int) int
+		Customer        func(childComplexity int, id string) int
 		DeadDeliveries  func(childComplexity int, first *int, after *string) int
 	}
 
@@ -353,6 +354,7 @@ type QueryResolver interface {
 	CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error)
 	CurrentUser(ctx context.Context) (*gatehouse.User, error)
 	CurrentSession(ctx context.Context, actor gatehouse.ActorType) (*model.Session, error)
+	Customer(ctx context.Context, id string) (*gatehouse.Customer, error)
 	AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error)
 	DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error)
 	AuthProviders(ctx context.Context, actor gatehouse.ActorType) ([]*model.AuthProvider, error)
@@ -1392,6 +1394,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CurrentUser(childComplexity), true
+	case "Query.customer":
+		if e.ComplexityRoot.Query.Customer == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customer(childComplexity, args["id"].(string)), true
 	case "Query.deadDeliveries":
 		if e.ComplexityRoot.Query.DeadDeliveries == nil {
 			break
@@ -2525,6 +2538,11 @@ type Query {
     "Whose session cookie to read when no bearer token is sent."
     actor: ActorType!
   ): Session
+  "For admin users: a customer by id, with ` + "`" + `isLocked` + "`" + ` and ` + "`" + `emailVerified` + "`" + `."
+  customer(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    id: ID!
+  ): Customer
   """
   For admin users: an identity's auth events (sign-ins, failures, locks,
   resets, token reuse…), newest first, paginated. Never with a secret.
@@ -3913,6 +3931,20 @@ func (ec *executionContext) field_Query_currentSession_args(ctx context.Context,
 		return nil, err
 	}
 	args["actor"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8007,6 +8039,50 @@ func (ec *executionContext) fieldContext_Query_currentSession(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_currentSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Customer(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12501,6 +12577,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_currentSession(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customer(ctx, field)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

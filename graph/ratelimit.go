@@ -39,6 +39,8 @@ var limitedFields = map[string]struct{ credential bool }{
 	"generateResetPasswordToken":       {true},
 	"resetPassword":                    {true},
 	"changePassword":                   {true},
+	"verifyEmail":                      {true},
+	"requestEmailVerification":         {false},
 	"refreshToken":                     {false},
 	"refreshUserAuthTicket":            {false},
 	"createAnonymousShopperAuthTicket": {false},

@@ -267,6 +267,11 @@ func (r *queryResolver) CurrentSession(ctx context.Context, actor gatehouse.Acto
 	return sessionModel(cs), nil
 }
 
+// Customer is the resolver for the customer field.
+func (r *queryResolver) Customer(ctx context.Context, id string) (*gatehouse.Customer, error) {
+	return r.Auth.Customer(ctx, credential(ctx), id)
+}
+
 // AuthEvents is the resolver for the authEvents field.
 func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error) {
 	es, more, err := r.Auth.AuditEvents(ctx, credential(ctx), authIdentityID, deref(after), deref(first))

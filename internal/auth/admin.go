@@ -94,3 +94,27 @@ func (s *Service) withLock(ctx context.Context, st Store, c *gatehouse.Customer,
 	c.IsLocked = a.Locked(s.clock())
 	return nil
 }
+
+// Customer returns a customer for an admin user, with its lock state; nil
+// when there is none.
+func (s *Service) Customer(ctx context.Context, cred Credential, id string) (*gatehouse.Customer, error) {
+	if err := s.admin(ctx, cred); err != nil {
+		return nil, err
+	}
+	c, err := s.store.Customer(ctx, id)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, id)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return c, nil
+	case err != nil:
+		return nil, err
+	}
+	c.IsLocked = a.Locked(s.clock())
+	return c, nil
+}
