@@ -137,3 +137,33 @@ func TestParseRate(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkTake measures one take on each backend, on distinct buckets
+// (the common case: many clients).
+func BenchmarkTake(b *testing.B) {
+	backends := map[string]ratelimit.Limiter{
+		"sqlite": ratelimit.SQL{DB: storetest.MustOpen(b, storetest.SQLite(b)).Bun()},
+	}
+	if url := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL"); url != "" {
+		backends["postgres"] = ratelimit.SQL{DB: storetest.MustOpen(b, storetest.Postgres(b)).Bun()}
+	}
+	if url := os.Getenv("GATEHOUSE_TEST_REDIS_URL"); url != "" {
+		opt, _ := redis.ParseURL(url)
+		c := redis.NewClient(opt)
+		b.Cleanup(func() { c.Close() })
+		backends["redis"] = ratelimit.Redis{Client: c, Prefix: fmt.Sprintf("gatehouse-bench:%d:", time.Now().UnixNano())}
+	}
+	rate := ratelimit.Rate{Burst: 60, Per: time.Minute}
+	for name, l := range backends {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, _, err := l.Take(ctx, fmt.Sprintf("bench-%d", i%1000), rate, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
