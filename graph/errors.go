@@ -59,6 +59,7 @@ var classes = map[gatehouse.Code]errorClass{
 	codeParseFailed:               {"invalid_data", false},
 	codeValidationFailed:          {"invalid_data", false},
 	codeLimitExceeded:             {"invalid_data", false},
+	codePersistedQueryNotFound:    {"not_found", false},
 }
 
 // payloadErrors splits a service error: a caller's mistake becomes the
@@ -137,6 +138,9 @@ func transportError(e *gqlerror.Error) (code, msg string) {
 		e.Extensions["limit"] = limitParserTokens
 		e.Extensions["max"], _ = strconv.Atoi(strings.TrimPrefix(msg, "exceeded token limit of "))
 		return codeLimitExceeded, "The document is too long: " + msg + " tokens."
+	case code == codePersistedQueryNotFound:
+		// Apollo clients match this exact message.
+		return code, "PersistedQueryNotFound"
 	case code == codeParseFailed || code == codeValidationFailed || code == codeLimitExceeded:
 		return code, msg
 	case strings.HasPrefix(msg, "json request body could not be decoded") && strings.Contains(msg, "cannot unmarshal array"):

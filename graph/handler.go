@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -45,6 +46,8 @@ type HandlerOptions struct {
 	// RateLimits, when their Limiter is set, limit the credential and
 	// token mutations per client IP and per identifier.
 	RateLimits RateLimits
+	// APQCache holds automatic persisted queries (nil: in memory).
+	APQCache graphql.Cache[string]
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST, GET for queries only
@@ -64,6 +67,11 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	apq := o.APQCache
+	if apq == nil {
+		apq = NewAPQCache(nil)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(&limitsExtension{limits: limits})
 	if o.Tracer != nil {
 		srv.Use(tracingExtension{tracer: o.Tracer})

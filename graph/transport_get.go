@@ -26,6 +26,12 @@ func (getTransport) Supports(r *http.Request) bool {
 
 func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("Content-Type", "application/json")
+	// GET answers may be cached by browsers and proxies: never one that
+	// depends on a credential, and caches must key on the credentials.
+	w.Header().Add("Vary", "Authorization, Cookie")
+	if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
 	refuse := func(status int, msg string) {
 		w.WriteHeader(status)
 		writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{gqlerror.Errorf("%s", msg)}))

@@ -15,7 +15,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/server"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -42,11 +41,15 @@ func (a *app) serve(ctx context.Context, e env) error {
 			log.Warn("flushing traces", "error", err)
 		}
 	}()
-	limiter, closeLimiter, err := newLimiter(ctx, cfg, a.db)
+	rdb, err := newRedis(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer closeLimiter()
+	var limiter ratelimit.Limiter = ratelimit.SQL{DB: a.db.Bun()}
+	if rdb != nil {
+		defer rdb.Close()
+		limiter = ratelimit.Redis{Client: rdb}
+	}
 	gql := graph.NewHandler(graph.HandlerOptions{
 		Auth:          a.auth,
 		Logger:        log,
@@ -58,8 +61,9 @@ func (a *app) serve(ctx context.Context, e env) error {
 			Complexity:         cfg.MaxComplexity,
 			ParserTokens:       cfg.MaxParserTokens,
 		},
-		Metrics: a.metrics,
-		Tracer:  tracer,
+		Metrics:  a.metrics,
+		Tracer:   tracer,
+		APQCache: graph.NewAPQCache(rdb),
 		RateLimits: graph.RateLimits{
 			Limiter:    limiter,
 			PerIP:      cfg.RateLimitIP,
@@ -138,22 +142,22 @@ func (a *app) serve(ctx context.Context, e env) error {
 	return nil
 }
 
-// newLimiter keeps rate-limit buckets in Redis when GATEHOUSE_REDIS_URL is
-// set, else in the database; either way every instance shares them.
-func newLimiter(ctx context.Context, cfg *config.Config, db *store.DB) (ratelimit.Limiter, func(), error) {
+// newRedis connects to GATEHOUSE_REDIS_URL, or returns nil when it is not
+// set. Redis then holds the rate-limit buckets and the persisted queries.
+func newRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 	if cfg.RedisURL == "" {
-		return ratelimit.SQL{DB: db.Bun()}, func() {}, nil
+		return nil, nil
 	}
 	opt, err := redis.ParseURL(cfg.RedisURL.Reveal())
 	if err != nil {
-		return nil, nil, errors.New("GATEHOUSE_REDIS_URL: not a valid Redis URL")
+		return nil, errors.New("GATEHOUSE_REDIS_URL: not a valid Redis URL")
 	}
 	c := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := c.Ping(pctx).Err(); err != nil {
 		c.Close()
-		return nil, nil, fmt.Errorf("redis: %w", err)
+		return nil, fmt.Errorf("redis: %w", err)
 	}
-	return ratelimit.Redis{Client: c}, func() { c.Close() }, nil
+	return c, nil
 }

@@ -1,0 +1,39 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/redis/go-redis/v9"
+)
+
+// codePersistedQueryNotFound answers a hash the server does not know, so
+// that Apollo clients send the full query again.
+const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+
+// NewAPQCache returns the automatic-persisted-query cache: in memory (an
+// LRU of 1000 documents) or, with a Redis client, shared by every
+// instance for a day. Entries are only ever stored under the SHA-256 of
+// their text (gqlgen checks it), so the cache cannot be poisoned.
+func NewAPQCache(client *redis.Client) graphql.Cache[string] {
+	if client == nil {
+		return lru.New[string](1000)
+	}
+	return redisAPQ{c: client}
+}
+
+type redisAPQ struct{ c *redis.Client }
+
+const apqPrefix = "gatehouse:apq:"
+
+func (r redisAPQ) Get(ctx context.Context, key string) (string, bool) {
+	v, err := r.c.Get(ctx, apqPrefix+key).Result()
+	return v, err == nil
+}
+
+func (r redisAPQ) Add(ctx context.Context, key, value string) {
+	// A failed write only costs the client a retry with the full query.
+	_ = r.c.Set(ctx, apqPrefix+key, value, 24*time.Hour).Err()
+}
