@@ -101,6 +101,9 @@ func securityHeaders(next http.Handler, production bool) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		// JSON answers need no policy beyond this; the playground sets its own.
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
 		if production {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}

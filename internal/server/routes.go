@@ -3,7 +3,7 @@ package server
 import (
 	"net/http"
 
-	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/gatehouse/gatehouse/internal/playground"
 )
 
 // addRoutes is the one place every route is declared.
@@ -19,7 +19,8 @@ func addRoutes(mux *http.ServeMux, o Options) {
 		mux.Handle("GET /.well-known/openid-configuration", handleOpenIDConfiguration(o.Issuer, o.Keys, o.JWKSMaxAge))
 	}
 	if o.Playground {
-		mux.Handle("GET /{$}", playground.Handler("gatehouse", "/graphql"))
+		mux.Handle("GET /{$}", playground.Page())
+		mux.Handle("GET /playground/", playground.Assets())
 	}
 	mux.Handle("/", http.NotFoundHandler())
 }
