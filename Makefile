@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what CI runs.
-.PHONY: run test generate check
+.PHONY: run test clients generate check
 
 PG_WARNING = "!!! GATEHOUSE_TEST_POSTGRES_URL is not set: the PostgreSQL suite was SKIPPED; only SQLite ran. Set it, e.g. GATEHOUSE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test !!!"
 
@@ -10,6 +10,12 @@ test:
 	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo $(PG_WARNING) >&2; fi
 	go test ./...
 	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo $(PG_WARNING) >&2; fi
+
+# The real-client tests: Apollo Client in Node, the example SPA and the
+# playground in headless Chromium (needs Node and /usr/bin/chromium).
+clients:
+	cd clients && npm ci --no-audit --no-fund --loglevel=error
+	clients/run.sh
 
 generate:
 	go tool gqlgen generate

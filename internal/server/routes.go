@@ -21,6 +21,7 @@ func addRoutes(mux *http.ServeMux, o Options) {
 	if o.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())
+		mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	}
 	mux.Handle("/", http.NotFoundHandler())
 }

@@ -1,0 +1,93 @@
+// Apollo Client in Node, as a mobile or web app would use it: automatic
+// persisted queries over GET, and an onError link that refreshes an
+// expired access token once and retries.
+import { createHash } from "node:crypto";
+import assert from "node:assert/strict";
+import pkg from "@apollo/client/core/core.cjs";
+import pq from "@apollo/client/link/persisted-queries/persisted-queries.cjs";
+import errorPkg from "@apollo/client/link/error/error.cjs";
+import ctxPkg from "@apollo/client/link/context/context.cjs";
+import utilities from "@apollo/client/utilities/utilities.cjs";
+
+const { ApolloClient, InMemoryCache, HttpLink, from, gql } = pkg;
+const { createPersistedQueryLink } = pq;
+const { onError } = errorPkg;
+const { setContext } = ctxPkg;
+const { Observable } = utilities;
+
+export async function apolloTest(base) {
+  const methods = [];
+  const tokens = { access: null, refresh: null };
+  let refreshes = 0;
+  const fetchSpy = (url, init) => {
+    methods.push(`${init.method} ${new URL(url).searchParams.has("extensions") ? "hashed" : ""}`);
+    return fetch(url, init);
+  };
+  const http = new HttpLink({
+    uri: base + "/graphql",
+    fetch: fetchSpy,
+    // gatehouse refuses GETs a browser could forge; Apollo's mobile clients
+    // send X-APOLLO-OPERATION-NAME, the web client needs this header.
+    headers: { "apollo-require-preflight": "true" },
+  });
+  const persisted = createPersistedQueryLink({
+    sha256: (q) => createHash("sha256").update(q).digest("hex"),
+    useGETForHashedQueries: true,
+  });
+  const auth = setContext((_, { headers }) => ({
+    headers: { ...headers, ...(tokens.access && { authorization: "Bearer " + tokens.access }) },
+  }));
+  const refreshMutation = gql`mutation Refresh($t: String) { refreshToken(input: {refreshToken: $t}) { ticket { accessToken refreshToken } errors { code } } }`;
+  const refreshOnce = onError(({ graphQLErrors, operation, forward }) => {
+    const expired = (graphQLErrors || []).some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED");
+    if (!expired || operation.getContext().retried || operation.operationName === "Refresh") return;
+    return new Observable((observer) => {
+      refreshes++;
+      client.mutate({ mutation: refreshMutation, variables: { t: tokens.refresh } }).then(({ data }) => {
+        const t = data.refreshToken.ticket;
+        assert.ok(t, "the refresh failed: " + JSON.stringify(data.refreshToken.errors));
+        tokens.access = t.accessToken;
+        tokens.refresh = t.refreshToken;
+        operation.setContext({ retried: true });
+        forward(operation).subscribe(observer);
+      }, (err) => observer.error(err));
+    });
+  });
+  const client = new ApolloClient({ link: from([refreshOnce, auth, persisted, http]), cache: new InMemoryCache() });
+  const email = `apollo-${Date.now()}@example.com`;
+  const password = "apollo client password";
+
+  // register → createCustomer → refreshToken (re-sign with the customer)
+  let r = await client.mutate({ mutation: gql`mutation($e: String!, $p: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken actorId } errors { code } } }`, variables: { e: email, p: password } });
+  tokens.access = r.data.register.ticket.accessToken;
+  assert.equal(r.data.register.ticket.actorId, null);
+  r = await client.mutate({ mutation: gql`mutation { createCustomer(input: {firstName: "Apollo"}) { customer { id email } errors { code } } }` });
+  assert.equal(r.data.createCustomer.customer.email, email);
+  r = await client.mutate({ mutation: gql`mutation { refreshToken { ticket { accessToken actorId } errors { code } } }` });
+  assert.ok(r.data.refreshToken.ticket.actorId, "the re-signed token carries the customer");
+
+  // authenticate → currentCustomer over APQ GET
+  r = await client.mutate({ mutation: gql`mutation($e: String, $p: String) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken refreshToken } errors { code } } }`, variables: { e: email, p: password } });
+  tokens.access = r.data.authenticate.ticket.accessToken;
+  tokens.refresh = r.data.authenticate.ticket.refreshToken;
+  const me = gql`query Me { currentCustomer { id email firstName } }`;
+  methods.length = 0;
+  r = await client.query({ query: me, fetchPolicy: "network-only" });
+  assert.equal(r.data.currentCustomer.email, email);
+  assert.deepEqual(methods, ["GET hashed", "POST "], "a miss, then the full query");
+  methods.length = 0;
+  r = await client.query({ query: me, fetchPolicy: "network-only" });
+  assert.deepEqual(methods, ["GET hashed"], "the hash alone, over GET");
+
+  // add and delete an address
+  r = await client.mutate({ mutation: gql`mutation { addCustomerAddress(input: {city: "London", countryCode: "GB", addressName: "Home"}) { address { id city } errors { code } } }` });
+  const id = r.data.addCustomerAddress.address.id;
+  r = await client.mutate({ mutation: gql`mutation($id: ID!) { deleteCustomerAddress(id: $id) { deleted errors { code } } }`, variables: { id } });
+  assert.equal(r.data.deleteCustomerAddress.deleted, true);
+
+  // an expired access token is refreshed once and the query retried
+  await new Promise((res) => setTimeout(res, 12500)); // 2 s lifetime + 10 s leeway
+  r = await client.query({ query: me, fetchPolicy: "network-only" });
+  assert.equal(r.data.currentCustomer.email, email);
+  assert.equal(refreshes, 1, "one refresh");
+}
