@@ -25,7 +25,7 @@ func testEnv(databaseURL string, extra ...string) func(string) string {
 		"GATEHOUSE_ARGON2_MEMORY_KIB":  "64",
 		"GATEHOUSE_ARGON2_ITERATIONS":  "1",
 		"GATEHOUSE_JWT_SECRET":         "an-end-to-end-test-secret-of-40-bytes!!",
-		"GATEHOUSE_SHUTDOWN_TIMEOUT":   "5s",
+		"GATEHOUSE_SHUTDOWN_TIMEOUT":   "15s",
 		"GATEHOUSE_ARGON2_PARALLELISM": "1",
 		// Tests sign in far faster than people; the limits have tests
 		// of their own.
