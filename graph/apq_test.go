@@ -4,13 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -85,4 +90,38 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 			t.Fatalf("expired token: %+v", e)
 		}
 	})
+}
+
+// With Redis, a query registered on one instance is known to the others.
+func TestPersistedQueriesInRedis(t *testing.T) {
+	rurl := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
+	if rurl == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("GATEHOUSE_TEST_REDIS_URL is not set; CI must run the Redis tests")
+		}
+		t.Skip("!!! GATEHOUSE_TEST_REDIS_URL is not set: the Redis APQ test was SKIPPED")
+	}
+	opt, err := redis.ParseURL(rurl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	db := storetest.MustOpen(t, storetest.SQLite(t))
+	withRedis := func(o *graph.HandlerOptions) { o.APQCache = graph.NewAPQCache(rdb) }
+	one, two := newAPIWith(t, db, withRedis), newAPIWith(t, db, withRedis)
+	query := fmt.Sprintf(`query Providers%d { authProviders(actor: CUSTOMER) { id } }`, time.Now().UnixNano())
+	sum := sha256.Sum256([]byte(query))
+	ext, _ := json.Marshal(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}})
+	hashOnly := url.Values{"extensions": {string(ext)}}
+	if e := two.getQuery(t, "", hashOnly).topLevel(t); e.Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("error = %+v", e)
+	}
+	full := url.Values{"query": {query}, "extensions": {string(ext)}}
+	var ps []struct{ ID string }
+	one.getQuery(t, "", full).decode(t, "authProviders", &ps)
+	two.getQuery(t, "", hashOnly).decode(t, "authProviders", &ps)
+	if len(ps) == 0 || ps[0].ID != "emailpass" {
+		t.Fatalf("providers = %+v", ps)
+	}
 }

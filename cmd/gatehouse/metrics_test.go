@@ -76,6 +76,16 @@ func TestMetrics(t *testing.T) {
 	var ok tk
 	c.field(c.do("", authQ, map[string]any{"e": "m@example.com", "p": "metrics password 1"}), "authenticate", &ok)
 	c.do("", `{ nope }`, nil)
+	// A lockout and a refresh-token reuse.
+	var locked tk
+	c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "lock-m@example.com", password: "metrics password 2"}) { `+ticketQ+` } }`, nil), "register", &locked)
+	for range 5 {
+		c.do("", authQ, map[string]any{"e": "lock-m@example.com", "p": "wrong password 2"})
+	}
+	var rot tk
+	c.field(c.do("", rotateQ, map[string]any{"t": ok.Ticket.RefreshToken}), "refreshToken", &rot)
+	c.do("", rotateQ, map[string]any{"t": rot.Ticket.RefreshToken})
+	c.do("", rotateQ, map[string]any{"t": ok.Ticket.RefreshToken}) // the parent of a used child
 	c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "no-such-provider-123", input: {email: "a@b.c", password: "x"}) { errors { code } } }`, nil)
 
 	after := scrape(t, base)
@@ -85,15 +95,17 @@ func TestMetrics(t *testing.T) {
 		labels []string
 		want   float64 // the exact delta; -1: any positive delta
 	}{
-		{"failed sign-ins", "gatehouse_sign_ins_total", []string{`actor="customer"`, `provider="emailpass"`, `outcome="INVALID_CREDENTIALS"`}, 2},
+		{"failed sign-ins", "gatehouse_sign_ins_total", []string{`actor="customer"`, `provider="emailpass"`, `outcome="INVALID_CREDENTIALS"`}, 7},
 		{"successful sign-ins", "gatehouse_sign_ins_total", []string{`actor="customer"`, `provider="emailpass"`, `outcome="success"`}, 1},
 		{"an unknown provider names no series", "gatehouse_sign_ins_total", []string{`provider="unknown"`, `outcome="PROVIDER_NOT_FOUND"`}, 1},
-		{"operations by root field", "gatehouse_graphql_operations_total", []string{`operation="authenticate"`, `type="mutation"`, `outcome="ok"`}, 4},
-		{"operation latency", "gatehouse_graphql_operation_duration_seconds_count", []string{`operation="authenticate"`}, 4},
+		{"operations by root field", "gatehouse_graphql_operations_total", []string{`operation="authenticate"`, `type="mutation"`, `outcome="ok"`}, 9},
+		{"operation latency", "gatehouse_graphql_operation_duration_seconds_count", []string{`operation="authenticate"`}, 9},
 		{"invalid operations", "gatehouse_graphql_operations_total", []string{`operation="invalid"`, `outcome="error"`}, 1},
-		{"root field outcomes", "gatehouse_graphql_root_fields_total", []string{`field="authenticate"`, `outcome="INVALID_CREDENTIALS"`}, 2},
-		{"register", "gatehouse_graphql_root_fields_total", []string{`field="register"`, `outcome="ok"`}, 1},
-		{"hash pool waits", "gatehouse_password_hash_wait_seconds_count", nil, 4},
+		{"root field outcomes", "gatehouse_graphql_root_fields_total", []string{`field="authenticate"`, `outcome="INVALID_CREDENTIALS"`}, 7},
+		{"register", "gatehouse_graphql_root_fields_total", []string{`field="register"`, `outcome="ok"`}, 2},
+		{"hash pool waits", "gatehouse_password_hash_wait_seconds_count", nil, 10},
+		{"lockouts", "gatehouse_auth_events_total", []string{`event="auth.account_locked"`}, 1},
+		{"refresh-token reuse", "gatehouse_auth_events_total", []string{`event="auth.refresh_token_reused"`}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := sum(after, tc.series, tc.labels...) - sum(before, tc.series, tc.labels...)
@@ -103,7 +115,7 @@ func TestMetrics(t *testing.T) {
 		})
 	}
 	t.Run("gauges", func(t *testing.T) {
-		for _, name := range []string{"gatehouse_password_hash_queue_length", "gatehouse_password_hash_workers_busy", "go_sql_open_connections", "go_goroutines"} {
+		for _, name := range []string{"gatehouse_password_hash_queue_length", "gatehouse_password_hash_workers_busy", "gatehouse_outbox_backlog", "go_sql_open_connections", "go_goroutines"} {
 			found := false
 			for k := range after {
 				if k == name || strings.HasPrefix(k, name+"{") {
