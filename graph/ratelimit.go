@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -80,16 +81,31 @@ func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Res
 			rate ratelimit.Rate
 		}{"id:" + op + ":" + hex.EncodeToString(sum[:16]), x.Identifier})
 	}
-	for _, b := range buckets {
-		ok, retry, err := x.Limiter.Take(ctx, b.key, b.rate, now)
-		if err != nil {
+	// The buckets are independent: take them at once, so a second bucket
+	// costs no second round trip.
+	type result struct {
+		ok    bool
+		retry time.Duration
+		err   error
+	}
+	results := make([]result, len(buckets))
+	var wg sync.WaitGroup
+	for i, b := range buckets {
+		wg.Go(func() {
+			ok, retry, err := x.Limiter.Take(ctx, b.key, b.rate, now)
+			results[i] = result{ok, retry, err}
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
 			// A limiter outage must not stop every sign-in: the lockout
 			// still guards each account.
-			x.Logger.ErrorContext(ctx, "rate limiter unavailable; allowing the request", "error", err)
+			x.Logger.ErrorContext(ctx, "rate limiter unavailable; allowing the request", "error", r.err)
 			continue
 		}
-		if !ok {
-			return nil, &gatehouse.Error{Code: gatehouse.CodeRateLimited, RetryAfter: retry,
+		if !r.ok {
+			return nil, &gatehouse.Error{Code: gatehouse.CodeRateLimited, RetryAfter: r.retry,
 				Message: fmt.Sprintf("Too many %s attempts; retry later.", op)}
 		}
 	}

@@ -63,6 +63,12 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provide
 	if err != nil {
 		return nil, err
 	}
+	if a.FailedAttempts != 0 {
+		// A successful sign-in starts the lockout count afresh.
+		if err := st.ClearAttempts(ctx, a.ID); err != nil {
+			return nil, err
+		}
+	}
 	t, err := s.signIn(ctx, st, a)
 	if err != nil {
 		return nil, err

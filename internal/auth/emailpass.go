@@ -94,7 +94,8 @@ func (s *Service) checkAttempt(ctx context.Context, actor gatehouse.ActorType, p
 	err = s.checkPassword(ctx, p, lookupErr, pw)
 	switch {
 	case err == nil:
-		return s.store.ClearAttempts(ctx, identity)
+		// The sign-in's transaction clears the count (signInMergingTx).
+		return nil
 	case err != errInvalidCredentials:
 		return err
 	case lookupErr != nil:
