@@ -171,9 +171,4 @@ type SessionStore interface {
 	// childID in one conditional statement, and reports whether this call
 	// did: of racing claims exactly one wins.
 	ClaimRefreshToken(ctx context.Context, id, childID string, now time.Time) (bool, error)
-
-	// CreateSecurityEvent records a security event.
-	CreateSecurityEvent(ctx context.Context, e *gatehouse.SecurityEvent) error
-	// SecurityEvents lists an auth identity's security events, oldest first.
-	SecurityEvents(ctx context.Context, authIdentityID string) ([]*gatehouse.SecurityEvent, error)
 }

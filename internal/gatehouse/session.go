@@ -4,9 +4,8 @@ import "time"
 
 // More id prefixes.
 const (
-	PrefixSession       = "sess"
-	PrefixRefreshToken  = "rtok"
-	PrefixSecurityEvent = "secev"
+	PrefixSession      = "sess"
+	PrefixRefreshToken = "rtok"
 )
 
 // Session is what a sign-in creates: access tokens carry its id (sid), and
@@ -75,19 +74,3 @@ type RefreshToken struct {
 	UsedAt     *time.Time `bun:"used_at"`
 	ReplacedBy *string    `bun:"replaced_by"`
 }
-
-// SecurityEvent records something an operator should be able to audit.
-type SecurityEvent struct {
-	ID             string         `bun:"id,pk"`
-	Type           string         `bun:"type,notnull"`
-	AuthIdentityID *string        `bun:"auth_identity_id"`
-	SessionID      *string        `bun:"session_id"`
-	Detail         map[string]any `bun:"detail,type:jsonb,notnull"`
-	CreatedAt      time.Time      `bun:"created_at,notnull"`
-}
-
-// Security event types.
-const (
-	EventRefreshTokenReuse = "refresh_token_reuse"
-	EventAnonymousMerged   = "anonymous_merged"
-)

@@ -32,11 +32,6 @@ func (r *refreshTokenRow) domain() *gatehouse.RefreshToken {
 	return &t
 }
 
-type securityEventRow struct {
-	bun.BaseModel `bun:"table:security_event,alias:se"`
-	gatehouse.SecurityEvent
-}
-
 // CreateSession inserts a session.
 func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) error {
 	if _, err := s.db.NewInsert().Model(&sessionRow{Session: *sess}).Exec(ctx); err != nil {
@@ -172,30 +167,4 @@ func (s *Store) ClaimRefreshToken(ctx context.Context, id, childID string, now t
 		return false, dbError("claim refresh token", "refresh token", err)
 	}
 	return n == 1, nil
-}
-
-// CreateSecurityEvent records a security event.
-func (s *Store) CreateSecurityEvent(ctx context.Context, e *gatehouse.SecurityEvent) error {
-	r := &securityEventRow{SecurityEvent: *e}
-	r.Detail = object(r.Detail)
-	if _, err := s.db.NewInsert().Model(r).Exec(ctx); err != nil {
-		return dbError("record security event", "security event", err)
-	}
-	return nil
-}
-
-// SecurityEvents lists an auth identity's security events, oldest first.
-func (s *Store) SecurityEvents(ctx context.Context, authIdentityID string) ([]*gatehouse.SecurityEvent, error) {
-	var rows []securityEventRow
-	err := s.db.NewSelect().Model(&rows).Where("auth_identity_id = ?", authIdentityID).Order("created_at", "id").Scan(ctx)
-	if err != nil {
-		return nil, dbError("list security events", "security event", err)
-	}
-	out := make([]*gatehouse.SecurityEvent, len(rows))
-	for i := range rows {
-		e := rows[i].SecurityEvent
-		e.Detail, e.CreatedAt = object(e.Detail), e.CreatedAt.UTC()
-		out[i] = &e
-	}
-	return out, nil
 }

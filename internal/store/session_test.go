@@ -148,15 +148,29 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("security events", func(t *testing.T) {
+		t.Run("events", func(t *testing.T) {
 			sess := mustSession(t, s, "events@example.com")
-			e := &gatehouse.SecurityEvent{ID: "secev_" + newID(), Type: gatehouse.EventRefreshTokenReuse, AuthIdentityID: &sess.AuthIdentityID,
-				SessionID: &sess.ID, Detail: map[string]any{"refresh_token_id": "rtok_x"}, CreatedAt: t0}
-			mustNoError(t, s.CreateSecurityEvent(ctx, e))
-			got, err := s.SecurityEvents(ctx, sess.AuthIdentityID)
+			var want []gatehouse.Event
+			for i := range 3 {
+				e := gatehouse.Event{ID: gatehouse.NewID(gatehouse.PrefixEvent), Name: "auth.test", AuthIdentityID: sess.AuthIdentityID,
+					ActorType: gatehouse.ActorCustomer, Payload: map[string]any{"n": float64(i)}, CreatedAt: t0}
+				mustNoError(t, s.AppendEvent(ctx, &e, "sealed-bytes", []string{"webhook"}))
+				want = append([]gatehouse.Event{e}, want...)
+			}
+			got, err := s.AuditEvents(ctx, sess.AuthIdentityID, "", 10)
 			mustNoError(t, err)
-			if len(got) != 1 || !reflect.DeepEqual(got[0], e) {
-				t.Fatalf("got %+v", got)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %+v\nwant %+v", got, want)
+			}
+			older, err := s.AuditEvents(ctx, sess.AuthIdentityID, want[0].ID, 1)
+			mustNoError(t, err)
+			if len(older) != 1 || older[0].ID != want[1].ID {
+				t.Fatalf("the page after %s: %+v", want[0].ID, older)
+			}
+			n, err := s.Backlog(ctx)
+			mustNoError(t, err)
+			if n != 3 {
+				t.Fatalf("backlog = %d", n)
 			}
 		})
 
