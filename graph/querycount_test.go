@@ -48,6 +48,11 @@ func TestEnumerationWork(t *testing.T) {
 			{"generateResetPasswordToken", func(email string) func() {
 				return func() { a.requestReset(t, "CUSTOMER", email) }
 			}},
+			{"sendEmailVerification", func(email string) func() {
+				return func() {
+					a.do(t, "", `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted } }`, map[string]any{"e": email})
+				}
+			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				kq, kh := work(tc.run("known@example.com"))

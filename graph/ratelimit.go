@@ -38,6 +38,7 @@ var limitedFields = map[string]struct{ credential bool }{
 	"createUserAuthTicket":             {true},
 	"validateCallback":                 {true},
 	"generateResetPasswordToken":       {true},
+	"sendEmailVerification":            {true},
 	"resetPassword":                    {true},
 	"changePassword":                   {true},
 	"verifyEmail":                      {true},

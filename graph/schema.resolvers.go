@@ -85,6 +85,13 @@ func (r *mutationResolver) RequestEmailVerification(ctx context.Context, actor *
 	return &model.RequestEmailVerificationPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// SendEmailVerification is the resolver for the sendEmailVerification field.
+func (r *mutationResolver) SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error) {
+	err := r.Auth.SendEmailVerification(ctx, actor, provider, input.Identifier)
+	errs, err := payloadErrors(err)
+	return &model.ResetPasswordTokenPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
 // VerifyEmail is the resolver for the verifyEmail field.
 func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error) {
 	err := r.Auth.VerifyEmail(ctx, input.Token)

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,24 @@ func TestEmailVerification(t *testing.T) {
 			if !c.EmailVerified {
 				t.Fatal("the customer's emailVerified is false")
 			}
+		})
+		t.Run("a link without signing in, revealing nothing", func(t *testing.T) {
+			const q = `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted errors { code } } }`
+			mustTicket(t, a.register(t, "CUSTOMER", "lapsed@example.com", pw, ""))
+			before := len(a.events(t, gatehouse.EventEmailVerification))
+			known := a.do(t, "", q, map[string]any{"e": "lapsed@example.com"})
+			unknown := a.do(t, "", q, map[string]any{"e": "nobody@example.com"})
+			verified := a.do(t, "", q, map[string]any{"e": email})
+			if string(known.raw) != string(unknown.raw) || string(known.raw) != string(verified.raw) || !strings.Contains(string(known.raw), `"accepted":true`) {
+				t.Fatalf("answers differ:\n%s\n%s\n%s", known.raw, unknown.raw, verified.raw)
+			}
+			if n := len(a.events(t, gatehouse.EventEmailVerification)) - before; n != 1 {
+				t.Fatalf("%d verification events, want 1 (only the unverified account's)", n)
+			}
+			if r := verify(a.lastSecret(t, gatehouse.EventEmailVerification)); !r.Success {
+				t.Fatalf("verify: %+v", r.Errors)
+			}
+			mustTicket(t, a.authenticate(t, "CUSTOMER", "lapsed@example.com", pw))
 		})
 		t.Run("refused tokens", func(t *testing.T) {
 			other := mustTicket(t, a.register(t, "CUSTOMER", "late@example.com", pw, ""))

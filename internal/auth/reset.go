@@ -16,9 +16,25 @@ var errRollback = errors.New("auth: roll back")
 // GenerateResetPasswordToken makes a password-reset token for the identity
 // with the identifier (its email) and emits auth.password_reset carrying
 // it, for a subscriber to send. The answer is the same whether or not the
-// identity exists, and so is the work: the unknown path runs the same
-// statements on a placeholder identity and rolls them back.
+// identity exists, and so is the work (see issueByIdentifier).
 func (s *Service) GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider, identifier string) error {
+	return s.issueByIdentifier(ctx, actor, provider, identifier, gatehouse.PurposePasswordReset, gatehouse.EventPasswordReset, s.resetTTL)
+}
+
+// SendEmailVerification makes an email-verification token for the
+// identity with the identifier, without a sign-in (for someone whose
+// sign-in waits for a verified email), answering the same whether or not
+// the identity exists. An identity already verified gets no token.
+func (s *Service) SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider, identifier string) error {
+	return s.issueByIdentifier(ctx, actor, provider, identifier, gatehouse.PurposeEmailVerification, gatehouse.EventEmailVerification, verificationTTL)
+}
+
+// issueByIdentifier makes a single-use token of purpose for the email+
+// password identity with the identifier and emits event carrying it. The
+// unknown path (and, for verification, the already-verified one) runs the
+// same statements on a placeholder and rolls them back, so neither the
+// answer nor the work tells whether the account exists.
+func (s *Service) issueByIdentifier(ctx context.Context, actor gatehouse.ActorType, provider, identifier, purpose, event string, ttl time.Duration) error {
 	if err := checkProvider(actor, provider); err != nil {
 		return err
 	}
@@ -27,12 +43,15 @@ func (s *Service) GenerateResetPasswordToken(ctx context.Context, actor gatehous
 		return err
 	}
 	p, err := s.store.ProviderIdentity(ctx, actor, gatehouse.ProviderEmailPass, email)
-	known := err == nil
+	known := err == nil && !(purpose == gatehouse.PurposeEmailVerification && emailVerified(p))
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		p = &gatehouse.ProviderIdentity{ID: "provid_none", AuthIdentityID: "authid_none", ActorType: actor, EntityID: email}
+		err = nil
 	case err != nil:
 		return err
+	}
+	if !known {
+		p = &gatehouse.ProviderIdentity{ID: "provid_none", AuthIdentityID: "authid_none", ActorType: actor, EntityID: email}
 	}
 	tok, err := secret.New(s.rand)
 	if err != nil {
@@ -41,21 +60,21 @@ func (s *Service) GenerateResetPasswordToken(ctx context.Context, actor gatehous
 	now := s.clock()
 	t := &gatehouse.ActionToken{
 		ID:                 gatehouse.NewID(gatehouse.PrefixActionToken),
-		Purpose:            gatehouse.PurposePasswordReset,
+		Purpose:            purpose,
 		AuthIdentityID:     p.AuthIdentityID,
 		ProviderIdentityID: p.ID,
 		ActorType:          actor,
 		Email:              email,
 		TokenHash:          secret.Hash(tok),
 		CreatedAt:          now,
-		ExpiresAt:          now.Add(s.resetTTL),
+		ExpiresAt:          now.Add(ttl),
 	}
 	err = s.store.Tx(ctx, func(st Store) error {
 		if err := st.CreateActionToken(ctx, t); err != nil {
 			return err
 		}
 		if err := s.emit(ctx, st, gatehouse.Event{
-			Name: gatehouse.EventPasswordReset, AuthIdentityID: p.AuthIdentityID, ActorType: actor,
+			Name: event, AuthIdentityID: p.AuthIdentityID, ActorType: actor,
 			Payload: map[string]any{"entity_id": email, "actor_type": actor, "provider": provider, "expires_at": t.ExpiresAt},
 			Secrets: map[string]string{"token": tok},
 		}); err != nil {
