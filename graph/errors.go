@@ -54,6 +54,7 @@ var classes = map[gatehouse.Code]errorClass{
 	gatehouse.CodeUnauthenticated: {"unauthorized", false},
 	gatehouse.CodeForbidden:       {"not_allowed", false},
 	gatehouse.CodeRateLimited:     {"not_allowed", false},
+	gatehouse.CodeUnavailable:     {"unavailable", false},
 	gatehouse.CodeInternal:        {"unknown_error", false},
 	codeBadUserInput:              {"invalid_data", false},
 	codeParseFailed:               {"invalid_data", false},
@@ -108,8 +109,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if ge != nil && ge.Reason != "" {
 			ext["reason"] = string(ge.Reason)
 		}
-		if ge != nil && ge.Code == gatehouse.CodeRateLimited {
+		if ge != nil && (ge.Code == gatehouse.CodeRateLimited || ge.Code == gatehouse.CodeUnavailable) {
 			ext["retryAfterSeconds"] = int(math.Ceil(max(ge.RetryAfter.Seconds(), 1)))
+		}
+		if ge != nil && ge.Code == gatehouse.CodeUnavailable {
+			request.From(ctx).Shed(ge.RetryAfter)
 		}
 		if code == codeLimitExceeded {
 			ext["limit"], ext["max"] = gqlErr.Extensions["limit"], gqlErr.Extensions["max"]

@@ -48,7 +48,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate)
+	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate, nil)
 	if err != nil {
 		return err
 	}

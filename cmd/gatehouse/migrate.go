@@ -22,7 +22,7 @@ func migrateCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := openDB(ctx, cfg, log, false)
+	db, err := openDB(ctx, cfg, log, false, nil)
 	if err != nil {
 		return err
 	}

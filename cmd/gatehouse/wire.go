@@ -44,8 +44,17 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // openDB opens the configured database and, when asked, migrates it.
-func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+// Statements that give up waiting for a connection count on m (which may
+// be nil).
+func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool, m *metrics.Metrics) (*store.DB, error) {
+	db, err := store.OpenPool(ctx, cfg.DatabaseURL, store.Pool{
+		MaxOpen:        cfg.DBMaxOpenConns,
+		MaxIdle:        cfg.DBMaxIdleConns,
+		MaxLifetime:    cfg.DBConnMaxLifetime,
+		MaxIdleTime:    cfg.DBConnMaxIdleTime,
+		AcquireTimeout: cfg.DBAcquireTimeout,
+		OnShed:         func() { m.Shed(metrics.ShedDBPool) },
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -70,12 +79,16 @@ func withApp(ctx context.Context, e env, fn func(*app) error) error {
 		return err
 	}
 	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate)
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New()
+	}
+	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate, m)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	a, err := newApp(ctx, cfg, log, db)
+	a, err := newApp(ctx, cfg, log, db, m)
 	if err != nil {
 		return err
 	}
@@ -83,12 +96,12 @@ func withApp(ctx context.Context, e env, fn func(*app) error) error {
 	return fn(a)
 }
 
-// newApp builds the service on an open database.
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB) (*app, error) {
-	a := &app{cfg: cfg, log: log, db: db, store: store.New(db)}
-	if cfg.Metrics {
-		a.metrics = metrics.New()
-		a.metrics.DB(db.Dialect(), db.Bun().DB)
+// newApp builds the service on an open database; m is nil without
+// metrics.
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) (*app, error) {
+	a := &app{cfg: cfg, log: log, db: db, store: store.New(db), metrics: m}
+	if m != nil {
+		m.DB(db.Dialect(), db.Bun().DB)
 	}
 	var err error
 	a.hasher, err = password.NewHasher(password.Options{

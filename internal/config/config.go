@@ -33,7 +33,13 @@ type Config struct {
 	Addr        string
 	DatabaseURL string
 	AutoMigrate bool
-	LogLevel    slog.Level
+	// The database connection pool.
+	DBMaxOpenConns    int
+	DBMaxIdleConns    int
+	DBConnMaxLifetime time.Duration
+	DBConnMaxIdleTime time.Duration
+	DBAcquireTimeout  time.Duration
+	LogLevel          slog.Level
 
 	// SigningAlg is the algorithm of the signing keys gatehouse creates;
 	// HS256 signs with JWTSecret instead.
@@ -173,6 +179,16 @@ var settings = []Setting{
 			c.DatabaseURL = v
 			return nil
 		}},
+	{Name: "GATEHOUSE_DB_MAX_OPEN_CONNS", Default: "4 × GOMAXPROCS, at least 8", Description: "Most database connections open at once, in use or idle: the database never sees more from one instance (at least 2: migrating holds one for its lock). Size it so that instances × this stays under the server's `max_connections` (PostgreSQL: 100), or put pgbouncer in front.",
+		parse: intVar(func(c *Config) *int { return &c.DBMaxOpenConns }, 2, 10000)},
+	{Name: "GATEHOUSE_DB_MAX_IDLE_CONNS", Default: "the max open", Description: "Idle connections kept open for the next request (at most the max open).",
+		parse: intVar(func(c *Config) *int { return &c.DBMaxIdleConns }, 0, 10000)},
+	{Name: "GATEHOUSE_DB_CONN_MAX_LIFETIME", Default: "30m", Description: "A connection is closed once this old (so that a failover or a pgbouncer restart is followed); `0s` never.",
+		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBConnMaxLifetime })},
+	{Name: "GATEHOUSE_DB_CONN_MAX_IDLE_TIME", Default: "5m", Description: "An idle connection is closed after this long; `0s` never.",
+		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBConnMaxIdleTime })},
+	{Name: "GATEHOUSE_DB_ACQUIRE_TIMEOUT", Default: "2s", Description: "How long a request waits for a free database connection; past it the answer is `UNAVAILABLE` with `retryAfterSeconds` and a `Retry-After` header (HTTP 503 under `application/graphql-response+json`). `0s` waits as long as the request may run.",
+		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBAcquireTimeout })},
 	{Name: "GATEHOUSE_AUTO_MIGRATE", Default: "true", Description: "Apply pending migrations when the server starts.",
 		parse: boolVar(func(c *Config) *bool { return &c.AutoMigrate })},
 	{Name: "GATEHOUSE_LOG_LEVEL", Default: "info", Description: "`debug`, `info`, `warn` or `error`.",
@@ -392,6 +408,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		Addr:                   "127.0.0.1:8080",
 		DatabaseURL:            "sqlite:gatehouse.db",
 		AutoMigrate:            true,
+		DBMaxOpenConns:         max(8, 4*runtime.GOMAXPROCS(0)),
+		DBConnMaxLifetime:      30 * time.Minute,
+		DBConnMaxIdleTime:      5 * time.Minute,
+		DBAcquireTimeout:       2 * time.Second,
 		LogLevel:               slog.LevelInfo,
 		SigningAlg:             keys.EdDSA,
 		JWKSMaxAge:             10 * time.Minute,
@@ -460,6 +480,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if !explicit["GATEHOUSE_LOG_EVENTS"] {
 		c.LogEvents = !c.Production()
+	}
+	if !explicit["GATEHOUSE_DB_MAX_IDLE_CONNS"] {
+		c.DBMaxIdleConns = c.DBMaxOpenConns
 	}
 	if !explicit["GATEHOUSE_HASH_QUEUE"] {
 		c.HashQueue = 4 * c.HashWorkers
@@ -535,6 +558,17 @@ func durationVar(field func(*Config) *time.Duration) func(*Config, string) error
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return errors.New("must be a positive duration such as 15m or 24h")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func nonNegativeDurationVar(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("must be a duration that is not negative, such as 30m or 0s")
 		}
 		*field(c) = d
 		return nil

@@ -36,7 +36,12 @@ const (
 	CodeUnauthenticated Code = "UNAUTHENTICATED"
 	CodeForbidden       Code = "FORBIDDEN"
 	CodeRateLimited     Code = "RATE_LIMITED"
-	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+	// CodeUnavailable sheds a request the service cannot serve now (no
+	// database connection free in time, a rate limiter that cannot be
+	// asked): nothing was done, and the same request may be retried
+	// after RetryAfter.
+	CodeUnavailable Code = "UNAVAILABLE"
+	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
 )
 
 // Reason says why a credential was refused (CodeUnauthenticated).
@@ -60,7 +65,7 @@ type Error struct {
 	Field []string
 	// Reason qualifies CodeUnauthenticated.
 	Reason Reason
-	// RetryAfter qualifies CodeRateLimited.
+	// RetryAfter qualifies CodeRateLimited and CodeUnavailable.
 	RetryAfter time.Duration
 	// Err is the cause; it stays on the server.
 	Err error

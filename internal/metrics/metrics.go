@@ -33,6 +33,7 @@ type Metrics struct {
 	events           *prometheus.CounterVec
 	hashWait         prometheus.Histogram
 	outboxFailures   *prometheus.CounterVec
+	shed             *prometheus.CounterVec
 }
 
 // New returns a registry with the Go runtime and process collectors and
@@ -78,8 +79,15 @@ func New() *Metrics {
 			Namespace: namespace, Name: "outbox_delivery_failures_total",
 			Help: "Failed deliveries of outbox events, by subscriber kind.",
 		}, []string{"subscriber"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "requests_shed_total",
+			Help: "Requests answered UNAVAILABLE without being served, by reason (db_pool: no database connection became free in time; rate_limiter: the rate limiter could not be asked).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.operations, m.operationSeconds, m.fields, m.fieldSeconds, m.signIns, m.events, m.hashWait, m.outboxFailures)
+	for _, r := range []string{ShedDBPool, ShedRateLimiter} {
+		m.shed.WithLabelValues(r) // present at 0 from the start
+	}
+	reg.MustRegister(m.operations, m.operationSeconds, m.fields, m.fieldSeconds, m.signIns, m.events, m.hashWait, m.outboxFailures, m.shed)
 	return m
 }
 
@@ -140,6 +148,20 @@ func (m *Metrics) OutboxFailure(subscriber string) {
 		return
 	}
 	m.outboxFailures.WithLabelValues(subscriber).Inc()
+}
+
+// Reasons a request is shed.
+const (
+	ShedDBPool      = "db_pool"
+	ShedRateLimiter = "rate_limiter"
+)
+
+// Shed records a request shed for a reason.
+func (m *Metrics) Shed(reason string) {
+	if m == nil {
+		return
+	}
+	m.shed.WithLabelValues(reason).Inc()
 }
 
 // Gauge registers a gauge read when scraped (a queue length, a backlog).

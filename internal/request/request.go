@@ -8,8 +8,11 @@ package request
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -33,8 +36,9 @@ type State struct {
 	// proxy forwarded.
 	ClientIP string
 
-	mu sync.Mutex
-	w  http.ResponseWriter
+	mu   sync.Mutex
+	w    http.ResponseWriter
+	shed bool
 }
 
 // NewState returns the state of a request whose response goes to w.
@@ -49,6 +53,26 @@ func (s *State) SetCookie(c *http.Cookie) {
 	if s.w != nil {
 		http.SetCookie(s.w, c)
 	}
+}
+
+// Shed records that the answer sheds the request (UNAVAILABLE): it sets
+// Retry-After, in whole seconds, and Shedding then reports true, so that
+// the HTTP layer can answer 503 where the media type allows. Like
+// SetCookie, it must be called before the response is written.
+func (s *State) Shed(retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shed = true
+	if s.w != nil {
+		s.w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retryAfter.Seconds(), 1)))))
+	}
+}
+
+// Shedding reports whether Shed was called.
+func (s *State) Shedding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shed
 }
 
 // With returns ctx carrying s.

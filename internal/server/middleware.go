@@ -43,7 +43,7 @@ func withRequest(next http.Handler, log *slog.Logger, production bool, trusted [
 			}
 		}
 		ctx := request.With(r.Context(), st)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, state: st}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", r.Method),
@@ -111,14 +111,35 @@ func securityHeaders(next http.Handler, production bool) http.Handler {
 	})
 }
 
+// statusWriter records the status, and answers 503 instead of 200 for a
+// request the GraphQL layer shed, when the response is
+// application/graphql-response+json (the GraphQL-over-HTTP spec keeps
+// application/json answers at 200, which older clients expect).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	state  *request.State
+	wrote  bool
 }
 
 func (s *statusWriter) WriteHeader(code int) {
+	if s.wrote {
+		return
+	}
+	s.wrote = true
+	if code == http.StatusOK && s.state.Shedding() &&
+		strings.HasPrefix(s.Header().Get("Content-Type"), "application/graphql-response+json") {
+		code = http.StatusServiceUnavailable
+	}
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	neturl "net/url"
@@ -58,8 +59,15 @@ type DB struct {
 //	sqlite:PATH                     an SQLite file, created if missing
 //	sqlite::memory:                 an SQLite database in memory, gone on Close
 //
-// The URL appears in errors with its password redacted.
+// The URL appears in errors with its password redacted. The pool is
+// DefaultPool's.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenPool(ctx, url, DefaultPool())
+}
+
+// OpenPool is Open with the connection pool bounded by pool. (An
+// in-memory SQLite database always has exactly one connection.)
+func OpenPool(ctx context.Context, url string, pool Pool) (*DB, error) {
 	var (
 		db  *DB
 		err error
@@ -69,12 +77,14 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db, err = openPostgres(url)
 	case url == "sqlite::memory:":
 		db, err = openSQLiteMemory()
+		pool.MaxOpen, pool.MaxIdle, pool.MaxLifetime, pool.MaxIdleTime = 1, 1, 0, 0
 	case strings.HasPrefix(url, "sqlite:"):
 		db, err = openSQLiteFile(strings.TrimPrefix(url, "sqlite:"))
 	default:
 		err = errors.New("want postgres://…, postgresql://…, sqlite:PATH or sqlite::memory:")
 	}
 	if err == nil {
+		db.setPool(pool)
 		if err = db.bun.PingContext(ctx); err != nil {
 			db.bun.Close()
 		}
@@ -93,11 +103,11 @@ func openPostgres(url string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("invalid URL: %w", err)
 	}
-	connector, err := pq.NewConnector(url)
+	pc, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, err
 	}
-	return newDB(sql.OpenDB(connector), Postgres, "")
+	return newDB(sql.OpenDB(connector{pc}), Postgres, "")
 }
 
 func openSQLiteFile(path string) (*DB, error) {
@@ -108,11 +118,7 @@ func openSQLiteFile(path string) (*DB, error) {
 		// The driver reads everything after the first '?' as parameters.
 		return nil, errors.New("sqlite: the file path must not contain '?'")
 	}
-	sqldb, err := sql.Open("sqlite", path+"?"+sqliteFileParams)
-	if err != nil {
-		return nil, err
-	}
-	return newDB(sqldb, SQLite, path)
+	return newDB(sql.OpenDB(connector{dsnConnector{path + "?" + sqliteFileParams, sqliteDriver()}}), SQLite, path)
 }
 
 // openSQLiteMemory opens an in-memory database. Every connection to
@@ -124,15 +130,15 @@ func openSQLiteFile(path string) (*DB, error) {
 // connection, a transaction has it to itself: code inside Store.Tx must use
 // the Store it is given, never the outer one, or it waits forever.
 func openSQLiteMemory() (*DB, error) {
-	sqldb, err := sql.Open("sqlite", ":memory:?_pragma=foreign_keys(1)")
-	if err != nil {
-		return nil, err
-	}
-	sqldb.SetMaxOpenConns(1)
-	sqldb.SetMaxIdleConns(1)
-	sqldb.SetConnMaxLifetime(0)
-	sqldb.SetConnMaxIdleTime(0)
-	return newDB(sqldb, SQLite, "")
+	return newDB(sql.OpenDB(connector{dsnConnector{":memory:?_pragma=foreign_keys(1)", sqliteDriver()}}), SQLite, "")
+}
+
+// sqliteDriver is the driver modernc.org/sqlite registers (sql.Open
+// connects to nothing).
+func sqliteDriver() driver.Driver {
+	db, _ := sql.Open("sqlite", "")
+	defer db.Close()
+	return db.Driver()
 }
 
 func newDB(sqldb *sql.DB, dialect, path string) (*DB, error) {
@@ -153,6 +159,19 @@ func newDB(sqldb *sql.DB, dialect, path string) (*DB, error) {
 		db.bun = bun.NewDB(sqldb, sqlitedialect.New())
 	}
 	return db, nil
+}
+
+// setPool applies pool to the connection pool and, with an acquire
+// timeout, bounds each statement's wait for a connection.
+func (db *DB) setPool(p Pool) {
+	sqldb := db.bun.DB
+	sqldb.SetMaxOpenConns(p.MaxOpen)
+	sqldb.SetMaxIdleConns(min(p.MaxIdle, p.MaxOpen))
+	sqldb.SetConnMaxLifetime(p.MaxLifetime)
+	sqldb.SetConnMaxIdleTime(p.MaxIdleTime)
+	if p.AcquireTimeout > 0 {
+		db.bun.AddQueryHook(acquireHook{timeout: p.AcquireTimeout, onShed: p.OnShed})
+	}
 }
 
 // Dialect returns "postgres" or "sqlite".

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -48,6 +49,9 @@ func dbError(op, entity string, err error) error {
 		return e
 	case errors.Is(err, sql.ErrNoRows):
 		return notFound(entity)
+	case errors.Is(err, ErrNoConnection):
+		return &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: time.Second,
+			Message: "The service is busy; retry shortly.", Err: fmt.Errorf("store: %s: %w", op, err)}
 	}
 	if constraint, ok := uniqueViolation(err); ok {
 		msg := capitalize(entity) + " already exists."
