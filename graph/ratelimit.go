@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,8 +24,18 @@ type RateLimits struct {
 	Limiter    ratelimit.Limiter
 	PerIP      ratelimit.Rate
 	Identifier ratelimit.Rate
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// FailOpen lets credential mutations through when the limiter cannot
+	// be asked; otherwise they are shed with UNAVAILABLE, rather than
+	// allowing unlimited password guesses while it is down. The token
+	// mutations (refresh, anonymous tickets) always go through then:
+	// they guess nothing, and refusing them would sign every client
+	// out.
+	FailOpen bool
+	// OnShed, when set, is told of each request shed because the
+	// limiter failed.
+	OnShed func()
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // limitedFields are the root mutation fields under rate limits; the
@@ -48,8 +57,9 @@ var limitedFields = map[string]struct{ credential bool }{
 	"createAnonymousShopperAuthTicket": {false},
 }
 
-// rateLimitExtension takes a token from each of a limited field's buckets
-// before it resolves; every aliased use counts.
+// rateLimitExtension takes a token from each of a limited field's buckets,
+// in one call to the limiter, before it resolves; every aliased use
+// counts.
 type rateLimitExtension struct{ RateLimits }
 
 var (
@@ -60,53 +70,41 @@ var (
 func (rateLimitExtension) ExtensionName() string                   { return "RateLimits" }
 func (rateLimitExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
+// errLimiterDown sheds a credential mutation the limiter could not count.
+var errLimiterDown = &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: 5 * time.Second,
+	Message: "Sign-in is briefly unavailable; retry shortly."}
+
 func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Object != "Mutation" {
 		return next(ctx)
 	}
-	if _, ok := limitedFields[fc.Field.Name]; !ok {
+	field, ok := limitedFields[fc.Field.Name]
+	if !ok {
 		return next(ctx)
 	}
-	now := x.Now()
 	op := fc.Field.Name
-	buckets := []struct {
-		key  string
-		rate ratelimit.Rate
-	}{{"ip:" + op + ":" + request.From(ctx).ClientIP, x.PerIP}}
+	takes := []ratelimit.Take{{Key: "ip:" + op + ":" + request.From(ctx).ClientIP, Rate: x.PerIP}}
 	if id := identifier(fc.Args); id != "" {
 		// Hashed: the buckets hold no email addresses.
 		sum := sha256.Sum256([]byte(id))
-		buckets = append(buckets, struct {
-			key  string
-			rate ratelimit.Rate
-		}{"id:" + op + ":" + hex.EncodeToString(sum[:16]), x.Identifier})
+		takes = append(takes, ratelimit.Take{Key: "id:" + op + ":" + hex.EncodeToString(sum[:16]), Rate: x.Identifier})
 	}
-	// The buckets are independent: take them at once, so a second bucket
-	// costs no second round trip.
-	type result struct {
-		ok    bool
-		retry time.Duration
-		err   error
-	}
-	results := make([]result, len(buckets))
-	var wg sync.WaitGroup
-	for i, b := range buckets {
-		wg.Go(func() {
-			ok, retry, err := x.Limiter.Take(ctx, b.key, b.rate, now)
-			results[i] = result{ok, retry, err}
-		})
-	}
-	wg.Wait()
-	for _, r := range results {
-		if r.err != nil {
-			// A limiter outage must not stop every sign-in: the lockout
-			// still guards each account.
-			x.Logger.ErrorContext(ctx, "rate limiter unavailable; allowing the request", "error", r.err)
-			continue
+	results, err := x.Limiter.Take(ctx, x.Now(), takes...)
+	if err != nil {
+		if field.credential && !x.FailOpen {
+			x.Logger.ErrorContext(ctx, "rate limiter unavailable; shedding the request", "operation", op, "error", err)
+			if x.OnShed != nil {
+				x.OnShed()
+			}
+			return nil, errLimiterDown
 		}
-		if !r.ok {
-			return nil, &gatehouse.Error{Code: gatehouse.CodeRateLimited, RetryAfter: r.retry,
+		x.Logger.ErrorContext(ctx, "rate limiter unavailable; allowing the request", "operation", op, "error", err)
+		return next(ctx)
+	}
+	for _, r := range results {
+		if !r.OK {
+			return nil, &gatehouse.Error{Code: gatehouse.CodeRateLimited, RetryAfter: r.RetryAfter,
 				Message: fmt.Sprintf("Too many %s attempts; retry later.", op)}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -44,7 +46,7 @@ func TestRateLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
 			o.RateLimits = graph.RateLimits{
-				Limiter:    ratelimit.SQL{DB: db.Bun()},
+				Limiter:    db.RateLimiter(),
 				PerIP:      ratelimit.Rate{Burst: 3, Per: time.Minute},
 				Identifier: ratelimit.Rate{Burst: 2, Per: time.Minute},
 			}
@@ -109,4 +111,49 @@ func TestRateLimits(t *testing.T) {
 			}
 		})
 	})
+}
+
+// When the limiter cannot be asked (here a Redis with nothing listening),
+// credential mutations are shed with UNAVAILABLE by default, and let
+// through with FailOpen; token mutations always go through.
+func TestRateLimiterFailure(t *testing.T) {
+	down := ratelimit.Redis{Client: redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})}
+	t.Cleanup(func() { down.Client.Close() })
+	signIn := map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": "down@example.com", "password": "some password 1"}}
+	for _, tc := range []struct {
+		name     string
+		failOpen bool
+		signIn   string // the top-level code authenticate gets, "" for none
+	}{
+		{"closed", false, "UNAVAILABLE"},
+		{"open", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var shed int
+			db := storetest.MustOpen(t, storetest.SQLite(t))
+			tok := *newAPI(t, db).signedIn(t, "down-refresh@example.com").RefreshToken
+			a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
+				o.RateLimits = graph.RateLimits{
+					Limiter: down, FailOpen: tc.failOpen, OnShed: func() { shed++ },
+					PerIP:      ratelimit.Rate{Burst: 3, Per: time.Minute},
+					Identifier: ratelimit.Rate{Burst: 2, Per: time.Minute},
+				}
+			})
+
+			r := a.do(t, "", authQ, signIn)
+			code := ""
+			if len(r.Errors) > 0 {
+				code, _ = r.Errors[0].Extensions["code"].(string)
+			}
+			if code != tc.signIn {
+				t.Fatalf("authenticate: top-level code %q, want %q: %s", code, tc.signIn, r.raw)
+			}
+			if code == "UNAVAILABLE" && (r.header.Get("Retry-After") == "" || shed != 1) {
+				t.Fatalf("shed without Retry-After (%q) or not counted (%d)", r.header.Get("Retry-After"), shed)
+			}
+			if p := a.rotate(t, tok); p.Ticket == nil {
+				t.Fatalf("refresh while the limiter is down: %+v", p)
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -45,10 +46,24 @@ func (a *app) serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	var limiter ratelimit.Limiter = ratelimit.SQL{DB: a.db.Bun()}
 	if rdb != nil {
 		defer rdb.Close()
+	}
+	var limiter ratelimit.Limiter
+	switch cfg.RateLimitBackend {
+	case config.RateLimitMemory:
+		limiter = ratelimit.NewMemory(0)
+	case config.RateLimitRedis:
 		limiter = ratelimit.Redis{Client: rdb}
+	default:
+		rl := a.db.RateLimiter()
+		limiter = rl
+		stopSweep := sweepEvery(time.Minute, func(ctx context.Context) {
+			if _, err := rl.SweepRateBuckets(ctx, time.Now(), 1000); err != nil {
+				log.WarnContext(ctx, "sweeping rate-limit buckets", "error", err)
+			}
+		})
+		defer stopSweep()
 	}
 	gql := graph.NewHandler(graph.HandlerOptions{
 		Auth:          a.auth,
@@ -68,6 +83,8 @@ func (a *app) serve(ctx context.Context, e env) error {
 			Limiter:    limiter,
 			PerIP:      cfg.RateLimitIP,
 			Identifier: cfg.RateLimitIdentifier,
+			FailOpen:   cfg.RateLimitFailOpen,
+			OnShed:     func() { a.metrics.Shed(metrics.ShedRateLimiter) },
 			Logger:     log,
 		},
 	})
@@ -140,6 +157,27 @@ func (a *app) serve(ctx context.Context, e env) error {
 		return err
 	}
 	return nil
+}
+
+// sweepEvery runs fn every interval, in the background, until the
+// returned stop is called (which waits for a run in progress).
+func sweepEvery(interval time.Duration, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // newRedis connects to GATEHOUSE_REDIS_URL, or returns nil when it is not

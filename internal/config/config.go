@@ -27,6 +27,13 @@ const (
 	EnvProduction  = "production"
 )
 
+// Rate-limit backends.
+const (
+	RateLimitMemory = "memory"
+	RateLimitSQL    = "sql"
+	RateLimitRedis  = "redis"
+)
+
 // Config is the service's configuration.
 type Config struct {
 	Env         string
@@ -114,7 +121,12 @@ type Config struct {
 	RateLimitIP         ratelimit.Rate
 	RateLimitIdentifier ratelimit.Rate
 	RedisURL            Secret
-	TrustedProxies      []netip.Prefix
+	// RateLimitBackend is where buckets live: memory, sql or redis.
+	RateLimitBackend string
+	// RateLimitFailOpen lets credential mutations through when the
+	// backend fails (GATEHOUSE_RATE_LIMIT_FAILURE=open).
+	RateLimitFailOpen bool
+	TrustedProxies    []netip.Prefix
 
 	RequireVerifiedEmail bool
 
@@ -358,6 +370,24 @@ var settings = []Setting{
 			c.RedisURL = Secret(v)
 			return nil
 		}},
+	{Name: "GATEHOUSE_RATE_LIMIT_BACKEND", Default: "`redis` with `GATEHOUSE_REDIS_URL`, else `sql`", Description: "Where the rate-limit buckets live. `memory`: in the process, the fastest, for a single instance only (each instance counts apart, and a restart forgets). `sql`: the database, shared by every instance, one statement per request (on PostgreSQL an UNLOGGED table: a crash or failover forgets the buckets). `redis`: Redis, shared, the fastest shared choice (needs `GATEHOUSE_REDIS_URL`).",
+		parse: func(c *Config, v string) error {
+			switch v {
+			case RateLimitMemory, RateLimitSQL, RateLimitRedis:
+				c.RateLimitBackend = v
+				return nil
+			}
+			return fmt.Errorf("must be %s, %s or %s", RateLimitMemory, RateLimitSQL, RateLimitRedis)
+		}},
+	{Name: "GATEHOUSE_RATE_LIMIT_FAILURE", Default: "closed", Description: "What sign-in, registration, reset and the other credential mutations get when the rate-limit backend fails: `closed` sheds them with `UNAVAILABLE` (no unlimited password guessing while it is down), `open` lets them through, logged (the lockout still guards each account). Refresh and anonymous tickets always go through.",
+		parse: func(c *Config, v string) error {
+			switch v {
+			case "closed", "open":
+				c.RateLimitFailOpen = v == "open"
+				return nil
+			}
+			return errors.New("must be closed or open")
+		}},
 	{Name: "GATEHOUSE_TRUSTED_PROXIES", Description: "Comma-separated addresses or CIDRs of the proxies in front of gatehouse: only from them is the client IP read from `X-Forwarded-For`.",
 		parse: func(c *Config, v string) error {
 			for _, f := range splitList(v) {
@@ -484,6 +514,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	if !explicit["GATEHOUSE_DB_MAX_IDLE_CONNS"] {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
 	}
+	if !explicit["GATEHOUSE_RATE_LIMIT_BACKEND"] {
+		c.RateLimitBackend = RateLimitSQL
+		if c.RedisURL != "" {
+			c.RateLimitBackend = RateLimitRedis
+		}
+	}
 	if !explicit["GATEHOUSE_HASH_QUEUE"] {
 		c.HashQueue = 4 * c.HashWorkers
 	}
@@ -524,6 +560,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Production() && c.LogEvents {
 		errs = append(errs, errors.New("GATEHOUSE_LOG_EVENTS: would print reset and invite tokens; not in production"))
+	}
+	if c.RateLimitBackend == RateLimitRedis && c.RedisURL == "" {
+		errs = append(errs, errors.New("GATEHOUSE_RATE_LIMIT_BACKEND: redis needs GATEHOUSE_REDIS_URL"))
 	}
 	if (c.WebhookURL == "") != (c.WebhookSecret == "") {
 		errs = append(errs, errors.New("GATEHOUSE_WEBHOOK_URL and GATEHOUSE_WEBHOOK_SECRET: set both or neither"))

@@ -1,8 +1,10 @@
-// Package ratelimit provides token-bucket rate limits shared by every
-// instance: in the database (one upsert statement per take) or in Redis
-// (one Lua script per take). Both pass the same contract tests.
+// Package ratelimit provides token-bucket rate limits: in the process
+// (Memory, for a single instance), in Redis (one Lua script for all of a
+// request's buckets) or, through the store package, in the database (one
+// upsert statement for all of them). Every backend passes the same
+// contract tests (ratelimittest.Contract).
 //
-// It never sees a request: callers name the bucket (for example the
+// It never sees a request: callers name the buckets (for example the
 // operation and a client IP or a hashed identifier).
 package ratelimit
 
@@ -36,19 +38,56 @@ func ParseRate(s string) (Rate, error) {
 
 func (r Rate) String() string { return strconv.Itoa(r.Burst) + "/" + r.Per.String() }
 
-// refill is the tokens added per second.
-func (r Rate) refill() float64 { return float64(r.Burst) / r.Per.Seconds() }
+// Refill is the tokens added per second.
+func (r Rate) Refill() float64 { return float64(r.Burst) / r.Per.Seconds() }
 
-// retryAfter is when a bucket holding tokens (< 1) has one.
-func (r Rate) retryAfter(tokens float64) time.Duration {
-	return time.Duration((1 - tokens) / r.refill() * float64(time.Second))
+// RetryAfter is when a bucket holding tokens (< 1) has one.
+func (r Rate) RetryAfter(tokens float64) time.Duration {
+	return time.Duration((1 - tokens) / r.Refill() * float64(time.Second))
 }
 
-// Limiter takes one token from a bucket.
+// Level is the tokens held at now by a bucket that held tokens at then
+// (Unix seconds): refilled, but never for a now before then, and at most
+// the burst. Every backend computes this same expression.
+func (r Rate) Level(tokens, then, now float64) float64 {
+	return min(float64(r.Burst), tokens+max(0, now-then)*r.Refill())
+}
+
+// Take names one bucket to take a token from.
+type Take struct {
+	Key  string
+	Rate Rate
+}
+
+// Result is what one Take got: a token, or how long until the bucket has
+// one.
+type Result struct {
+	OK         bool
+	RetryAfter time.Duration
+}
+
+// Limiter takes tokens from buckets.
 type Limiter interface {
-	// Take takes a token from the bucket key at now. When the bucket is
-	// empty it takes nothing and says how long until it is not.
-	Take(ctx context.Context, key string, rate Rate, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// Take takes one token from each bucket at now, in one round trip,
+	// and returns a Result per Take, in order. Each bucket counts on
+	// its own: an empty one takes nothing and says how long until it is
+	// not, whatever the others hold. A take whose now is older than the
+	// bucket's last take (it waited for a connection) refills nothing
+	// and never drains the bucket. The keys must differ.
+	Take(ctx context.Context, now time.Time, takes ...Take) ([]Result, error)
 }
 
-func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+// Seconds is t as Unix seconds, the unit the backends store.
+func Seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// Distinct returns an error when two takes name one bucket.
+func Distinct(takes []Take) error {
+	for i := range takes {
+		for j := range i {
+			if takes[i].Key == takes[j].Key {
+				return fmt.Errorf("ratelimit: bucket %q taken twice in one call", takes[i].Key)
+			}
+		}
+	}
+	return nil
+}
