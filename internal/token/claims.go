@@ -1,6 +1,7 @@
 package token
 
 import (
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -39,4 +40,46 @@ type Subject struct {
 	// ExpiresAt is absolute: the Signer neither shortens nor extends it
 	// (beyond truncating it to whole seconds, as JWT dates are).
 	ExpiresAt time.Time
+}
+
+// clone returns a copy of c that shares nothing mutable with it: the
+// verification cache hands out copies of the claims it keeps.
+func (c *Claims) clone() *Claims {
+	d := *c
+	d.AppMetadata, _ = cloneJSON(c.AppMetadata).(map[string]any)
+	d.AuthTime = cloneDate(c.AuthTime)
+	d.Audience = slices.Clone(c.Audience)
+	d.ExpiresAt = cloneDate(c.ExpiresAt)
+	d.NotBefore = cloneDate(c.NotBefore)
+	d.IssuedAt = cloneDate(c.IssuedAt)
+	return &d
+}
+
+func cloneDate(d *jwt.NumericDate) *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	return &c
+}
+
+// cloneJSON deep-copies a value as encoding/json decodes one into an any:
+// objects and arrays are copied, and the rest (strings, numbers, bools,
+// nil) cannot be changed in place.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = cloneJSON(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = cloneJSON(x)
+		}
+		return s
+	}
+	return v
 }

@@ -44,6 +44,10 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the source of token ids; it defaults to crypto/rand.Reader.
 	Rand io.Reader
+	// VerifyCacheSize is how many verified tokens Verify remembers, so
+	// that it checks a token's signature once: DefaultVerifyCacheSize
+	// when zero; a negative size turns the cache off.
+	VerifyCacheSize int
 }
 
 // validate reports the first problem with c.
@@ -77,7 +81,7 @@ func (c Config) validate() error {
 
 // String describes c without its keys.
 func (c Config) String() string {
-	return fmt.Sprintf("token.Config{Issuer:%q Audiences:%v Leeway:%s}", c.Issuer, c.Audiences, c.Leeway)
+	return fmt.Sprintf("token.Config{Issuer:%q Audiences:%v Leeway:%s VerifyCacheSize:%d}", c.Issuer, c.Audiences, c.Leeway, c.VerifyCacheSize)
 }
 
 // GoString keeps %#v from printing the key source's fields.
@@ -89,5 +93,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer", c.Issuer),
 		slog.Any("audiences", c.Audiences),
 		slog.Duration("leeway", c.Leeway),
+		slog.Int("verify_cache_size", c.VerifyCacheSize),
 	)
 }

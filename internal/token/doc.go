@@ -10,4 +10,10 @@
 // signed with another algorithm or another key, never fetch or trust a key
 // a token points to or carries (jku, x5u, x5c, jwk), and never put a token
 // or a key into an error, a log line or a String method's output.
+//
+// A Signer remembers the tokens it has verified, by their SHA-256 and never
+// their text, so that a token's signature is checked once; a remembered
+// token must never be accepted where a fresh verification would refuse it.
+// Sessions are not its business: revocation is checked by the caller, on
+// every request.
 package token

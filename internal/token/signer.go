@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,6 +33,13 @@ type Signer struct {
 	// parsers holds one parser per algorithm, each accepting that
 	// algorithm only: a token is parsed by the parser of its key's.
 	parsers map[keys.Alg]*jwt.Parser
+	// cache remembers verified tokens; nil when disabled.
+	cache *verifyCache
+	// signatureChecks counts the tokens parsed with a key, which is
+	// where the signature is checked: what the cache saves, and what
+	// tests count. A pointer, so that String's copy of the Signer copies
+	// no atomic.
+	signatureChecks *atomic.Int64
 }
 
 // NewSigner checks c and returns a Signer for it.
@@ -49,6 +57,8 @@ func NewSigner(c Config) (*Signer, error) {
 		now:       c.Now,
 		rand:      c.Rand,
 		parsers:   map[keys.Alg]*jwt.Parser{},
+
+		signatureChecks: new(atomic.Int64),
 	}
 	if s.leeway == 0 {
 		s.leeway = DefaultLeeway
@@ -58,6 +68,12 @@ func NewSigner(c Config) (*Signer, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	switch {
+	case c.VerifyCacheSize == 0:
+		s.cache = newVerifyCache(DefaultVerifyCacheSize)
+	case c.VerifyCacheSize > 0:
+		s.cache = newVerifyCache(c.VerifyCacheSize)
 	}
 	for alg, m := range methods {
 		s.parsers[alg] = jwt.NewParser(

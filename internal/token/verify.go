@@ -1,6 +1,10 @@
 package token
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -35,25 +39,98 @@ func (e *invalidError) Unwrap() error { return ErrInvalid }
 // header checks run before the key is looked up, the key's algorithm must
 // be the token's, and the signature is checked before any claim, so a
 // forged token is ErrInvalid even when it claims to have expired.
+//
+// A token verified once is remembered (see Config.VerifyCacheSize) under
+// the SHA-256 of its text, so its signature is checked once, not on every
+// request. A remembered token is accepted only while it would be accepted
+// afresh: its dates are tested against the clock with the same leeway,
+// and the key source must still hand out the same key under its kid,
+// unexpired; otherwise it is verified again in full, so a refusal is the
+// one an uncached Verify gives. Verify knows nothing of sessions:
+// revoking one does not touch this cache, and takes effect at once, on
+// every process, because the caller (internal/auth) loads the token's
+// session on every request. The claims returned are the caller's own to
+// modify.
 func (s *Signer) Verify(raw string) (*Claims, error) {
-	h, err := checkShape(raw)
+	if s.cache == nil || len(raw) > MaxTokenLen {
+		c, _, err := s.verify(raw)
+		return c, err
+	}
+	sum := sha256.Sum256([]byte(raw))
+	if e := s.cache.get(&sum); e != nil {
+		if s.stillAccepted(e) {
+			return e.claims.clone(), nil
+		}
+		s.cache.remove(e)
+	}
+	c, key, err := s.verify(raw)
 	if err != nil {
 		return nil, err
 	}
+	s.cache.add(&cacheEntry{
+		sum:       sum,
+		claims:    c.clone(),
+		kid:       key.ID,
+		alg:       key.Alg,
+		verifyKey: key.VerifyKey(),
+		exp:       c.ExpiresAt.Time,
+		nbf:       c.NotBefore.Time,
+		iat:       c.IssuedAt.Time,
+		authTime:  c.AuthTime.Time,
+	})
+	return c, nil
+}
+
+// stillAccepted reports whether a remembered token passes now: its dates
+// on the clock, and its key, which may since have expired or left the key
+// source.
+func (s *Signer) stillAccepted(e *cacheEntry) bool {
+	now := s.now()
+	if !e.fresh(now, s.leeway) {
+		return false
+	}
+	key, err := s.keys.VerificationKey(e.kid)
+	return err == nil && key.Alg == e.alg && !key.Expired(now) && sameKey(key.VerifyKey(), e.verifyKey)
+}
+
+// sameKey reports whether two keys, as keys.Key.VerifyKey returns them,
+// are one. A kid names its key already (a thumbprint, or a digest of the
+// secret); comparing the keys keeps that true of any key source.
+func sameKey(a, b any) bool {
+	switch a := a.(type) {
+	case ed25519.PublicKey:
+		return a.Equal(b)
+	case *rsa.PublicKey:
+		return a.Equal(b)
+	case []byte:
+		b, ok := b.([]byte)
+		return ok && hmac.Equal(a, b)
+	}
+	return false
+}
+
+// verify is Verify without the cache. It also returns the key that
+// checked the signature.
+func (s *Signer) verify(raw string) (*Claims, *keys.Key, error) {
+	h, err := checkShape(raw)
+	if err != nil {
+		return nil, nil, err
+	}
 	key, err := s.keys.VerificationKey(h.kid)
 	if err != nil {
-		return nil, invalid("unknown key id")
+		return nil, nil, invalid("unknown key id")
 	}
 	// The algorithm is the key's: a token naming another (HS256 with an
 	// Ed25519 key's kid, say, its HMAC made with the public key) never
 	// reaches a verifier that would take the key for a secret.
 	if key.Alg != h.alg {
-		return nil, invalid("algorithm not allowed")
+		return nil, nil, invalid("algorithm not allowed")
 	}
 	if key.Expired(s.now()) {
-		return nil, invalid("key expired")
+		return nil, nil, invalid("key expired")
 	}
 	claims := &Claims{}
+	s.signatureChecks.Add(1)
 	_, err = s.parsers[key.Alg].ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		// The parser allows the key's algorithm only; checking again
 		// costs nothing and keeps the key from ever meeting another
@@ -65,22 +142,22 @@ func (s *Signer) Verify(raw string) (*Claims, error) {
 	})
 	if err != nil {
 		if !onlyExpired(err) {
-			return nil, invalid(jwtReason(err))
+			return nil, nil, invalid(jwtReason(err))
 		}
 		// The signature is good and exp is the only registered claim at
 		// fault; the token is merely expired if the rest of it is sound.
 		if err := s.checkClaims(claims); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, ErrExpired
+		return nil, nil, ErrExpired
 	}
 	if err := s.checkClaims(claims); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if claims.AppMetadata == nil {
 		claims.AppMetadata = map[string]any{}
 	}
-	return claims, nil
+	return claims, key, nil
 }
 
 // header is what a token's header says about its key.
