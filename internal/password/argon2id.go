@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/gatehouse/gatehouse/internal/password/argon2"
 )
 
 // What Hash produces.
@@ -33,8 +33,8 @@ type argon2idHash struct {
 	salt, key []byte
 }
 
-func (h *argon2idHash) matches(pw string) (bool, error) {
-	key := argon2.IDKey([]byte(pw), h.salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, uint32(len(h.key)))
+func (h *argon2idHash) matches(pw string, w *workspace) (bool, error) {
+	key := w.idKey([]byte(pw), h.salt, h.params, uint32(len(h.key)))
 	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
 }
 

@@ -20,7 +20,7 @@ type bcryptHash struct {
 	encoded []byte
 }
 
-func (h *bcryptHash) matches(pw string) (bool, error) {
+func (h *bcryptHash) matches(pw string, _ *workspace) (bool, error) {
 	err := bcrypt.CompareHashAndPassword(h.encoded, []byte(pw))
 	switch {
 	case err == nil:

@@ -5,7 +5,9 @@
 //
 // Key derivation is deliberately slow and memory-hungry, so every derivation
 // runs in a bounded worker pool with a bounded queue: under load callers get a
-// *BusyError rather than an out-of-memory process. Stored and imported hashes
+// *BusyError rather than an out-of-memory process. Each worker reuses its own
+// argon2id memory (see workspace.go), so hashing holds about Workers times
+// Params.MemoryKiB however many sign-ins pass through. Stored and imported hashes
 // are checked against parameter caps before any derivation, so a hostile hash
 // cannot make one verification cost gigabytes or minutes.
 //

@@ -40,7 +40,8 @@ const (
 // storedHash is a parsed hash whose parameters are within the caps.
 type storedHash interface {
 	// matches runs the key derivation once and compares in constant time.
-	matches(pw string) (bool, error)
+	// w is the worker's argon2 memory; only argon2id uses it.
+	matches(pw string, w *workspace) (bool, error)
 	// current reports whether the hash is argon2id exactly as a Hasher with
 	// params p would produce it today.
 	current(p Params) bool

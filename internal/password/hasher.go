@@ -9,15 +9,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Options configure a Hasher.
 type Options struct {
 	Params Params
 	// Workers is how many hash or verify operations run at once; <=0 means
-	// runtime.NumCPU().
+	// runtime.NumCPU(). Each worker keeps Params.MemoryKiB of argon2id
+	// memory once it has first hashed.
 	Workers int
 	// Queue is how many callers may wait for a worker; beyond that Hash and
 	// Verify fail fast with *BusyError. <=0 means 4*Workers.
@@ -64,7 +63,7 @@ func NewHasher(o Options) (*Hasher, error) {
 	}
 	h := &Hasher{
 		params: o.Params,
-		pool:   newPool(workers, queue, time.Now),
+		pool:   newPool(workers, queue, o.Params.MemoryKiB, time.Now),
 		rand:   o.Rand,
 	}
 	if h.rand == nil {
@@ -79,7 +78,11 @@ func NewHasher(o Options) (*Hasher, error) {
 	if err != nil {
 		return nil, err
 	}
-	dummy := &argon2idHash{params: h.params, salt: salt, key: h.derive(pw, salt)}
+	// Straight from the idle workers, not through do: this derivation is
+	// not a caller's and must not reach ObserveWait.
+	w := <-h.pool.sem
+	dummy := &argon2idHash{params: h.params, salt: salt, key: h.derive(w, pw, salt)}
+	h.pool.sem <- w
 	h.dummy = dummy.encode()
 	return h, nil
 }
@@ -97,9 +100,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	var key []byte
-	err = h.pool.do(ctx, func() {
+	err = h.pool.do(ctx, func(w *workspace) {
 		h.derivationStarts()
-		key = h.derive([]byte(pw), salt)
+		key = h.derive(w, []byte(pw), salt)
 	})
 	if err != nil {
 		return "", err
@@ -123,9 +126,9 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 		return false, false, err
 	}
 	var kdfErr error
-	err = h.pool.do(ctx, func() {
+	err = h.pool.do(ctx, func(w *workspace) {
 		h.derivationStarts()
-		ok, kdfErr = stored.matches(pw)
+		ok, kdfErr = stored.matches(pw, w)
 	})
 	if err != nil {
 		return false, false, err
@@ -164,8 +167,8 @@ func (h *Hasher) derivationStarts() {
 	h.derivations.Add(1)
 }
 
-func (h *Hasher) derive(pw, salt []byte) []byte {
-	return argon2.IDKey(pw, salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, keyLen)
+func (h *Hasher) derive(w *workspace, pw, salt []byte) []byte {
+	return w.idKey(pw, salt, h.params, keyLen)
 }
 
 func (h *Hasher) random(n int) ([]byte, error) {

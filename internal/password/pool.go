@@ -28,10 +28,11 @@ const (
 
 // pool bounds the key derivations running at once (each can hold tens of
 // MiB) and the callers waiting for one, so that a burst of sign-ins is
-// refused early instead of queueing without limit.
+// refused early instead of queueing without limit. Each worker owns a
+// workspace; acquiring a worker hands the caller that worker's memory.
 type pool struct {
-	sem     chan struct{} // one token per running derivation
-	queue   int64         // callers allowed to wait
+	sem     chan *workspace // the idle workers
+	queue   int64           // callers allowed to wait
 	waiting atomic.Int64
 	now     func() time.Time
 
@@ -46,49 +47,57 @@ type pool struct {
 	observeWait func(time.Duration)
 }
 
-func newPool(workers, queue int, now func() time.Time) *pool {
-	return &pool{sem: make(chan struct{}, workers), queue: int64(queue), now: now}
+// newPool makes workers workers whose workspaces keep up to keepKiB of
+// argon2 memory each (allocated on first use).
+func newPool(workers, queue int, keepKiB uint32, now func() time.Time) *pool {
+	p := &pool{sem: make(chan *workspace, workers), queue: int64(queue), now: now}
+	for range workers {
+		p.sem <- &workspace{keepKiB: keepKiB}
+	}
+	return p
 }
 
-// do runs work on a worker once one is free. It returns *BusyError at once
-// when the queue is full, and ctx.Err() if ctx ends first.
-func (p *pool) do(ctx context.Context, work func()) error {
+// do runs work on a worker once one is free, with that worker's workspace.
+// It returns *BusyError at once when the queue is full, and ctx.Err() if ctx
+// ends first.
+func (p *pool) do(ctx context.Context, work func(w *workspace)) error {
 	queued := p.now()
-	if err := p.acquire(ctx); err != nil {
+	w, err := p.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer func() { <-p.sem }()
+	defer func() { p.sem <- w }()
 	start := p.now()
 	if p.observeWait != nil {
 		p.observeWait(start.Sub(queued))
 	}
-	work()
+	work(w)
 	p.observe(p.now().Sub(start))
 	return nil
 }
 
-func (p *pool) acquire(ctx context.Context) error {
+func (p *pool) acquire(ctx context.Context) (*workspace, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	select {
-	case p.sem <- struct{}{}:
-		return nil
+	case w := <-p.sem:
+		return w, nil
 	default:
 	}
 	if p.waiting.Add(1) > p.queue {
 		p.waiting.Add(-1)
-		return &BusyError{RetryAfter: p.retryAfter()}
+		return nil, &BusyError{RetryAfter: p.retryAfter()}
 	}
 	defer p.waiting.Add(-1)
 	if p.onQueue != nil {
 		p.onQueue()
 	}
 	select {
-	case p.sem <- struct{}{}:
-		return nil
+	case w := <-p.sem:
+		return w, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -118,5 +127,5 @@ func (p *pool) retryAfter() time.Duration {
 
 // stats reports the callers waiting and the workers busy right now.
 func (p *pool) stats() (waiting, busy int) {
-	return int(p.waiting.Load()), len(p.sem)
+	return int(p.waiting.Load()), cap(p.sem) - len(p.sem)
 }

@@ -35,7 +35,7 @@ type scryptHash struct {
 	mac    []byte
 }
 
-func (h *scryptHash) matches(pw string) (bool, error) {
+func (h *scryptHash) matches(pw string, _ *workspace) (bool, error) {
 	dk, err := scrypt.Key([]byte(pw), h.salt, 1<<h.logN, int(h.r), int(h.p), scryptKeyLen)
 	if err != nil {
 		// Unreachable: parseScrypt enforced parameters scrypt accepts.
