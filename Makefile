@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what CI runs.
-.PHONY: run test clients generate check
+.PHONY: run test clients generate check bench
 
 PG_WARNING = "!!! GATEHOUSE_TEST_POSTGRES_URL is not set: the PostgreSQL suite was SKIPPED; only SQLite ran. Set it, e.g. GATEHOUSE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test !!!"
 
@@ -23,3 +23,8 @@ generate:
 check:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	go vet ./...
+
+# The load suite against a fresh server on PostgreSQL and on SQLite
+# (scripts/bench.sh; docs/perf.md). Quick: BENCH_DURATION=2s BENCH_CONCURRENCY=8 make bench
+bench:
+	scripts/bench.sh
