@@ -1,21 +1,34 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
 // queryCounter counts the statements a database runs.
-type queryCounter struct{ n atomic.Int64 }
+type queryCounter struct {
+	n   atomic.Int64
+	log func(string)
+}
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+func (q *queryCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	q.n.Add(1)
+	if q.log != nil {
+		q.log(e.Query)
+	}
 	return ctx
 }
 func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
@@ -63,4 +76,99 @@ func TestEnumerationWork(t *testing.T) {
 			})
 		}
 	})
+}
+
+// statementCounts are the statements each hot operation runs, exactly, as
+// PostgreSQL's log_statement = all would log them (BEGIN and COMMIT
+// included), on both databases. More is a regression; fewer, lower the
+// count here. A refresh is the rate limiter's one statement and one
+// transaction of six (BEGIN, the token with its session and identity, the
+// claim, the next token, the session's activity, COMMIT); a sign-in is the
+// limiter, the identity found and the attempt counted in one, then
+// BEGIN, the attempts forgotten with the identity loaded, the session, its
+// refresh token, auth.login_succeeded, COMMIT.
+var statementCounts = []struct {
+	name  string
+	query string
+	// vars and bearer are filled in by the test from a signed-in
+	// customer with one address.
+	vars   func(f *countFixture) map[string]any
+	bearer bool
+	want   int
+}{
+	{"currentCustomer with addresses", `{ currentCustomer { id email firstName addresses { id city } } }`, nil, true, 2},
+	{"currentCustomer without addresses", `{ currentCustomer { id email firstName } }`, nil, true, 1},
+	{"refreshToken without the customer", `mutation($t: String) { refreshToken(input: {refreshToken: $t}) { ticket { accessToken refreshToken } errors { code } } }`,
+		func(f *countFixture) map[string]any { return map[string]any{"t": f.refresh} }, false, 7},
+	{"password sign-in, limiter included", `mutation($e: String!) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "correct horse battery"}) { ticket { accessToken refreshToken } errors { code } } }`,
+		func(f *countFixture) map[string]any { return map[string]any{"e": f.email} }, false, 8},
+}
+
+// countFixture is a signed-in customer with one address.
+type countFixture struct {
+	email   string
+	access  string
+	refresh string
+}
+
+func TestStatementsPerOperation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
+			o.RateLimits = graph.RateLimits{Limiter: db.RateLimiter(),
+				PerIP: ratelimit.Rate{Burst: 1000, Per: time.Minute}, Identifier: ratelimit.Rate{Burst: 1000, Per: time.Minute}}
+		})
+		f := &countFixture{email: "count@example.com"}
+		f.access, _ = a.signUpCustomer(t, f.email)
+		if r := a.do(t, f.access, addAddressQ, map[string]any{"input": map[string]any{"addressName": "home", "city": "Lyon", "countryCode": "fr"}}); len(r.Errors) > 0 {
+			t.Fatalf("add address: %s", r.raw)
+		}
+		f.refresh = *mustTicket(t, a.authenticate(t, "CUSTOMER", f.email, "correct horse battery")).RefreshToken
+		counter := &queryCounter{}
+		db.Bun().AddQueryHook(counter)
+		for _, tc := range statementCounts {
+			t.Run(tc.name, func(t *testing.T) {
+				var vars map[string]any
+				if tc.vars != nil {
+					vars = tc.vars(f)
+				}
+				bearer := ""
+				if tc.bearer {
+					bearer = f.access
+				}
+				before := counter.n.Load()
+				var statements []string
+				counter.log = func(q string) { statements = append(statements, q) }
+				r := a.do(t, bearer, tc.query, vars)
+				counter.log = nil
+				n := counter.n.Load() - before
+				if len(r.Errors) > 0 || bytes.Contains(r.Data, []byte(`"code"`)) {
+					t.Fatalf("answer: %s", r.raw)
+				}
+				if rt := newRefresh(r.Data); rt != "" {
+					f.refresh = rt
+				}
+				if n < 1 || n != int64(tc.want) {
+					t.Errorf("%d statements, want %d:\n%s", n, tc.want, strings.Join(statements, "\n"))
+				}
+			})
+		}
+	})
+}
+
+// newRefresh finds a rotated refresh token in an answer's data.
+func newRefresh(data []byte) string {
+	var d map[string]struct {
+		Ticket *struct {
+			RefreshToken string `json:"refreshToken"`
+		} `json:"ticket"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return ""
+	}
+	for _, p := range d {
+		if p.Ticket != nil && p.Ticket.RefreshToken != "" {
+			return p.Ticket.RefreshToken
+		}
+	}
+	return ""
 }

@@ -15,9 +15,24 @@ import (
 	"github.com/gatehouse/gatehouse/internal/request"
 )
 
+// CustomerAccount is the resolver for the customerAccount field.
+func (r *authTicketResolver) CustomerAccount(ctx context.Context, obj *gatehouse.Ticket) (*gatehouse.Customer, error) {
+	return r.Auth.TicketCustomer(ctx, obj)
+}
+
+// User is the resolver for the user field.
+func (r *authTicketResolver) User(ctx context.Context, obj *gatehouse.Ticket) (*gatehouse.User, error) {
+	return r.Auth.TicketUser(ctx, obj)
+}
+
 // Addresses is the resolver for the addresses field.
 func (r *customerResolver) Addresses(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Address, error) {
 	return r.Auth.Addresses(ctx, obj)
+}
+
+// IsLocked is the resolver for the isLocked field.
+func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer) (bool, error) {
+	return r.Auth.CustomerLocked(ctx, obj)
 }
 
 // Authenticate is the resolver for the authenticate field.
@@ -328,6 +343,9 @@ func (r *queryResolver) AuthProviders(ctx context.Context, actor gatehouse.Actor
 	return out, nil
 }
 
+// AuthTicket returns AuthTicketResolver implementation.
+func (r *Resolver) AuthTicket() AuthTicketResolver { return &authTicketResolver{r} }
+
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
@@ -338,7 +356,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	customerResolver struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	authTicketResolver struct{ *Resolver }
+	customerResolver   struct{ *Resolver }
+	mutationResolver   struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
 )

@@ -85,18 +85,8 @@ func (s *Service) UnlockCustomer(ctx context.Context, cred Credential, customerI
 	return s.store.Unlock(ctx, a.ID, s.clock())
 }
 
-// withLock fills a customer's isLocked from its identity's lockout.
-func (s *Service) withLock(ctx context.Context, st Store, c *gatehouse.Customer, authIdentityID string) error {
-	a, err := st.AuthIdentity(ctx, authIdentityID)
-	if err != nil {
-		return err
-	}
-	c.IsLocked = a.Locked(s.clock())
-	return nil
-}
-
-// Customer returns a customer for an admin user, with its lock state; nil
-// when there is none.
+// Customer returns a customer for an admin user; nil when there is none.
+// Its isLocked is CustomerLocked's.
 func (s *Service) Customer(ctx context.Context, cred Credential, id string) (*gatehouse.Customer, error) {
 	if err := s.admin(ctx, cred); err != nil {
 		return nil, err
@@ -108,13 +98,18 @@ func (s *Service) Customer(ctx context.Context, cred Credential, id string) (*ga
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, id)
+	return c, nil
+}
+
+// CustomerLocked reports whether the customer's identity is locked out
+// now, loaded only when an answer selects isLocked.
+func (s *Service) CustomerLocked(ctx context.Context, c *gatehouse.Customer) (bool, error) {
+	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, c.ID)
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return c, nil
+		return false, nil
 	case err != nil:
-		return nil, err
+		return false, err
 	}
-	c.IsLocked = a.Locked(s.clock())
-	return c, nil
+	return a.Locked(s.clock()), nil
 }

@@ -59,15 +59,12 @@ func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdent
 // signInMergingTx is signInMerging in the caller's transaction. It records
 // auth.login_succeeded.
 func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
-	a, err := st.AuthIdentity(ctx, authIdentityID)
+	// A successful sign-in starts the lockout count afresh.
+	a, err := st.ResetAttempts(ctx, authIdentityID)
 	if err != nil {
-		return nil, err
-	}
-	if a.FailedAttempts != 0 {
-		// A successful sign-in starts the lockout count afresh.
-		if err := st.ClearAttempts(ctx, a.ID); err != nil {
-			return nil, err
-		}
+		// The identity, or the actor it is linked to, is gone: its
+		// tokens are dead.
+		return nil, revokedIfMissing(err)
 	}
 	t, err := s.signIn(ctx, st, a)
 	if err != nil {

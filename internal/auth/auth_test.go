@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/auth/authtest"
@@ -141,6 +142,72 @@ func TestCreateAccount(t *testing.T) {
 					t.Fatalf("identity %+v links %q, want %q (%v)", a, a.ActorID(), id, err)
 				}
 			})
+		}
+	})
+}
+
+// A sign-in shed because the hash queue is full reached no verdict on the
+// password: it must not count toward the lockout, or a busy moment would
+// lock real customers out with their right password.
+func TestShedSignInsDoNotLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		env := authtest.New(t, db)
+		ctx := context.Background()
+		for _, e := range []string{"busy@example.com", "other@example.com"} {
+			if _, err := env.Service.CreateAccount(ctx, gatehouse.ActorCustomer, auth.Account{Email: e, Password: "correct horse battery"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// One worker and one waiting place, with hashes slow enough to
+		// hold both while the other account's attempts are shed.
+		h, err := password.NewHasher(password.Options{Params: password.Params{MemoryKiB: 19456, Iterations: 12, Parallelism: 1}, Workers: 1, Queue: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := auth.New(auth.Options{Store: env.Store, Hasher: h, Signer: env.Signer, Lifetimes: authtest.Lifetimes, RefreshKey: []byte(authtest.RefreshKey), Now: env.Clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(email string) error {
+			_, err := svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.Credentials{Email: ptr(email), Password: ptr("correct horse battery")})
+			return err
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() { _ = signIn("other@example.com") })
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if waiting, busy := h.Stats(); waiting == 1 && busy == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the hash pool never filled")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		shed := 0
+		for range 8 {
+			if gatehouse.ErrorCode(signIn("busy@example.com")) == gatehouse.CodeRateLimited {
+				shed++
+			}
+		}
+		wg.Wait()
+		if shed < 6 {
+			t.Fatalf("%d of 8 sign-ins shed, want at least 6 (the pool emptied too soon)", shed)
+		}
+		p, err := env.Store.ProviderIdentity(ctx, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, "busy@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := env.Store.AuthIdentity(ctx, p.AuthIdentityID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.FailedAttempts != 0 || a.Locked(env.Clock.Now()) {
+			t.Fatalf("after %d shed sign-ins: %d failed attempts, locked %v; want none", shed, a.FailedAttempts, a.Locked(env.Clock.Now()))
+		}
+		if err := signIn("busy@example.com"); err != nil {
+			t.Fatalf("the right password after the sheds: %v", err)
 		}
 	})
 }

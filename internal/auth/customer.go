@@ -88,15 +88,32 @@ func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in Custom
 
 // CurrentCustomer returns the customer of a linked CUSTOMER token.
 func (s *Service) CurrentCustomer(ctx context.Context, cred Credential) (*gatehouse.Customer, error) {
-	claims, err := s.principal(ctx, cred, gatehouse.ActorCustomer, linked)
+	if cred.Bearer == "" && cred.Cookies[gatehouse.ActorCustomer] != "" {
+		p, err := s.principal(ctx, cred, gatehouse.ActorCustomer, linked)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.store.Customer(ctx, p.ActorID)
+		return c, revokedIfMissing(err)
+	}
+	// A bearer token names its session and customer: both are read in
+	// one statement.
+	claims, err := s.verify(cred.Bearer)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.Customer(ctx, claims.ActorID)
-	if err != nil {
-		return nil, revokedIfMissing(err)
+	sess, c, err := s.store.SessionCustomer(ctx, claims.SessionID, claims.ActorID)
+	if err := s.checkSession(claims, sess, err); err != nil {
+		return nil, err
 	}
-	return c, s.withLock(ctx, s.store, c, claims.AuthIdentityID)
+	p := &principal{AuthIdentityID: claims.AuthIdentityID, ActorType: gatehouse.ActorType(claims.ActorType), ActorID: claims.ActorID}
+	if err := p.may(gatehouse.ActorCustomer, linked); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, gatehouse.Unauthenticated(gatehouse.ReasonRevoked, nil)
+	}
+	return c, nil
 }
 
 // UpdateCustomer changes the signed-in customer.

@@ -28,10 +28,14 @@ func (s *Service) CreateUserAuthTicket(ctx context.Context, bearer string, in Ki
 		return nil, err
 	}
 	p, err := s.providerIdentityByUserName(ctx, in.UserName)
-	if err := s.checkAttempt(ctx, gatehouse.ActorCustomer, p, err, in.Password); err != nil {
+	at, cerr := s.countAttempt(ctx, p, err)
+	if cerr != nil {
+		return nil, cerr
+	}
+	if err := s.checkAttempt(ctx, gatehouse.ActorCustomer, p, at, err, in.Password); err != nil {
 		return nil, err
 	}
-	return s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
+	return s.passwordSignedIn(ctx, bearer, p)
 }
 
 // providerIdentityByUserName finds the emailpass identity of the customer

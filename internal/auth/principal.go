@@ -64,13 +64,22 @@ func (s *Service) principal(ctx context.Context, cred Credential, actor gatehous
 	if err != nil {
 		return nil, err
 	}
-	if p.ActorType != actor {
-		return nil, gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a %s token.", actor)
-	}
-	if need == linked && p.ActorID == "" {
-		return nil, gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a token of a registered %s; a registration token is not enough.", actor)
+	if err := p.may(actor, need); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// may is FORBIDDEN when the principal does not act for actor, or is a
+// registration identity where a linked one is needed.
+func (p *principal) may(actor gatehouse.ActorType, need linkage) error {
+	if p.ActorType != actor {
+		return gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a %s token.", actor)
+	}
+	if need == linked && p.ActorID == "" {
+		return gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a token of a registered %s; a registration token is not enough.", actor)
+	}
+	return nil
 }
 
 // bearerPrincipal checks a bearer token and its session.

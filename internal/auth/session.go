@@ -41,14 +41,10 @@ func (s *Service) Rotate(ctx context.Context, tok string) (*gatehouse.Ticket, er
 		reused *gatehouse.Session
 	)
 	err := s.store.Tx(ctx, func(st Store) error {
-		rt, err := st.RefreshTokenByHash(ctx, secret.Hash(tok))
+		rt, sess, a, err := st.RefreshTokenSession(ctx, secret.Hash(tok))
 		if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
 			return errRefreshInvalid
 		} else if err != nil {
-			return err
-		}
-		sess, err := st.Session(ctx, rt.SessionID)
-		if err != nil {
 			return err
 		}
 		now := s.clock()
@@ -60,10 +56,6 @@ func (s *Service) Rotate(ctx context.Context, tok string) (*gatehouse.Ticket, er
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return errRefreshExpired
-		}
-		a, err := st.AuthIdentity(ctx, sess.AuthIdentityID)
-		if err != nil {
-			return err
 		}
 
 		if rt.UsedAt == nil {
@@ -144,18 +136,24 @@ func (s *Service) session(ctx context.Context, bearer string) (*token.Claims, *g
 		return nil, nil, err
 	}
 	sess, err := s.store.Session(ctx, c.SessionID)
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return nil, nil, gatehouse.Unauthenticated(gatehouse.ReasonRevoked, nil)
-	case err != nil:
-		return nil, nil, err
-	case sess.AuthIdentityID != c.AuthIdentityID:
-		return nil, nil, gatehouse.Unauthenticated(gatehouse.ReasonInvalid, nil)
-	}
-	if err := sessionUsable(sess, s.clock()); err != nil {
+	if err := s.checkSession(c, sess, err); err != nil {
 		return nil, nil, err
 	}
 	return c, sess, nil
+}
+
+// checkSession checks the session a token's claims name, as loaded (err is
+// the load's error).
+func (s *Service) checkSession(c *token.Claims, sess *gatehouse.Session, err error) error {
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return gatehouse.Unauthenticated(gatehouse.ReasonRevoked, nil)
+	case err != nil:
+		return err
+	case sess.AuthIdentityID != c.AuthIdentityID:
+		return gatehouse.Unauthenticated(gatehouse.ReasonInvalid, nil)
+	}
+	return sessionUsable(sess, s.clock())
 }
 
 // Logout revokes the bearer token's session, or with all every session of

@@ -72,14 +72,23 @@ type Store interface {
 	// the id, if its email is still email.
 	MarkEmailVerified(ctx context.Context, actor gatehouse.ActorType, id, email string, now time.Time) error
 
+	// PasswordAttempt finds a provider identity and counts a password
+	// attempt against its auth identity before the check, in one
+	// statement (nothing is counted while it is locked); CodeNotFound
+	// when there is no such provider identity.
+	PasswordAttempt(ctx context.Context, actor gatehouse.ActorType, provider, entityID string, now time.Time) (*gatehouse.ProviderIdentity, Attempt, error)
+	// UncountAttempt takes back a counted attempt that reached no verdict.
+	UncountAttempt(ctx context.Context, authIdentityID string) error
+	// ResetAttempts loads an auth identity, forgetting its failed
+	// attempts, for a sign-in that succeeded; CodeNotFound when it is
+	// linked to a customer or user that is gone.
+	ResetAttempts(ctx context.Context, authIdentityID string) (*gatehouse.AuthIdentity, error)
 	// TakeAttempt counts a password attempt before the check, atomically;
 	// locked is true (and nothing counted) while the identity is locked.
 	// locks is how many times it was locked before.
 	TakeAttempt(ctx context.Context, authIdentityID string, now time.Time) (attempts, locks int, locked bool, err error)
 	// Lock locks an identity until until.
 	Lock(ctx context.Context, authIdentityID string, until, now time.Time) error
-	// ClearAttempts forgets failed attempts.
-	ClearAttempts(ctx context.Context, authIdentityID string) error
 	// Unlock ends a lock and forgets attempts and earlier locks.
 	Unlock(ctx context.Context, authIdentityID string, now time.Time) error
 
@@ -140,6 +149,17 @@ type Store interface {
 	InitSetting(ctx context.Context, key, value string, now time.Time) (string, error)
 }
 
+// Attempt is what counting a password attempt found.
+type Attempt struct {
+	// Attempts counts the failed attempts since the last success or
+	// lock, this one included.
+	Attempts int
+	// Locks is how many times the identity was locked before.
+	Locks int
+	// Locked says the identity is locked now; nothing was counted.
+	Locked bool
+}
+
 // SessionStore keeps sessions, refresh tokens and security events.
 type SessionStore interface {
 	// CreateSession inserts a session.
@@ -165,6 +185,15 @@ type SessionStore interface {
 	CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error
 	// RefreshTokenByHash loads a refresh token by the hash of its value.
 	RefreshTokenByHash(ctx context.Context, hash string) (*gatehouse.RefreshToken, error)
+	// RefreshTokenSession loads the refresh token with the hash, its
+	// session and the session's auth identity, in one statement;
+	// CodeNotFound when the identity is linked to a customer or user that
+	// is gone.
+	RefreshTokenSession(ctx context.Context, hash string) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.AuthIdentity, error)
+	// SessionCustomer loads a session and the undeleted customer with
+	// customerID (nil when there is none) in one statement; CodeNotFound
+	// when the session is missing.
+	SessionCustomer(ctx context.Context, sessionID, customerID string) (*gatehouse.Session, *gatehouse.Customer, error)
 	// RefreshToken loads a refresh token by id.
 	RefreshToken(ctx context.Context, id string) (*gatehouse.RefreshToken, error)
 	// ClaimRefreshToken marks an unused refresh token used and replaced by

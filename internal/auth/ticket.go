@@ -67,8 +67,9 @@ func (s *Service) idleExpiry(sess *gatehouse.Session, now time.Time) time.Time {
 	return idle
 }
 
-// ticket signs an access token for a live session of identity a, loads
-// the linked actor, and adds the refresh token when there is one.
+// ticket signs an access token for a live session of identity a and adds
+// the refresh token when there is one. The linked actor is not loaded:
+// TicketCustomer and TicketUser load it when an answer selects it.
 func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentity, sess *gatehouse.Session, r *issuedRefresh) (*gatehouse.Ticket, error) {
 	now := s.clock()
 	exp := now.Add(s.life.AccessToken[a.ActorType])
@@ -86,18 +87,6 @@ func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 	}
 	if id := a.ActorID(); id != "" {
 		t.ActorID = &id
-		var err error
-		switch a.ActorType {
-		case gatehouse.ActorCustomer:
-			t.CustomerAccount, err = st.Customer(ctx, id)
-		case gatehouse.ActorUser:
-			t.User, err = st.User(ctx, id)
-		}
-		if err != nil {
-			// The identity points at an actor that is gone: its tokens
-			// are dead.
-			return nil, revokedIfMissing(err)
-		}
 	}
 	md := maps.Clone(a.AppMetadata)
 	if md == nil {
@@ -117,6 +106,34 @@ func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 	}
 	t.AccessToken = raw
 	return t, nil
+}
+
+// TicketCustomer is the customer a ticket acts for, loaded when an answer
+// selects it; nil for another actor, a registration ticket, or a customer
+// that is gone.
+func (s *Service) TicketCustomer(ctx context.Context, t *gatehouse.Ticket) (*gatehouse.Customer, error) {
+	if t.CustomerAccount != nil || t.ActorID == nil || t.ActorType != gatehouse.ActorCustomer {
+		return t.CustomerAccount, nil
+	}
+	c, err := s.store.Customer(ctx, *t.ActorID)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		return nil, nil
+	}
+	return c, err
+}
+
+// TicketUser is the admin user a ticket acts for, loaded when an answer
+// selects it; nil for another actor, a registration ticket, or a user
+// that is gone.
+func (s *Service) TicketUser(ctx context.Context, t *gatehouse.Ticket) (*gatehouse.User, error) {
+	if t.User != nil || t.ActorID == nil || t.ActorType != gatehouse.ActorUser {
+		return t.User, nil
+	}
+	u, err := s.store.User(ctx, *t.ActorID)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		return nil, nil
+	}
+	return u, err
 }
 
 // Refresh returns a new ticket. With a refresh token it rotates the token
@@ -140,5 +157,21 @@ func (s *Service) Refresh(ctx context.Context, bearer string, refreshToken strin
 	if err := s.store.TouchSession(ctx, sess.ID, now, sess.IdleExpiresAt); err != nil {
 		return nil, revokedIfMissing(err)
 	}
-	return s.ticket(ctx, s.store, a, sess, nil)
+	t, err := s.ticket(ctx, s.store, a, sess, nil)
+	if err != nil {
+		return nil, err
+	}
+	// A token re-signed after createCustomer or acceptInvite carries the
+	// new actor; one whose actor is gone is dead.
+	switch {
+	case t.ActorID == nil:
+	case t.ActorType == gatehouse.ActorCustomer:
+		t.CustomerAccount, err = s.store.Customer(ctx, *t.ActorID)
+	case t.ActorType == gatehouse.ActorUser:
+		t.User, err = s.store.User(ctx, *t.ActorID)
+	}
+	if err != nil {
+		return nil, revokedIfMissing(err)
+	}
+	return t, nil
 }

@@ -96,13 +96,6 @@ func (s *Store) Lock(ctx context.Context, authIdentityID string, until, now time
 	return dbError("lock identity", "identity", err)
 }
 
-// ClearAttempts forgets failed attempts after a successful sign-in.
-func (s *Store) ClearAttempts(ctx context.Context, authIdentityID string) error {
-	_, err := s.db.NewUpdate().Model((*authIdentityRow)(nil)).Set("failed_attempts = 0").
-		Where("id = ?", authIdentityID).Where("failed_attempts <> 0").Exec(ctx)
-	return dbError("clear attempts", "identity", err)
-}
-
 // Unlock ends a lock and forgets the attempts and earlier locks.
 func (s *Store) Unlock(ctx context.Context, authIdentityID string, now time.Time) error {
 	res, err := s.db.NewUpdate().Model((*authIdentityRow)(nil)).

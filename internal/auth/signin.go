@@ -1,0 +1,217 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/password"
+)
+
+// The password sign-in path. Its statements, in order: the provider
+// identity found and the attempt counted in one (PasswordAttempt); the
+// hash; then one transaction that forgets the attempts while loading the
+// identity (ResetAttempts), starts the session with its refresh token and
+// records auth.login_succeeded. The customer is loaded only when the
+// answer selects it.
+
+var errInvalidCredentials = gatehouse.Errorf(gatehouse.CodeInvalidCredentials, "The email or password is incorrect.")
+
+func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor gatehouse.ActorType, in Credentials) (*gatehouse.Ticket, error) {
+	if err := checkProvider(actor, gatehouse.ProviderEmailPass); err != nil {
+		return nil, err
+	}
+	email, pw := deref(in.Email), deref(in.Password)
+	if gatehouse.NormalizeEmail(email) == "" {
+		return nil, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "email"}, "An email address is required.")
+	}
+	if err := checkSignInPassword(pw); err != nil {
+		return nil, err
+	}
+	p, at, err := s.store.PasswordAttempt(ctx, actor, gatehouse.ProviderEmailPass, gatehouse.NormalizeEmail(email), s.clock())
+	if err := s.checkAttempt(ctx, actor, p, at, err, pw); err != nil {
+		return nil, err
+	}
+	return s.passwordSignedIn(ctx, bearer, p)
+}
+
+// passwordSignedIn finishes a sign-in whose password was right. Should it
+// fail (the email is unverified, the database is gone), the attempt it
+// counted is taken back: a right password never counts toward a lock.
+func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gatehouse.ProviderIdentity) (*gatehouse.Ticket, error) {
+	if s.requireVerified && !emailVerified(p) {
+		s.uncount(ctx, p.AuthIdentityID)
+		// Only after the right password: this reveals nothing to a guesser.
+		return nil, gatehouse.Errorf(gatehouse.CodeNotAllowed, "Verify your email address first: follow the link sent to it, or ask for a new one.")
+	}
+	t, err := s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
+	if err != nil {
+		s.uncount(ctx, p.AuthIdentityID)
+		return nil, err
+	}
+	return t, nil
+}
+
+// countAttempt counts an attempt against the provider identity a lookup
+// found (lookupErr is the lookup's error), for the paths that cannot find
+// and count in one statement. An unknown account runs the same statement.
+func (s *Service) countAttempt(ctx context.Context, p *gatehouse.ProviderIdentity, lookupErr error) (Attempt, error) {
+	identity := "authid_none"
+	if lookupErr == nil {
+		identity = p.AuthIdentityID
+	}
+	attempts, locks, locked, err := s.store.TakeAttempt(ctx, identity, s.clock())
+	return Attempt{Attempts: attempts, Locks: locks, Locked: locked}, err
+}
+
+// checkAttempt checks a sign-in password under the lockout rule, the
+// attempt at having been counted before the check, so that parallel
+// attempts cannot slip past the limit. A locked identity, an unknown
+// email and a wrong password all cost one hash and answer the same
+// INVALID_CREDENTIALS. A check that reaches no verdict (the hash queue is
+// full, the request ended) takes its count back: being turned away under
+// load must not lock an account.
+func (s *Service) checkAttempt(ctx context.Context, actor gatehouse.ActorType, p *gatehouse.ProviderIdentity, at Attempt, lookupErr error, pw string) error {
+	if lookupErr != nil && gatehouse.ErrorCode(lookupErr) != gatehouse.CodeNotFound {
+		return lookupErr // nothing was counted
+	}
+	known := lookupErr == nil
+	if known && (at.Locked || at.Attempts > s.lockout.MaxAttempts) {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			if !at.Locked {
+				s.uncount(ctx, p.AuthIdentityID)
+			}
+			return hashError(err)
+		}
+		s.loginFailed(ctx, actor, p.AuthIdentityID, "locked")
+		return errInvalidCredentials
+	}
+	err := s.checkPassword(ctx, p, lookupErr, pw)
+	switch {
+	case err == nil:
+		// The sign-in's transaction forgets the count (ResetAttempts).
+		return nil
+	case err != errInvalidCredentials:
+		if known {
+			s.uncount(ctx, p.AuthIdentityID)
+		}
+		return err
+	case !known:
+		s.loginFailed(ctx, actor, "", "invalid_credentials")
+		return err
+	}
+	if at.Attempts == s.lockout.MaxAttempts {
+		now := s.clock()
+		until := now.Add(lockFor(s.lockout, at.Locks))
+		if lerr := s.store.Tx(ctx, func(st Store) error {
+			if err := st.Lock(ctx, p.AuthIdentityID, until, now); err != nil {
+				return err
+			}
+			return s.emit(ctx, st, gatehouse.Event{Name: gatehouse.EventAccountLocked, AuthIdentityID: p.AuthIdentityID, ActorType: actor,
+				Payload: map[string]any{"locked_until": until, "lock_count": at.Locks + 1, "failed_attempts": at.Attempts}})
+		}); lerr != nil {
+			return lerr
+		}
+	}
+	s.loginFailed(ctx, actor, p.AuthIdentityID, "invalid_credentials")
+	return err
+}
+
+// uncount takes back a counted attempt, even for a request that has
+// ended; failing to changes no answer.
+func (s *Service) uncount(ctx context.Context, authIdentityID string) {
+	if err := s.store.UncountAttempt(context.WithoutCancel(ctx), authIdentityID); err != nil {
+		s.log.WarnContext(ctx, "could not take back a password attempt", "auth_identity_id", authIdentityID, "error", err)
+	}
+}
+
+// lockFor is the cool-down of an identity locked locks times before: the
+// base, doubling with each lock, capped.
+func lockFor(p LockoutPolicy, locks int) time.Duration {
+	d := p.Base
+	for range min(locks, 30) {
+		if d *= 2; d >= p.Max {
+			return p.Max
+		}
+	}
+	return min(d, p.Max)
+}
+
+// loginFailed records auth.login_failed. Failing to record it does not
+// change the answer.
+func (s *Service) loginFailed(ctx context.Context, actor gatehouse.ActorType, identity, reason string) {
+	err := s.emit(ctx, s.store, gatehouse.Event{Name: gatehouse.EventLoginFailed, AuthIdentityID: identity, ActorType: actor,
+		Payload: map[string]any{"provider": gatehouse.ProviderEmailPass, "reason": reason}})
+	if err != nil {
+		s.log.WarnContext(ctx, "could not record a failed sign-in", "error", err)
+	}
+}
+
+// checkSignInPassword refuses, before any hashing, a password no account
+// can have.
+func checkSignInPassword(pw string) error {
+	switch {
+	case pw == "":
+		return gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "password"}, "A password is required.")
+	case password.CheckLength(pw) != nil:
+		return gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "password"}, "A password has at most %d characters.", password.MaxLength)
+	}
+	return nil
+}
+
+// checkPassword checks pw against the provider identity a lookup found
+// (lookupErr is the lookup's error). A missing identity costs the same
+// hashing work as a wrong password and gets the same answer.
+func (s *Service) checkPassword(ctx context.Context, p *gatehouse.ProviderIdentity, lookupErr error, pw string) error {
+	if gatehouse.ErrorCode(lookupErr) == gatehouse.CodeNotFound {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return hashError(err)
+		}
+		return errInvalidCredentials
+	}
+	if lookupErr != nil {
+		return lookupErr
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, p.PasswordHash())
+	switch {
+	case errors.Is(err, password.ErrMalformedHash):
+		// Nothing the caller can do; the operator must see it.
+		s.log.ErrorContext(ctx, "stored password hash is unusable", "provider_identity_id", p.ID)
+		return errInvalidCredentials
+	case err != nil:
+		return hashError(err)
+	case !ok:
+		return errInvalidCredentials
+	}
+	if rehash {
+		s.upgradeHash(ctx, p, pw)
+	}
+	return nil
+}
+
+// upgradeHash replaces a legacy or weaker hash after a successful sign-in.
+// Failing to do so does not fail the sign-in.
+func (s *Service) upgradeHash(ctx context.Context, p *gatehouse.ProviderIdentity, pw string) {
+	h, err := s.hasher.Hash(ctx, pw)
+	if err == nil {
+		md := withPassword(p.ProviderMetadata, h)
+		err = s.store.SetProviderMetadata(ctx, p.ID, md, s.clock())
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "could not upgrade password hash", "provider_identity_id", p.ID, "error", err)
+	}
+}
+
+// hashError maps a password hasher failure: a full queue sheds the
+// request with RATE_LIMITED and a retry time; a request that ended is
+// passed on as it is.
+func hashError(err error) error {
+	var busy *password.BusyError
+	if errors.As(err, &busy) {
+		return &gatehouse.Error{Code: gatehouse.CodeRateLimited, RetryAfter: busy.RetryAfter,
+			Message: "Too many sign-ins are being processed; retry shortly.", Err: err}
+	}
+	return gatehouse.Internal(fmt.Errorf("password hashing: %w", err))
+}
