@@ -15,7 +15,7 @@ import (
 type Options struct {
 	Params Params
 	// Workers is how many hash or verify operations run at once; <=0 means
-	// runtime.NumCPU(). Each worker keeps Params.MemoryKiB of argon2id
+	// runtime.GOMAXPROCS(0), which follows a container's CPU quota. Each worker keeps Params.MemoryKiB of argon2id
 	// memory once it has first hashed.
 	Workers int
 	// Queue is how many callers may wait for a worker; beyond that Hash and
@@ -55,7 +55,7 @@ func NewHasher(o Options) (*Hasher, error) {
 	}
 	workers := o.Workers
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = runtime.GOMAXPROCS(0)
 	}
 	queue := o.Queue
 	if queue <= 0 {
