@@ -107,7 +107,7 @@ func openPostgres(url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newDB(sql.OpenDB(connector{pc}), Postgres, "")
+	return newDB(sql.OpenDB(connector{Connector: pc}), Postgres, "")
 }
 
 func openSQLiteFile(path string) (*DB, error) {
@@ -118,7 +118,7 @@ func openSQLiteFile(path string) (*DB, error) {
 		// The driver reads everything after the first '?' as parameters.
 		return nil, errors.New("sqlite: the file path must not contain '?'")
 	}
-	return newDB(sql.OpenDB(connector{dsnConnector{path + "?" + sqliteFileParams, sqliteDriver()}}), SQLite, path)
+	return newDB(sql.OpenDB(connector{dsnConnector{path + "?" + sqliteFileParams, sqliteDriver()}, newWriterLock()}), SQLite, path)
 }
 
 // openSQLiteMemory opens an in-memory database. Every connection to
@@ -130,7 +130,7 @@ func openSQLiteFile(path string) (*DB, error) {
 // connection, a transaction has it to itself: code inside Store.Tx must use
 // the Store it is given, never the outer one, or it waits forever.
 func openSQLiteMemory() (*DB, error) {
-	return newDB(sql.OpenDB(connector{dsnConnector{":memory:?_pragma=foreign_keys(1)", sqliteDriver()}}), SQLite, "")
+	return newDB(sql.OpenDB(connector{Connector: dsnConnector{":memory:?_pragma=foreign_keys(1)", sqliteDriver()}}), SQLite, "")
 }
 
 // sqliteDriver is the driver modernc.org/sqlite registers (sql.Open

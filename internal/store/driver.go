@@ -6,14 +6,21 @@ import (
 )
 
 // connector wraps a driver's connector so that each connection tells the
-// statement's acquireCtx when the statement reached it (see acquired).
+// statement's acquireCtx when the statement reached it (see acquired),
+// and, with a writer lock, lets one connection write at a time.
 // Everything else passes through to the driver unchanged.
-type connector struct{ driver.Connector }
+type connector struct {
+	driver.Connector
+	w writerLock // nil: no lock
+}
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	dc, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if c.w != nil {
+		return &writerConn{conn: conn{dc}, w: c.w}, nil
 	}
 	return conn{dc}, nil
 }

@@ -152,3 +152,40 @@ func TestPoolBoundsPostgresConnections(t *testing.T) {
 		t.Fatalf("PostgreSQL saw %d connections of the pool at most, want 1 to %d", n, maxOpen)
 	}
 }
+
+// SQLite writes one at a time, waiting in the process rather than in
+// SQLite's busy handler: while a transaction writes, reads run beside it
+// on other connections, and a write outside it waits for the writer lock
+// (bounded by the acquire timeout, then UNAVAILABLE) instead of sleeping
+// in busy_timeout and failing with SQLITE_BUSY.
+func TestSQLiteOneWriter(t *testing.T) {
+	url := storetest.SQLite(t)
+	db := openPool(t, url, store.Pool{MaxOpen: 4, MaxIdle: 4, AcquireTimeout: 200 * time.Millisecond})
+	s := store.New(db)
+	ctx := context.Background()
+	mustNoError(t, func() error { _, err := s.InitSetting(ctx, "before", "v", t0); return err }())
+
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.Tx(ctx, func(tx auth.Store) error {
+			if _, err := tx.InitSetting(ctx, "in-tx", "v", t0); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	if v, err := s.Setting(ctx, "before"); err != nil || v != "v" {
+		t.Fatalf("a read while a transaction writes: %q, %v", v, err)
+	}
+	_, err := s.InitSetting(ctx, "outside", "v", t0)
+	wantCode(t, err, gatehouse.CodeUnavailable)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.InitSetting(ctx, "outside", "v", t0)
+	mustNoError(t, err)
+}
