@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -117,6 +118,15 @@ func (a *app) serve(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		log.InfoContext(ctx, "serving profiles", "pprof", "http://"+cfg.PprofAddr+"/debug/pprof/")
+	}
 	addr := ln.Addr().String()
 	log.InfoContext(ctx, "listening", "addr", addr, "graphql", "http://"+addr+"/graphql", "playground", cfg.Playground, "database", a.db.Dialect())
 	if e.listening != nil {
@@ -157,6 +167,24 @@ func (a *app) serve(ctx context.Context, e env) error {
 		return err
 	}
 	return nil
+}
+
+// servePprof serves net/http/pprof on a listener of its own (never the
+// public one), until stop.
+func servePprof(addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_PPROF_ADDR: listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { srv.Close() }, nil
 }
 
 // sweepEvery runs fn every interval, in the background, until the

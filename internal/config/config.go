@@ -104,6 +104,9 @@ type Config struct {
 	// Metrics serves /metrics; OTLPEndpoint, when set, receives traces.
 	Metrics      bool
 	OTLPEndpoint string
+	// PprofAddr, when set, is a listener of its own serving Go's
+	// profiles (net/http/pprof).
+	PprofAddr string
 
 	// Providers are the third-party sign-in providers, one per provider
 	// and actor type.
@@ -332,6 +335,14 @@ var settings = []Setting{
 		parse: durationVar(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "GATEHOUSE_METRICS", Default: "true", Description: "Serve Prometheus metrics at `/metrics` (keep it off the public internet at the proxy, or set false).",
 		parse: boolVar(func(c *Config) *bool { return &c.Metrics })},
+	{Name: "GATEHOUSE_PPROF_ADDR", Description: "`host:port` of a separate listener serving Go's profiles at `/debug/pprof/` (CPU, heap, goroutines), for finding where the time goes. Unset, off. Bind it to loopback or a private network: profiles show the server's internals.",
+		parse: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port")
+			}
+			c.PprofAddr = v
+			return nil
+		}},
 	{Name: "GATEHOUSE_WEBHOOK_URL", Description: "An http(s) URL that receives every auth event as a signed JSON POST (see [Events](#events)): wire reset and invite emails here.",
 		parse: func(c *Config, v string) error {
 			if !httpURL(v) {
