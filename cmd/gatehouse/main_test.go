@@ -27,6 +27,9 @@ func testEnv(databaseURL string, extra ...string) func(string) string {
 		"GATEHOUSE_JWT_SECRET":         "an-end-to-end-test-secret-of-40-bytes!!",
 		"GATEHOUSE_SHUTDOWN_TIMEOUT":   "15s",
 		"GATEHOUSE_ARGON2_PARALLELISM": "1",
+		// In-process servers would each add niced threads and Go
+		// processors to the test binary; TestHashThreadsNiced covers it.
+		"GATEHOUSE_HASH_NICE": "0",
 		// Tests sign in far faster than people; the limits have tests
 		// of their own.
 		"GATEHOUSE_RATE_LIMIT_IP":         "100000/1m",

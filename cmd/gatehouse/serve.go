@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,13 @@ func serve(ctx context.Context, e env, args []string) error {
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 func (a *app) serve(ctx context.Context, e env) error {
 	cfg, log := a.cfg, a.log
+	if cfg.HashNice > 0 {
+		// The hash workers' threads each hold a Go processor while they
+		// hash; these extra ones keep the requests' goroutines running
+		// beside them, and the OS gives the CPU to whichever is not
+		// niced.
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + cfg.HashWorkers)
+	}
 	tracer, stopTracing, err := newTracer(ctx, cfg)
 	if err != nil {
 		return err

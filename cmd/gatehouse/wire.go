@@ -112,6 +112,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		},
 		Workers:     cfg.HashWorkers,
 		Queue:       cfg.HashQueue,
+		Nice:        cfg.HashNice,
 		ObserveWait: a.metrics.HashWait,
 	})
 	if err != nil {

@@ -81,6 +81,9 @@ type Config struct {
 	Argon2Parallelism int
 	HashWorkers       int
 	HashQueue         int
+	// HashNice is the niceness of the hash workers' threads; 0 hashes
+	// at normal priority.
+	HashNice int
 
 	Playground      bool
 	Introspection   bool
@@ -293,6 +296,8 @@ var settings = []Setting{
 		parse: intVar(func(c *Config) *int { return &c.Argon2Parallelism }, 1, 64)},
 	{Name: "GATEHOUSE_HASH_WORKERS", Default: "GOMAXPROCS", Description: "Password hashes computed at once, each holding its own argon2id buffer (`GATEHOUSE_ARGON2_MEMORY_KIB`). GOMAXPROCS follows a container's CPU quota.",
 		parse: intVar(func(c *Config) *int { return &c.HashWorkers }, 1, 1024)},
+	{Name: "GATEHOUSE_HASH_NICE", Default: "10", Description: "Linux scheduling niceness (0–19) of the threads that compute password hashes: hashing then takes the CPU nothing else wants, so reads, refreshes and a database on the same host keep their latency while sign-ins saturate the workers. The server runs with that many more Go processors (GOMAXPROCS + workers). `0` hashes at normal priority, on the request's own goroutine.",
+		parse: intVar(func(c *Config) *int { return &c.HashNice }, 0, 19)},
 	{Name: "GATEHOUSE_HASH_QUEUE", Default: "4 × workers", Description: "Requests that may wait for a hash worker; beyond it the answer is `RATE_LIMITED`.",
 		parse: intVar(func(c *Config) *int { return &c.HashQueue }, 1, 1<<20)},
 	{Name: "GATEHOUSE_PLAYGROUND", Default: "true in development", Description: "Serve the GraphQL playground at `/`.",
@@ -470,6 +475,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Argon2Iterations:       2,
 		Argon2Parallelism:      1,
 		HashWorkers:            runtime.GOMAXPROCS(0),
+		HashNice:               10,
 		ShutdownTimeout:        15 * time.Second,
 		MaxBodyBytes:           64 << 10,
 		MaxDepth:               12,

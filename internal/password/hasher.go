@@ -23,6 +23,13 @@ type Options struct {
 	Queue int
 	// Rand is the salt source; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// Nice, when positive, runs each worker's derivations on an OS thread
+	// of its own at this niceness (1 to 19; Linux), so that hashing yields
+	// the CPU to everything else. The threads last as long as the
+	// process: set it for the server's one Hasher, not for short-lived
+	// ones. The caller should give the Go scheduler Workers more Ps
+	// (GOMAXPROCS), or the workers' threads hold them while they hash.
+	Nice int
 	// ObserveWait, when set, is told how long each hash or verification
 	// waited for a worker (for metrics).
 	ObserveWait func(time.Duration)
@@ -63,7 +70,7 @@ func NewHasher(o Options) (*Hasher, error) {
 	}
 	h := &Hasher{
 		params: o.Params,
-		pool:   newPool(workers, queue, o.Params.MemoryKiB, time.Now),
+		pool:   newPool(workers, queue, o.Params.MemoryKiB, o.Nice, time.Now),
 		rand:   o.Rand,
 	}
 	if h.rand == nil {

@@ -48,11 +48,16 @@ type pool struct {
 }
 
 // newPool makes workers workers whose workspaces keep up to keepKiB of
-// argon2 memory each (allocated on first use).
-func newPool(workers, queue int, keepKiB uint32, now func() time.Time) *pool {
+// argon2 memory each (allocated on first use). With nice > 0 each worker
+// runs its derivations on a thread of its own at that niceness.
+func newPool(workers, queue int, keepKiB uint32, nice int, now func() time.Time) *pool {
 	p := &pool{sem: make(chan *workspace, workers), queue: int64(queue), now: now}
 	for range workers {
-		p.sem <- &workspace{keepKiB: keepKiB}
+		w := &workspace{keepKiB: keepKiB}
+		if nice > 0 {
+			w.thread = startThread(nice)
+		}
+		p.sem <- w
 	}
 	return p
 }
@@ -71,7 +76,11 @@ func (p *pool) do(ctx context.Context, work func(w *workspace)) error {
 	if p.observeWait != nil {
 		p.observeWait(start.Sub(queued))
 	}
-	work(w)
+	if w.thread != nil {
+		w.thread.run(func() { work(w) })
+	} else {
+		work(w)
+	}
 	p.observe(p.now().Sub(start))
 	return nil
 }

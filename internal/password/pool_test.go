@@ -127,7 +127,7 @@ func TestRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPool(tt.workers, tt.queue, testParams.MemoryKiB, time.Now)
+			p := newPool(tt.workers, tt.queue, testParams.MemoryKiB, 0, time.Now)
 			for _, d := range tt.samples {
 				p.observe(d)
 			}

@@ -20,6 +20,8 @@ import "github.com/gatehouse/gatehouse/internal/password/argon2"
 type workspace struct {
 	mem     argon2.Workspace
 	keepKiB uint32
+	// thread, when set, runs this worker's derivations (Options.Nice).
+	thread *thread
 }
 
 // idKey derives an argon2id key of keyLen bytes with params p.
