@@ -54,6 +54,7 @@ func newPool(workers, queue int, keepKiB uint32, nice int, now func() time.Time)
 	p := &pool{sem: make(chan *workspace, workers), queue: int64(queue), now: now}
 	for range workers {
 		w := &workspace{keepKiB: keepKiB}
+		w.mem.KeepOffHeap() // each worker's memory lives as long as the pool
 		if nice > 0 {
 			w.thread = startThread(nice)
 		}

@@ -69,7 +69,18 @@ func IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uin
 // Workspace holds only zeros.
 type Workspace struct {
 	blocks []block
+	// offHeap keeps the blocks in an anonymous mapping (KeepOffHeap);
+	// mapped says the current blocks are one.
+	offHeap, mapped bool
 }
+
+// KeepOffHeap makes w keep its memory outside the Go heap, in an anonymous
+// mapping, where the platform has one: for a Workspace that lives as long
+// as the process. The collector then neither scans it nor counts it, so
+// the heap it lets grow before collecting (twice what is live) is not
+// inflated by MiB of idle hash memory: with two 19 MiB workers, that was
+// about 40 MiB of RSS under load for nothing.
+func (w *Workspace) KeepOffHeap() { w.offHeap = true }
 
 // IDKey is the package-level IDKey run in w's memory.
 func (w *Workspace) IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
@@ -87,8 +98,17 @@ func (w *Workspace) SizeKiB() uint32 {
 // derivation that did not finish its wipe cannot affect the next.
 func (w *Workspace) take(memory uint32) []block {
 	if uint32(len(w.blocks)) < memory {
+		if w.mapped {
+			unmapBlocks(w.blocks)
+			w.mapped = false
+		}
 		w.blocks = nil // let the old memory go before asking for more
-		w.blocks = make([]block, memory)
+		if w.offHeap {
+			w.blocks, w.mapped = mapBlocks(memory)
+		}
+		if !w.mapped {
+			w.blocks = make([]block, memory)
+		}
 	}
 	return w.blocks[:memory]
 }
