@@ -18,6 +18,50 @@ import (
 // round trips. Rows of several tables come back in one result through
 // bun's embed:prefix_ fields.
 
+// joinedSQL are the hot paths' statements, built once per database from
+// the schema's column lists.
+type joinedSQL struct {
+	passwordAttempt        string
+	resetAttemptsReturning string
+	refreshTokenSession    string
+	sessionCustomer        string
+}
+
+func newJoinedSQL(db bun.IDB) *joinedSQL {
+	const count = `failed_attempts = failed_attempts + CASE WHEN locked_until IS NULL OR locked_until <= ?0 THEN 1 ELSE 0 END`
+	q := &joinedSQL{}
+	if db.Dialect().Name() == dialect.PG {
+		q.passwordAttempt = `UPDATE auth_identity AS ai SET ` + count + `
+FROM provider_identity AS pi
+WHERE pi.actor_type = ?1 AND pi.provider = ?2 AND pi.entity_id = ?3 AND ai.id = pi.auth_identity_id
+RETURNING pi.*, ai.failed_attempts AS attempts, ai.lock_count AS locks, ai.locked_until AS locked_until`
+	} else {
+		// SQLite's RETURNING may not name the tables of UPDATE … FROM:
+		// the provider identity's columns come from subqueries on the
+		// same unique index.
+		t := db.Dialect().Tables().Get(reflect.TypeOf(providerIdentityRow{}))
+		cols := make([]string, 0, len(t.Fields))
+		for _, f := range t.Fields {
+			cols = append(cols, `(SELECT p.`+f.Name+` FROM provider_identity AS p WHERE p.actor_type = ?1 AND p.provider = ?2 AND p.entity_id = ?3) AS `+f.Name)
+		}
+		q.passwordAttempt = `UPDATE auth_identity SET ` + count + `
+WHERE id = (SELECT auth_identity_id FROM provider_identity WHERE actor_type = ?1 AND provider = ?2 AND entity_id = ?3)
+RETURNING ` + strings.Join(cols, ", ") + `, failed_attempts AS attempts, lock_count AS locks, locked_until`
+	}
+	q.resetAttemptsReturning = "*, " + actorLive(db, "") + " AS actor_live"
+	q.refreshTokenSession = `SELECT rt.*, ` + columnsOf(db, (*sessionRow)(nil), "ses", "ses_") + `, ` + columnsOf(db, (*authIdentityRow)(nil), "ai", "ai_") +
+		`, ` + actorLive(db, "ai.") + ` AS actor_live
+FROM refresh_token AS rt
+JOIN auth_session AS ses ON ses.id = rt.session_id
+JOIN auth_identity AS ai ON ai.id = ses.auth_identity_id
+WHERE rt.token_hash = ?`
+	q.sessionCustomer = `SELECT ses.*, ` + columnsOf(db, (*customerRow)(nil), "cus", "cus_") + `
+FROM auth_session AS ses
+LEFT JOIN customer AS cus ON cus.id = ? AND cus.deleted_at IS NULL
+WHERE ses.id = ?`
+	return q
+}
+
 // columnsOf lists the columns of model's table, each as alias.column AS
 // prefix+column, for a SELECT whose rows scan into an embed:prefix field.
 func columnsOf(db bun.IDB, model any, alias, prefix string) string {
@@ -71,27 +115,7 @@ type attemptRow struct {
 // provider identity, after the same one statement.
 func (s *Store) PasswordAttempt(ctx context.Context, actor gatehouse.ActorType, provider, entityID string, now time.Time) (*gatehouse.ProviderIdentity, auth.Attempt, error) {
 	var r attemptRow
-	const count = `failed_attempts = failed_attempts + CASE WHEN locked_until IS NULL OR locked_until <= ?0 THEN 1 ELSE 0 END`
-	var q string
-	if s.db.Dialect().Name() == dialect.PG {
-		q = `UPDATE auth_identity AS ai SET ` + count + `
-FROM provider_identity AS pi
-WHERE pi.actor_type = ?1 AND pi.provider = ?2 AND pi.entity_id = ?3 AND ai.id = pi.auth_identity_id
-RETURNING pi.*, ai.failed_attempts AS attempts, ai.lock_count AS locks, ai.locked_until AS locked_until`
-	} else {
-		// SQLite's RETURNING may not name the tables of UPDATE … FROM:
-		// the provider identity's columns come from subqueries on the
-		// same unique index.
-		t := s.db.Dialect().Tables().Get(reflect.TypeOf(providerIdentityRow{}))
-		cols := make([]string, 0, len(t.Fields))
-		for _, f := range t.Fields {
-			cols = append(cols, `(SELECT p.`+f.Name+` FROM provider_identity AS p WHERE p.actor_type = ?1 AND p.provider = ?2 AND p.entity_id = ?3) AS `+f.Name)
-		}
-		q = `UPDATE auth_identity SET ` + count + `
-WHERE id = (SELECT auth_identity_id FROM provider_identity WHERE actor_type = ?1 AND provider = ?2 AND entity_id = ?3)
-RETURNING ` + strings.Join(cols, ", ") + `, failed_attempts AS attempts, lock_count AS locks, locked_until`
-	}
-	if err := s.db.NewRaw(q, now, actor, provider, entityID).Scan(ctx, &r); err != nil {
+	if err := s.db.NewRaw(s.sql.passwordAttempt, now, actor, provider, entityID).Scan(ctx, &r); err != nil {
 		return nil, auth.Attempt{}, dbError("count password attempt", "provider identity", err)
 	}
 	locked := r.LockedUntil != nil && r.LockedUntil.After(now)
@@ -119,7 +143,7 @@ type liveIdentityRow struct {
 func (s *Store) ResetAttempts(ctx context.Context, authIdentityID string) (*gatehouse.AuthIdentity, error) {
 	var r liveIdentityRow
 	err := s.db.NewUpdate().Model(&r.authIdentityRow).Set("failed_attempts = 0").
-		Where("id = ?", authIdentityID).Returning("*, "+actorLive(s.db, "")+" AS actor_live").Scan(ctx, &r)
+		Where("id = ?", authIdentityID).Returning(s.sql.resetAttemptsReturning).Scan(ctx, &r)
 	if err != nil {
 		return nil, dbError("reset attempts", "identity", err)
 	}
@@ -144,13 +168,7 @@ type refreshJoinRow struct {
 // identity's customer or user is gone is CodeNotFound.
 func (s *Store) RefreshTokenSession(ctx context.Context, hash string) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.AuthIdentity, error) {
 	var r refreshJoinRow
-	q := `SELECT rt.*, ` + columnsOf(s.db, (*sessionRow)(nil), "ses", "ses_") + `, ` + columnsOf(s.db, (*authIdentityRow)(nil), "ai", "ai_") +
-		`, ` + actorLive(s.db, "ai.") + ` AS actor_live
-FROM refresh_token AS rt
-JOIN auth_session AS ses ON ses.id = rt.session_id
-JOIN auth_identity AS ai ON ai.id = ses.auth_identity_id
-WHERE rt.token_hash = ?`
-	if err := s.db.NewRaw(q, hash).Scan(ctx, &r); err != nil {
+	if err := s.db.NewRaw(s.sql.refreshTokenSession, hash).Scan(ctx, &r); err != nil {
 		return nil, nil, nil, dbError("load refresh token", "refresh token", err)
 	}
 	rt := (&refreshTokenRow{RefreshToken: r.RefreshToken}).domain()
@@ -173,11 +191,7 @@ type sessionCustomerRow struct {
 // there is none. CodeNotFound when the session is missing.
 func (s *Store) SessionCustomer(ctx context.Context, sessionID, customerID string) (*gatehouse.Session, *gatehouse.Customer, error) {
 	var r sessionCustomerRow
-	q := `SELECT ses.*, ` + columnsOf(s.db, (*customerRow)(nil), "cus", "cus_") + `
-FROM auth_session AS ses
-LEFT JOIN customer AS cus ON cus.id = ? AND cus.deleted_at IS NULL
-WHERE ses.id = ?`
-	if err := s.db.NewRaw(q, customerID, sessionID).Scan(ctx, &r); err != nil {
+	if err := s.db.NewRaw(s.sql.sessionCustomer, customerID, sessionID).Scan(ctx, &r); err != nil {
 		return nil, nil, dbError("load session", "session", err)
 	}
 	sess := (&sessionRow{Session: r.Session}).domain()

@@ -11,13 +11,16 @@ import (
 // Store implements auth.Store on a database or, inside Tx, a transaction.
 type Store struct {
 	db bun.IDB
+	// sql holds the statements built from the schema's column lists,
+	// built once per database.
+	sql *joinedSQL
 }
 
 var _ auth.Store = (*Store)(nil)
 
 // New returns a Store on db.
 func New(db *DB) *Store {
-	return &Store{db: db.bun}
+	return &Store{db: db.bun, sql: newJoinedSQL(db.bun)}
 }
 
 // Tx runs fn in one transaction, giving it a Store bound to it; on a Store
@@ -33,7 +36,7 @@ func (s *Store) tx(ctx context.Context, fn func(*Store) error) error {
 	}
 	var fnErr error
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		fnErr = fn(&Store{db: tx})
+		fnErr = fn(&Store{db: tx, sql: s.sql})
 		return fnErr
 	})
 	if fnErr != nil {
