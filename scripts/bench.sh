@@ -99,12 +99,17 @@ bench_one() {
 	fi
 	base=http://$addr
 	echo "== $name: $base ready; running the standard suite (-d $DURATION -c $CONCURRENCY)" >&2
-	{
+	if ! {
 		echo "# gatehouse load suite: $name, $(date -u '+%Y-%m-%d %H:%M UTC'), $rev, $(nproc) CPUs"
 		# shellcheck disable=SC2086 # BENCH_LOAD_FLAGS is a list of flags
 		"$WORK/gatehouse-load" -url "$base/graphql" -suite standard -d "$DURATION" -c "$CONCURRENCY" \
 			${BENCH_SHOPPERS:+-shoppers "$BENCH_SHOPPERS"} -json "$OUT/$name.json" ${BENCH_LOAD_FLAGS:-}
-	} >"$OUT/$name.txt"
+	} >"$OUT/$name.txt"; then
+		cat "$OUT/$name.txt"
+		echo "gatehouse-load failed against $name; the server's log is $log:" >&2
+		tail -n 50 "$log" >&2
+		return 1
+	fi
 	kill "$server_pid"
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=

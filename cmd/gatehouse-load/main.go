@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.HashSamples, "hash-samples", 5, "hashes timed for the ceiling (the median counts)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file; - writes only JSON, to stdout")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	strict := fs.Bool("fail-on-failures", false, "exit 1 when any operation failed (shed ones excepted): for CI")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -126,8 +127,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
-	_, err = io.WriteString(stdout, rep.String())
-	return err
+	if _, err := io.WriteString(stdout, rep.String()); err != nil {
+		return err
+	}
+	if n := rep.Failures(); *strict && n > 0 {
+		return fmt.Errorf("%d operations failed (see errors by code)", n)
+	}
+	return nil
 }
 
 func writeJSON(path string, rep *load.Report) error {

@@ -24,6 +24,18 @@ type Report struct {
 	Runs     []*RunReport `json:"runs"`
 }
 
+// Failures counts the failed operations of every run (shed ones are not
+// failures).
+func (r *Report) Failures() int {
+	n := 0
+	for _, run := range r.Runs {
+		for _, op := range run.Ops {
+			n += op.Failures
+		}
+	}
+	return n
+}
+
 // RunReport is one scenario at one concurrency.
 type RunReport struct {
 	Scenario    string `json:"scenario"`

@@ -140,3 +140,23 @@ func TestOptionsRefuseSharedChains(t *testing.T) {
 		t.Error("unknown scenario accepted")
 	}
 }
+
+// Report.Failures adds up every run's failures, never its shed requests:
+// -fail-on-failures exits on it.
+func TestReportFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		runs []*RunReport
+		want int
+	}{
+		{"no runs", nil, 0},
+		{"only shed", []*RunReport{{Ops: []*OpStats{{Shed: 5}}}}, 0},
+		{"failures across runs", []*RunReport{{Ops: []*OpStats{{Failures: 2}, {Shed: 3}}}, {Ops: []*OpStats{{Failures: 1}}}}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (&Report{Runs: tc.runs}).Failures(); got != tc.want {
+				t.Fatalf("Failures() = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
