@@ -73,7 +73,7 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 	})
 	t.Run("a hash that does not match its query is refused", func(t *testing.T) {
 		bad := url.Values{"query": {`{ authProviders(actor: CUSTOMER) { id } }`}, "extensions": hashOnly["extensions"]}
-		if e := a.getQuery(t, "", bad).topLevel(t); e.Extensions["code"] == nil {
+		if e := a.getQuery(t, "", bad).topLevel(t); e.Extensions["code"] != "BAD_USER_INPUT" {
 			t.Fatalf("error = %+v", e)
 		}
 	})

@@ -71,9 +71,21 @@ func TestOperationLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := a.do(t, "", tc.query, nil)
 			if tc.wantLimit == "" {
+				// Within the limits: it runs. A resolver may still
+				// refuse (these mutations need a token, and their null
+				// nulls the data), but every error must come from a
+				// field that ran (it has a path), never from parsing,
+				// validation or a limit.
+				if len(r.Errors) == 0 && (len(r.Data) == 0 || string(r.Data) == "null") {
+					t.Fatalf("no data and no error: %s", r.raw)
+				}
 				for _, e := range r.Errors {
-					if code := e.Extensions["code"]; code == "LIMIT_EXCEEDED" || code == "GRAPHQL_VALIDATION_FAILED" {
+					switch e.Extensions["code"] {
+					case "LIMIT_EXCEEDED", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT":
 						t.Fatalf("refused: %s", r.raw)
+					}
+					if len(e.Path) == 0 {
+						t.Fatalf("an error of the whole operation: %s", r.raw)
 					}
 				}
 				return

@@ -3,6 +3,7 @@ package secret_test
 import (
 	"bytes"
 	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -23,8 +24,16 @@ func TestNew(t *testing.T) {
 	if !secret.WellFormed(a) {
 		t.Fatalf("token %q is not well formed", a)
 	}
-	if secret.Hash(a) == a || secret.Hash(a) != secret.Hash(a) || secret.Hash(a) == secret.Hash(b) {
-		t.Fatal("hash is not a stable, distinct digest")
+	// A copy of the token (another string, same bytes) must hash the
+	// same: a digest that depended on anything but the bytes would fail.
+	h, again := secret.Hash(a), secret.Hash(strings.Clone(a))
+	switch {
+	case h == "" || h == a:
+		t.Fatalf("Hash(token) = %q: not a digest", h)
+	case h != again:
+		t.Fatalf("Hash is not stable: %q then %q", h, again)
+	case h == secret.Hash(b):
+		t.Fatal("two tokens hash the same")
 	}
 }
 
