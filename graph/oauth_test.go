@@ -9,7 +9,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
-	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/oauth/oauthtest"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -28,10 +27,10 @@ const (
 // (customers, no sign-up).
 func oauthAPI(t *testing.T, db *store.DB, fake *oauthtest.Provider) *api {
 	t.Helper()
-	base := config.Provider{ClientID: fake.ClientID, ClientSecret: config.Secret(fake.ClientSecret), SignUp: true}
-	oidc := func(id, actor string, mod func(*config.Provider)) *oauth.Provider {
+	base := oauth.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, SignUp: true}
+	oidc := func(id, actor string, mod func(*oauth.Config)) *oauth.Provider {
 		p := base
-		p.ID, p.Type, p.Actor, p.DisplayName, p.Issuer = id, config.ProviderOIDC, actor, id, fake.Issuer()
+		p.ID, p.Type, p.Actor, p.DisplayName, p.Issuer = id, oauth.TypeOIDC, actor, id, fake.Issuer()
 		p.RedirectURLs = []string{shopCallback}
 		if actor == "user" {
 			p.RedirectURLs = []string{adminCallback}
@@ -42,14 +41,14 @@ func oauthAPI(t *testing.T, db *store.DB, fake *oauthtest.Provider) *api {
 		return oauth.New(p, nil, nil)
 	}
 	gh := base
-	gh.ID, gh.Type, gh.Actor, gh.DisplayName = "github", config.ProviderGitHub, "customer", "GitHub"
+	gh.ID, gh.Type, gh.Actor, gh.DisplayName = "github", oauth.TypeGitHub, "customer", "GitHub"
 	gh.AuthURL, gh.TokenURL, gh.APIURL, gh.RedirectURLs = fake.AuthURL(), fake.TokenURL(), fake.APIURL(), []string{shopCallback}
 	providers := []*oauth.Provider{
 		oidc("oidc-test", "customer", nil),
 		oidc("oidc-test", "user", nil),
 		oauth.New(gh, nil, nil),
-		oidc("oidc-link", "customer", func(p *config.Provider) { p.LinkByEmail = true }),
-		oidc("oidc-closed", "customer", func(p *config.Provider) { p.SignUp = false }),
+		oidc("oidc-link", "customer", func(p *oauth.Config) { p.LinkByEmail = true }),
+		oidc("oidc-closed", "customer", func(p *oauth.Config) { p.SignUp = false }),
 	}
 	return buildAPI(t, db, func(o *auth.Options) { o.OAuth = providers }, nil)
 }

@@ -204,7 +204,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 func oauthProviders(cfg *config.Config) []*oauth.Provider {
 	out := make([]*oauth.Provider, 0, len(cfg.Providers))
 	for _, p := range cfg.Providers {
-		out = append(out, oauth.New(p, nil, nil))
+		out = append(out, oauth.New(oauth.Config{
+			ID: p.ID, Type: p.Type, Actor: p.Actor, DisplayName: p.DisplayName,
+			ClientID: p.ClientID, ClientSecret: p.ClientSecret.Reveal(), Scopes: p.Scopes,
+			RedirectURLs: p.RedirectURLs, SignUp: p.SignUp, LinkByEmail: p.LinkByEmail,
+			Issuer: p.Issuer, AuthURL: p.AuthURL, TokenURL: p.TokenURL, APIURL: p.APIURL,
+		}, nil, nil))
 	}
 	return out
 }

@@ -24,8 +24,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/github"
-
-	"github.com/gatehouse/gatehouse/internal/config"
 )
 
 // Failures of Exchange. The auth service maps them to error codes; their
@@ -66,7 +64,7 @@ func (p *Profile) Metadata() map[string]any {
 
 // Provider is one configured provider for one actor type.
 type Provider struct {
-	cfg    config.Provider
+	cfg    Config
 	client *http.Client
 	now    func() time.Time
 
@@ -77,7 +75,7 @@ type Provider struct {
 // New returns a provider. client makes every call to the provider (nil:
 // a client with a 10 s timeout); now is the clock ID tokens are checked
 // against (nil: time.Now).
-func New(cfg config.Provider, client *http.Client, now func() time.Time) *Provider {
+func New(cfg Config, client *http.Client, now func() time.Time) *Provider {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -98,7 +96,7 @@ func (p *Provider) DisplayName() string { return p.cfg.DisplayName }
 
 // OIDC reports whether the provider speaks OpenID Connect (Google and
 // generic issuers) rather than plain OAuth 2.0 (GitHub).
-func (p *Provider) OIDC() bool { return p.cfg.Type != config.ProviderGitHub }
+func (p *Provider) OIDC() bool { return p.cfg.Type != TypeGitHub }
 
 // SignUp reports whether the provider may create new identities.
 func (p *Provider) SignUp() bool { return p.cfg.SignUp }
@@ -121,7 +119,7 @@ func (p *Provider) ctx(ctx context.Context) context.Context {
 func (p *Provider) oauth2Config(ctx context.Context, redirectURL string) (*oauth2.Config, *oidc.Provider, error) {
 	c := &oauth2.Config{
 		ClientID:     p.cfg.ClientID,
-		ClientSecret: p.cfg.ClientSecret.Reveal(),
+		ClientSecret: p.cfg.ClientSecret,
 		RedirectURL:  redirectURL,
 		Scopes:       p.cfg.Scopes,
 	}
