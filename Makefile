@@ -20,9 +20,11 @@ clients:
 generate:
 	go tool gqlgen generate
 
+# Every static check; .ci/run calls it.
 check:
-	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change:" >&2; echo "$$unformatted" >&2; exit 1; fi
 	go vet ./...
+	go tool staticcheck ./...
 
 # The load suite against a fresh server on PostgreSQL and on SQLite
 # (scripts/bench.sh; docs/perf.md). Quick: BENCH_DURATION=2s BENCH_CONCURRENCY=8 make bench

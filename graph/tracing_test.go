@@ -79,7 +79,7 @@ func TestTracing(t *testing.T) {
 			var all strings.Builder
 			all.WriteString(s.Name())
 			for _, kv := range s.Attributes() {
-				all.WriteString(" " + string(kv.Key) + "=" + kv.Value.Emit())
+				all.WriteString(" " + string(kv.Key) + "=" + kv.Value.String())
 			}
 			secrets := []string{password, "trace@example.com", reg.AccessToken}
 			if reg.RefreshToken != nil {

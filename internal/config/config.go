@@ -192,7 +192,7 @@ var settings = []Setting{
 	{Name: "GATEHOUSE_DATABASE_URL", Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
-				return errors.New("must start with postgres://, postgresql:// or sqlite:")
+				return errors.New("must be a postgres://, postgresql:// or sqlite: URL")
 			}
 			c.DatabaseURL = v
 			return nil

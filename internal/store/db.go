@@ -81,7 +81,7 @@ func OpenPool(ctx context.Context, url string, pool Pool) (*DB, error) {
 	case strings.HasPrefix(url, "sqlite:"):
 		db, err = openSQLiteFile(strings.TrimPrefix(url, "sqlite:"))
 	default:
-		err = errors.New("want postgres://…, postgresql://…, sqlite:PATH or sqlite::memory:")
+		err = errors.New("want a postgres://…, postgresql://…, sqlite:PATH or sqlite::memory: URL")
 	}
 	if err == nil {
 		db.setPool(pool)
@@ -112,7 +112,7 @@ func openPostgres(url string) (*DB, error) {
 
 func openSQLiteFile(path string) (*DB, error) {
 	if path == "" {
-		return nil, errors.New("sqlite: needs a file path, or :memory:")
+		return nil, errors.New("sqlite: needs a file path (or :memory: for a database in memory)")
 	}
 	if strings.Contains(path, "?") {
 		// The driver reads everything after the first '?' as parameters.
@@ -170,7 +170,7 @@ func (db *DB) setPool(p Pool) {
 	sqldb.SetConnMaxLifetime(p.MaxLifetime)
 	sqldb.SetConnMaxIdleTime(p.MaxIdleTime)
 	if p.AcquireTimeout > 0 {
-		db.bun.AddQueryHook(acquireHook{timeout: p.AcquireTimeout, onShed: p.OnShed})
+		db.bun = db.bun.WithQueryHook(acquireHook{timeout: p.AcquireTimeout, onShed: p.OnShed})
 	}
 }
 

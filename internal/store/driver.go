@@ -57,7 +57,8 @@ func (c conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, er
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts)
 	}
-	return c.Conn.Begin() //nolint:staticcheck // the driver has nothing newer
+	//lint:ignore SA1019 the driver has nothing newer, and database/sql would call Begin itself
+	return c.Conn.Begin()
 }
 
 func (c conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
