@@ -37,9 +37,9 @@ func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer
 
 // Authenticate is the resolver for the authenticate field.
 func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error) {
-	var creds auth.Credentials
+	var creds auth.PasswordCredentials
 	if input != nil {
-		creds = auth.Credentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value()}
+		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value()}
 	}
 	a, err := r.Auth.Authenticate(ctx, request.From(ctx).Bearer, actor, provider, creds)
 	errs, err := payloadErrors(err)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
-	"github.com/gatehouse/gatehouse/internal/auth/authtest"
+	"github.com/gatehouse/gatehouse/internal/authtest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -89,7 +89,7 @@ func TestHashQueueFullIsRateLimited(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.Credentials{Email: ptr("busy@example.com"), Password: ptr("correct horse battery")})
+			_, errs[i] = svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr("busy@example.com"), Password: ptr("correct horse battery")})
 		}()
 	}
 	close(start)
@@ -172,7 +172,7 @@ func TestShedSignInsDoNotLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		signIn := func(email string) error {
-			_, err := svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.Credentials{Email: ptr(email), Password: ptr("correct horse battery")})
+			_, err := svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr(email), Password: ptr("correct horse battery")})
 			return err
 		}
 		var wg sync.WaitGroup

@@ -9,9 +9,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Credentials are what `authenticate` receives. Pointers are nil when the
-// caller left a field out.
-type Credentials struct {
+// PasswordCredentials are what `authenticate` receives (an email and a
+// password, or for a third-party provider its redirect URL; not to be
+// confused with Credential, what a request presents). Pointers are nil
+// when the caller left a field out.
+type PasswordCredentials struct {
 	Email    *string
 	Password *string
 	// RedirectURL is where a third-party provider sends the browser back.
@@ -30,7 +32,7 @@ type Registration struct {
 // password and gets the same answer. bearer is the request's bearer token,
 // if any: an anonymous shopper's is merged (see mergeAnonymous). For a
 // third-party provider it answers the URL to send the browser to.
-func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in Credentials) (Authentication, error) {
+func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in PasswordCredentials) (Authentication, error) {
 	if provider != gatehouse.ProviderEmailPass {
 		p, err := s.oauthProvider(actor, provider)
 		if err != nil {

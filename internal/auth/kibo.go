@@ -19,7 +19,7 @@ type KiboCredentials struct {
 // the same hashing work as a wrong password and gets the same answer.
 func (s *Service) CreateUserAuthTicket(ctx context.Context, bearer string, in KiboCredentials) (*gatehouse.Ticket, error) {
 	if in.EmailAddress != "" {
-		return s.authenticatePassword(ctx, bearer, gatehouse.ActorCustomer, Credentials{Email: &in.EmailAddress, Password: &in.Password})
+		return s.authenticatePassword(ctx, bearer, gatehouse.ActorCustomer, PasswordCredentials{Email: &in.EmailAddress, Password: &in.Password})
 	}
 	if in.UserName == "" {
 		return nil, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "emailAddress"}, "An email address or a user name is required.")

@@ -19,7 +19,7 @@ import (
 
 var errInvalidCredentials = gatehouse.Errorf(gatehouse.CodeInvalidCredentials, "The email or password is incorrect.")
 
-func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor gatehouse.ActorType, in Credentials) (*gatehouse.Ticket, error) {
+func (s *Service) authenticatePassword(ctx context.Context, bearer string, actor gatehouse.ActorType, in PasswordCredentials) (*gatehouse.Ticket, error) {
 	if err := checkProvider(actor, gatehouse.ProviderEmailPass); err != nil {
 		return nil, err
 	}
