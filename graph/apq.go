@@ -9,10 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// codePersistedQueryNotFound answers a hash the server does not know, so
-// that Apollo clients send the full query again.
-const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
-
 // NewAPQCache returns the automatic-persisted-query cache: in memory (an
 // LRU of 1000 documents) or, with a Redis client, shared by every
 // instance for a day. Entries are only ever stored under the SHA-256 of

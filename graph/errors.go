@@ -18,50 +18,20 @@ import (
 	"github.com/gatehouse/gatehouse/internal/request"
 )
 
-// Top-level codes that only the transport produces.
+// Codes that only the transport produces, as the strings gqlgen and the
+// extensions compare.
 const (
-	codeBadUserInput     = "BAD_USER_INPUT"
-	codeParseFailed      = "GRAPHQL_PARSE_FAILED"
-	codeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
+	codeBadUserInput           = string(gatehouse.CodeBadUserInput)
+	codeParseFailed            = string(gatehouse.CodeParseFailed)
+	codeValidationFailed       = string(gatehouse.CodeValidationFailed)
+	codeLimitExceeded          = string(gatehouse.CodeLimitExceeded)
+	codePersistedQueryNotFound = string(gatehouse.CodePersistedQueryNotFound)
 )
 
-// errorClass is how a code reaches the client: its `type` in the seeds'
-// vocabulary, and whether it is answered in a payload's errors list (true)
-// or as a top-level GraphQL error (false).
-type errorClass struct {
-	typ     string
-	payload bool
-}
-
-// classes is the one table that maps every error code to the wire. A code
-// missing here is a bug and is answered as an internal error.
-var classes = map[gatehouse.Code]errorClass{
-	gatehouse.CodeInvalidCredentials: {"unauthorized", true},
-	gatehouse.CodeInvalidInput:       {"invalid_data", true},
-	gatehouse.CodePasswordPolicy:     {"invalid_data", true},
-	gatehouse.CodeDuplicate:          {"duplicate_error", true},
-	gatehouse.CodeNotFound:           {"not_found", true},
-	gatehouse.CodeNotAllowed:         {"not_allowed", true},
-	gatehouse.CodeTokenInvalid:       {"unauthorized", true},
-	gatehouse.CodeTokenExpired:       {"unauthorized", true},
-	gatehouse.CodeProviderNotFound:   {"not_found", true},
-	gatehouse.CodeConflict:           {"conflict", true},
-	gatehouse.CodeProviderError:      {"unauthorized", true},
-	gatehouse.CodeRedirectNotAllowed: {"not_allowed", true},
-	gatehouse.CodeStateInvalid:       {"unauthorized", true},
-	gatehouse.CodeStateExpired:       {"unauthorized", true},
-
-	gatehouse.CodeUnauthenticated: {"unauthorized", false},
-	gatehouse.CodeForbidden:       {"not_allowed", false},
-	gatehouse.CodeRateLimited:     {"not_allowed", false},
-	gatehouse.CodeUnavailable:     {"unavailable", false},
-	gatehouse.CodeInternal:        {"unknown_error", false},
-	codeBadUserInput:              {"invalid_data", false},
-	codeParseFailed:               {"invalid_data", false},
-	codeValidationFailed:          {"invalid_data", false},
-	codeLimitExceeded:             {"invalid_data", false},
-	codePersistedQueryNotFound:    {"not_found", false},
-}
+// class is how a code reaches the wire: gatehouse's one table of codes
+// (gatehouse.Codes). A code missing there is a bug, answered as an
+// internal error.
+func class(c gatehouse.Code) (gatehouse.CodeInfo, bool) { return gatehouse.Info(c) }
 
 // payloadErrors splits a service error: a caller's mistake becomes the
 // payload's errors list; anything else is returned to become a top-level
@@ -71,10 +41,10 @@ func payloadErrors(err error) ([]*model.AuthError, error) {
 	if e == nil {
 		return []*model.AuthError{}, nil
 	}
-	if c, ok := classes[e.Code]; ok && c.payload {
+	if c, ok := class(e.Code); ok && c.Payload {
 		return []*model.AuthError{{
 			Code:    model.AuthErrorCode(e.Code),
-			Type:    c.typ,
+			Type:    c.Type,
 			Message: e.Message,
 			Field:   e.Field,
 		}}, nil
@@ -93,7 +63,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		switch {
 		case errors.As(err, &ge):
 			code = string(ge.Code)
-			if _, ok := classes[ge.Code]; !ok || ge.Code == gatehouse.CodeInternal {
+			if _, ok := class(ge.Code); !ok || ge.Code == gatehouse.CodeInternal {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
 				ge = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: gatehouse.InternalMessage}
 				code = string(gatehouse.CodeInternal)
@@ -102,9 +72,10 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		default:
 			code, gqlErr.Message = transportError(gqlErr)
 		}
+		info, _ := class(gatehouse.Code(code))
 		ext := map[string]any{
 			"code": code,
-			"type": classes[gatehouse.Code(code)].typ,
+			"type": info.Type,
 		}
 		if ge != nil && ge.Reason != "" {
 			ext["reason"] = string(ge.Reason)

@@ -237,16 +237,28 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 	}
 }
 
+// The payload codes of gatehouse's one table and the schema's
+// AuthErrorCode enum are the same set, so that a new code cannot be
+// missed on either side.
 func TestEveryPayloadCodeIsInTheSchema(t *testing.T) {
-	for _, c := range []gatehouse.Code{
-		gatehouse.CodeInvalidCredentials, gatehouse.CodeInvalidInput, gatehouse.CodePasswordPolicy, gatehouse.CodeDuplicate,
-		gatehouse.CodeNotFound, gatehouse.CodeNotAllowed, gatehouse.CodeTokenInvalid, gatehouse.CodeTokenExpired,
-		gatehouse.CodeProviderNotFound, gatehouse.CodeConflict,
-	} {
-		t.Run(string(c), func(t *testing.T) {
-			if !model.AuthErrorCode(c).IsValid() {
-				t.Fatalf("%s is a payload code but not an AuthErrorCode", c)
+	payload := map[model.AuthErrorCode]bool{}
+	for _, c := range gatehouse.Codes() {
+		if !c.Payload {
+			continue
+		}
+		payload[model.AuthErrorCode(c.Code)] = true
+		t.Run(string(c.Code), func(t *testing.T) {
+			if !model.AuthErrorCode(c.Code).IsValid() {
+				t.Fatalf("%s is a payload code but not an AuthErrorCode", c.Code)
 			}
 		})
+	}
+	for _, c := range model.AllAuthErrorCode {
+		if !payload[c] {
+			t.Errorf("AuthErrorCode %s is not a payload code of gatehouse.Codes", c)
+		}
+	}
+	if len(payload) < 10 {
+		t.Fatalf("%d payload codes in the table", len(payload))
 	}
 }

@@ -1840,8 +1840,7 @@ type AuthError {
   code: AuthErrorCode!
   """
   The error's class in the seeds' vocabulary: ` + "`" + `unauthorized` + "`" + `, ` + "`" + `not_allowed` + "`" + `,
-  ` + "`" + `not_found` + "`" + `, ` + "`" + `invalid_data` + "`" + `, ` + "`" + `duplicate_error` + "`" + `, ` + "`" + `conflict` + "`" + `,
-  ` + "`" + `database_error` + "`" + ` or ` + "`" + `unknown_error` + "`" + `.
+  ` + "`" + `not_found` + "`" + `, ` + "`" + `invalid_data` + "`" + `, ` + "`" + `duplicate_error` + "`" + ` or ` + "`" + `conflict` + "`" + `.
   """
   type: String!
   "A human-readable explanation, safe to show to the person."

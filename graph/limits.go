@@ -11,10 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// codeLimitExceeded answers an operation over one of the Limits;
-// extensions.limit names which, extensions.max gives its value.
-const codeLimitExceeded = "LIMIT_EXCEEDED"
-
 // Limits bound the work one operation may ask for. Zero means the default.
 type Limits struct {
 	// Depth is the deepest nesting of fields (default 12).

@@ -28,8 +28,7 @@ type AuthError struct {
 	// Stable machine-readable code.
 	Code AuthErrorCode `json:"code"`
 	// The error's class in the seeds' vocabulary: `unauthorized`, `not_allowed`,
-	// `not_found`, `invalid_data`, `duplicate_error`, `conflict`,
-	// `database_error` or `unknown_error`.
+	// `not_found`, `invalid_data`, `duplicate_error` or `conflict`.
 	Type string `json:"type"`
 	// A human-readable explanation, safe to show to the person.
 	Message string `json:"message"`

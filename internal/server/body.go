@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 // limitBody reads a request's body, refusing one larger than maxBytes
@@ -16,7 +18,7 @@ func limitBody(next http.Handler, maxBytes int) http.Handler {
 		maxBytes = 64 << 10
 	}
 	tooLarge := func(w http.ResponseWriter, r *http.Request) {
-		refuse(w, r, http.StatusRequestEntityTooLarge, "LIMIT_EXCEEDED", "invalid_data",
+		refuse(w, r, http.StatusRequestEntityTooLarge, gatehouse.CodeLimitExceeded,
 			fmt.Sprintf("The request body is larger than %d bytes.", maxBytes),
 			map[string]any{"limit": "bodyBytes", "max": maxBytes})
 	}
@@ -36,7 +38,7 @@ func limitBody(next http.Handler, maxBytes int) http.Handler {
 			tooLarge(w, r)
 			return
 		case err != nil:
-			refuse(w, r, http.StatusBadRequest, "BAD_USER_INPUT", "invalid_data", "The request body could not be read.", nil)
+			refuse(w, r, http.StatusBadRequest, gatehouse.CodeBadUserInput, "The request body could not be read.", nil)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

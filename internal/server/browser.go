@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/request"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 // browserGuard protects the GraphQL endpoint from other sites' pages.
@@ -34,7 +36,7 @@ func browserGuard(next http.Handler, allowed []string) http.Handler {
 		origin := r.Header.Get("Origin")
 		if origin != "" && !sameOrigin(r, origin) {
 			if !allow[origin] {
-				refuse(w, r, http.StatusForbidden, "FORBIDDEN", "not_allowed", "This origin may not call the API.", nil)
+				refuse(w, r, http.StatusForbidden, gatehouse.CodeForbidden, "This origin may not call the API.", nil)
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -49,7 +51,7 @@ func browserGuard(next http.Handler, allowed []string) http.Handler {
 			}
 		}
 		if r.Method != http.MethodOptions && !preflighted(r) {
-			refuse(w, r, http.StatusBadRequest, "BAD_USER_INPUT", "invalid_data",
+			refuse(w, r, http.StatusBadRequest, gatehouse.CodeBadUserInput,
 				"This request could have been sent by another site's page: send it with Content-Type: application/json, or with an Apollo-Require-Preflight or X-Apollo-Operation-Name header.", nil)
 			return
 		}
@@ -88,8 +90,11 @@ func preflighted(r *http.Request) bool {
 
 // refuse answers as the GraphQL error presenter would, before GraphQL runs.
 // extra adds to the error's extensions.
-func refuse(w http.ResponseWriter, r *http.Request, status int, code, typ, msg string, extra map[string]any) {
-	ext := map[string]any{"code": code, "type": typ, "requestId": request.ID(r.Context())}
+// refuse answers a request the server turns away before GraphQL runs, as
+// a GraphQL error with code (and its type from gatehouse's table).
+func refuse(w http.ResponseWriter, r *http.Request, status int, code gatehouse.Code, msg string, extra map[string]any) {
+	info, _ := gatehouse.Info(code)
+	ext := map[string]any{"code": string(code), "type": info.Type, "requestId": request.ID(r.Context())}
 	for k, v := range extra {
 		ext[k] = v
 	}
