@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/gatehouse/gatehouse/graph/model"
@@ -32,6 +33,18 @@ const (
 // (gatehouse.Codes). A code missing there is a bug, answered as an
 // internal error.
 func class(c gatehouse.Code) (gatehouse.CodeInfo, bool) { return gatehouse.Info(c) }
+
+// result is how a query or field resolver returns what the service
+// answered: every error as a domain error (anything else becomes an
+// internal one), so that the presenter has one kind to map. Mutations
+// return through payloadErrors, which ends the same way.
+func result[T any](v T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, gatehouse.AsError(err)
+	}
+	return v, nil
+}
 
 // payloadErrors splits a service error: a caller's mistake becomes the
 // payload's errors list; anything else is returned to become a top-level
@@ -70,7 +83,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			gqlErr.Message = ge.Message
 		default:
-			code, gqlErr.Message = transportError(gqlErr)
+			var ok bool
+			code, gqlErr.Message, ok = transportError(ctx, gqlErr)
+			if !ok {
+				// Not a domain error, not one of gqlgen's about the
+				// request: a bug. Logged once; nothing of it sent.
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
+				code, gqlErr.Message = string(gatehouse.CodeInternal), gatehouse.InternalMessage
+			}
 		}
 		info, _ := class(gatehouse.Code(code))
 		ext := map[string]any{
@@ -100,8 +120,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 
 // transportError classifies an error raised by gqlgen itself (parsing,
 // validation, decoding arguments and variables) and returns its code and a
-// message that echoes nothing the client did not write itself.
-func transportError(e *gqlerror.Error) (code, msg string) {
+// message that echoes nothing the client did not write itself; ok is false
+// for any other error, which is internal.
+func transportError(ctx context.Context, e *gqlerror.Error) (code, msg string, ok bool) {
+	code, msg = transportCode(ctx, e)
+	return code, msg, code != ""
+}
+
+func transportCode(ctx context.Context, e *gqlerror.Error) (code, msg string) {
 	code, _ = e.Extensions["code"].(string)
 	msg = e.Message
 	switch {
@@ -116,7 +142,7 @@ func transportError(e *gqlerror.Error) (code, msg string) {
 	case code == codePersistedQueryNotFound:
 		// Apollo clients match this exact message.
 		return code, "PersistedQueryNotFound"
-	case code == codeParseFailed || code == codeValidationFailed || code == codeLimitExceeded:
+	case code == codeParseFailed || code == codeValidationFailed || code == codeLimitExceeded || code == codeBadUserInput:
 		return code, msg
 	case strings.HasPrefix(msg, "json request body could not be decoded") && strings.Contains(msg, "cannot unmarshal array"):
 		return codeBadUserInput, "Batched requests are not supported: send one operation per request."
@@ -124,11 +150,47 @@ func transportError(e *gqlerror.Error) (code, msg string) {
 		return codeBadUserInput, "The request body is not a valid GraphQL request in JSON."
 	case strings.HasPrefix(msg, "could not read request body"):
 		return codeBadUserInput, "The request body could not be read."
-	default:
-		// An argument that failed to decode (a scalar such as DateTime
-		// or JSON of the wrong shape), or a request gqlgen refused.
-		return codeBadUserInput, msg
+	case msg == "provided APQ hash does not match query":
+		return codeBadUserInput, "The persisted query's hash does not match its query."
+	case code == "" && e.Err != nil:
+		if at, ok := inputPath(ctx, e); ok {
+			// An argument or variable that failed to decode (a JSON
+			// scalar that is not an object, a DateTime that is not
+			// one): the caller's input, named by its own field names,
+			// never with the decoder's text.
+			return codeBadUserInput, "The value of " + at + " is not of the type the schema expects."
+		}
 	}
+	return "", ""
+}
+
+// inputPath reports whether e's path goes past the field being resolved
+// into one of its arguments (where gqlgen puts a value it could not
+// decode), and that input path ("input.metadata").
+func inputPath(ctx context.Context, e *gqlerror.Error) (string, bool) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return "", false
+	}
+	n := len(fc.Path())
+	if len(e.Path) <= n {
+		return "", false
+	}
+	arg, _ := e.Path[n].(ast.PathName)
+	if fc.Field.Arguments.ForName(string(arg)) == nil && fc.Field.Definition.Arguments.ForName(string(arg)) == nil {
+		return "", false
+	}
+	parts := make([]string, 0, len(e.Path)-n)
+	for _, p := range e.Path[n:] {
+		parts = append(parts, fmt.Sprint(p))
+	}
+	return strings.Join(parts, "."), true
+}
+
+// badUserInput is a transport's refusal of a request the caller must fix,
+// with our message.
+func badUserInput(msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": codeBadUserInput}}
 }
 
 // Recover turns a panic in a resolver into an internal error; the

@@ -262,3 +262,32 @@ func TestEveryPayloadCodeIsInTheSchema(t *testing.T) {
 		t.Fatalf("%d payload codes in the table", len(payload))
 	}
 }
+
+// A value that fails to decode is the caller's input: BAD_USER_INPUT with
+// our message naming the input path, never the decoder's text.
+func TestUndecodableInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		tok, _ := a.signUpCustomer(t, "decode@example.com")
+		for _, tc := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+		}{
+			{"a JSON object that is a list, inline", `mutation { updateCustomer(input: {metadata: [1, 2]}) { errors { code } } }`, nil},
+			{"a JSON object that is a string, inline", `mutation { updateCustomer(input: {metadata: "x"}) { errors { code } } }`, nil},
+			{"a JSON object that is a list, in a variable", `mutation($m: JSON) { updateCustomer(input: {metadata: $m}) { errors { code } } }`, map[string]any{"m": []any{1}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := a.do(t, tok, tc.query, tc.vars)
+				e := r.topLevel(t)
+				if e.Extensions["code"] != "BAD_USER_INPUT" || e.Message != "The value of input.metadata is not of the type the schema expects." {
+					t.Fatalf("error = %+v", e)
+				}
+				if strings.Contains(string(r.raw), "interface") || strings.Contains(string(r.raw), "not a map") {
+					t.Fatalf("the decoder's text reached the client: %s", r.raw)
+				}
+			})
+		}
+	})
+}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/request"
 )
@@ -31,6 +33,8 @@ func TestErrorPresenter(t *testing.T) {
 		{"internal", gatehouse.Internal(errors.New("pq: relation \"x\" does not exist")), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 		{"unknown code", &gatehouse.Error{Code: "MADE_UP", Message: "leaky detail"}, "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 		{"panic", Recover(ctx, "boom"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
+		{"a raw error, not a domain one", errors.New("pq: connection reset by peer"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
+		{"a gqlgen error without a code", gqlerror.Errorf("the requested element is null which the schema does not allow"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer

@@ -17,22 +17,22 @@ import (
 
 // CustomerAccount is the resolver for the customerAccount field.
 func (r *authTicketResolver) CustomerAccount(ctx context.Context, obj *gatehouse.Ticket) (*gatehouse.Customer, error) {
-	return r.Auth.TicketCustomer(ctx, obj)
+	return result(r.Auth.TicketCustomer(ctx, obj))
 }
 
 // User is the resolver for the user field.
 func (r *authTicketResolver) User(ctx context.Context, obj *gatehouse.Ticket) (*gatehouse.User, error) {
-	return r.Auth.TicketUser(ctx, obj)
+	return result(r.Auth.TicketUser(ctx, obj))
 }
 
 // Addresses is the resolver for the addresses field.
 func (r *customerResolver) Addresses(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Address, error) {
-	return r.Auth.Addresses(ctx, obj)
+	return result(r.Auth.Addresses(ctx, obj))
 }
 
 // IsLocked is the resolver for the isLocked field.
 func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer) (bool, error) {
-	return r.Auth.CustomerLocked(ctx, obj)
+	return result(r.Auth.CustomerLocked(ctx, obj))
 }
 
 // Authenticate is the resolver for the authenticate field.
@@ -264,41 +264,33 @@ func (r *mutationResolver) AcceptInvite(ctx context.Context, input model.AcceptI
 
 // CurrentCustomer is the resolver for the currentCustomer field.
 func (r *queryResolver) CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error) {
-	c, err := r.Auth.CurrentCustomer(ctx, credential(ctx))
-	if err != nil {
-		return nil, gatehouse.AsError(err)
-	}
-	return c, nil
+	return result(r.Auth.CurrentCustomer(ctx, credential(ctx)))
 }
 
 // CurrentUser is the resolver for the currentUser field.
 func (r *queryResolver) CurrentUser(ctx context.Context) (*gatehouse.User, error) {
-	u, err := r.Auth.CurrentUser(ctx, credential(ctx))
-	if err != nil {
-		return nil, gatehouse.AsError(err)
-	}
-	return u, nil
+	return result(r.Auth.CurrentUser(ctx, credential(ctx)))
 }
 
 // CurrentSession is the resolver for the currentSession field.
 func (r *queryResolver) CurrentSession(ctx context.Context, actor gatehouse.ActorType) (*model.Session, error) {
 	cs, err := r.Auth.CurrentSession(ctx, credential(ctx), actor)
 	if err != nil {
-		return nil, gatehouse.AsError(err)
+		return result[*model.Session](nil, err)
 	}
 	return sessionModel(cs), nil
 }
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id string) (*gatehouse.Customer, error) {
-	return r.Auth.Customer(ctx, credential(ctx), id)
+	return result(r.Auth.Customer(ctx, credential(ctx), id))
 }
 
 // AuthEvents is the resolver for the authEvents field.
 func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error) {
 	es, more, err := r.Auth.AuditEvents(ctx, credential(ctx), authIdentityID, deref(after), deref(first))
 	if err != nil {
-		return nil, err
+		return result[*model.AuthEventPage](nil, err)
 	}
 	page := &model.AuthEventPage{Nodes: make([]*model.AuthEvent, len(es)), HasNextPage: more}
 	for i := range es {
@@ -314,7 +306,7 @@ func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, f
 func (r *queryResolver) DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error) {
 	ds, more, err := r.Auth.DeadDeliveries(ctx, credential(ctx), deref(after), deref(first))
 	if err != nil {
-		return nil, err
+		return result[*model.DeadDeliveryPage](nil, err)
 	}
 	page := &model.DeadDeliveryPage{Nodes: make([]*model.DeadDelivery, len(ds)), HasNextPage: more}
 	for i, d := range ds {

@@ -34,7 +34,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	refuse := func(status int, msg string) {
 		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{gqlerror.Errorf("%s", msg)}))
+		writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{badUserInput(msg)}))
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {

@@ -24,5 +24,5 @@ func (refuseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{gqlerror.Errorf("%s", msg)}))
+	writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{badUserInput(msg)}))
 }
