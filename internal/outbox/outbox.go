@@ -44,9 +44,23 @@ type Subscriber interface {
 	Deliver(ctx context.Context, m Message) error
 }
 
+// Store is what the dispatcher needs of the outbox's storage (store.Store
+// implements it): claim what is due, and record how each delivery went.
+type Store interface {
+	// ClaimDue leases up to limit deliveries owed to subscriber that are
+	// due at now, until now+lease; per identity only the oldest.
+	ClaimDue(ctx context.Context, subscriber string, now time.Time, lease time.Duration, limit int) ([]store.Due, error)
+	// Delivered records a delivery done.
+	Delivered(ctx context.Context, eventID, subscriber string, now time.Time) error
+	// Failed records a failed delivery, due again at next, or dead.
+	Failed(ctx context.Context, eventID, subscriber, reason string, next time.Time, dead bool, now time.Time) error
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Options configure a Dispatcher.
 type Options struct {
-	Store       *store.Store
+	Store       Store
 	Subscribers []Subscriber
 	// Open opens an event's sealed secrets.
 	Open   func(eventID, sealed string) (map[string]string, error)
