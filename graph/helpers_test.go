@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -100,28 +101,47 @@ type response struct {
 // do posts a GraphQL request with an optional bearer token.
 func (a *api) do(t testing.TB, bearer, query string, vars map[string]any) *response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	r, err := a.post(bearer, query, vars)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// post is do without a test: it returns what went wrong instead of
+// failing, so that goroutines may call it and report back to the test's
+// own goroutine (FailNow must not run anywhere else).
+func (a *api) post(bearer, query string, vars map[string]any) (*response, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
 	}
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	return a.send(t, req)
+	return a.serve(req)
 }
 
 func (a *api) send(t testing.TB, req *http.Request) *response {
 	t.Helper()
+	r, err := a.serve(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (a *api) serve(req *http.Request) (*response, error) {
 	rec := httptest.NewRecorder()
 	a.h.ServeHTTP(rec, req)
 	raw, _ := io.ReadAll(rec.Body)
 	r := &response{raw: raw, header: rec.Header(), status: rec.Code}
 	if err := json.Unmarshal(raw, r); err != nil {
-		t.Fatalf("response is not JSON: %v\n%s", err, raw)
+		return nil, fmt.Errorf("response is not JSON: %v\n%s", err, raw)
 	}
-	return r
+	return r, nil
 }
 
 // decode reads data.<field> into v and fails on any top-level error.

@@ -148,17 +148,21 @@ func TestPasswordReset(t *testing.T) {
 			a.requestReset(t, "CUSTOMER", email)
 			tok := a.lastSecret(t, gatehouse.EventPasswordReset)
 			var wg sync.WaitGroup
-			results := make([]okPayload, 8)
-			for i := range results {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					results[i] = a.reset(t, "CUSTOMER", tok, "racing new password")
-				}()
+			resps := make([]*response, 8)
+			errs := make([]error, len(resps))
+			for i := range resps {
+				wg.Go(func() {
+					resps[i], errs[i] = a.post("", resetQ, map[string]any{"actor": "CUSTOMER", "token": tok, "pw": "racing new password"})
+				})
 			}
 			wg.Wait()
 			wins := 0
-			for _, r := range results {
+			for i, resp := range resps {
+				if errs[i] != nil {
+					t.Fatalf("reset %d: %v", i, errs[i])
+				}
+				var r okPayload
+				resp.decode(t, "resetPassword", &r)
 				if r.Success {
 					wins++
 				} else if len(r.Errors) != 1 || r.Errors[0].Code != "TOKEN_INVALID" {
@@ -179,19 +183,20 @@ func TestChangePassword(t *testing.T) {
 		mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
 		here := mustTicket(t, a.authenticate(t, "CUSTOMER", email, pw))
 		elsewhere := mustTicket(t, a.authenticate(t, "CUSTOMER", email, pw))
-		change := func(bearer, cur, next string) okPayload {
+		change := func(t *testing.T, bearer, cur, next string) okPayload {
+			t.Helper()
 			var p okPayload
 			a.do(t, bearer, changeQ, map[string]any{"cur": cur, "new": next}).decode(t, "changePassword", &p)
 			return p
 		}
 		t.Run("a wrong current password", func(t *testing.T) {
-			wantError(t, change(here.AccessToken, "not the password", "the new password").Errors, "INVALID_CREDENTIALS")
+			wantError(t, change(t, here.AccessToken, "not the password", "the new password").Errors, "INVALID_CREDENTIALS")
 		})
 		t.Run("the policy applies", func(t *testing.T) {
-			wantError(t, change(here.AccessToken, pw, "qwerty123").Errors, "PASSWORD_POLICY")
+			wantError(t, change(t, here.AccessToken, pw, "qwerty123").Errors, "PASSWORD_POLICY")
 		})
 		t.Run("a change ends the other sessions only", func(t *testing.T) {
-			if p := change(here.AccessToken, pw, "the new password"); !p.Success {
+			if p := change(t, here.AccessToken, pw, "the new password"); !p.Success {
 				t.Fatalf("change: %+v", p.Errors)
 			}
 			mustTicket(t, a.rotate(t, *here.RefreshToken))
@@ -215,11 +220,14 @@ func TestLockout(t *testing.T) {
 		a := eventsAPI(t, db)
 		const email, pw = "lock@example.com", "the right password"
 		mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
-		wrong := func() ticketPayload { return a.authenticate(t, "CUSTOMER", email, "a wrong password") }
+		wrong := func(t *testing.T) ticketPayload {
+			t.Helper()
+			return a.authenticate(t, "CUSTOMER", email, "a wrong password")
+		}
 
 		t.Run("five failures lock, and the lock looks like any failure", func(t *testing.T) {
 			for range 5 {
-				wantError(t, wrong().Errors, "INVALID_CREDENTIALS")
+				wantError(t, wrong(t).Errors, "INVALID_CREDENTIALS")
 			}
 			locked := a.authenticate(t, "CUSTOMER", email, pw)
 			unknown := a.authenticate(t, "CUSTOMER", "nobody@example.com", pw)
@@ -237,7 +245,7 @@ func TestLockout(t *testing.T) {
 		})
 		t.Run("the next lock lasts twice as long", func(t *testing.T) {
 			for range 5 {
-				wrong()
+				wrong(t)
 			}
 			a.Clock.Advance(15*time.Minute + time.Second)
 			wantError(t, a.authenticate(t, "CUSTOMER", email, pw).Errors, "INVALID_CREDENTIALS")
@@ -246,7 +254,7 @@ func TestLockout(t *testing.T) {
 		})
 		t.Run("a password reset unlocks", func(t *testing.T) {
 			for range 5 {
-				wrong()
+				wrong(t)
 			}
 			a.requestReset(t, "CUSTOMER", email)
 			if p := a.reset(t, "CUSTOMER", a.lastSecret(t, gatehouse.EventPasswordReset), "a reset password"); !p.Success {
@@ -259,14 +267,18 @@ func TestLockout(t *testing.T) {
 			mustTicket(t, a.register(t, "CUSTOMER", racer, pw, ""))
 			before := len(a.events(t, gatehouse.EventAccountLocked))
 			var wg sync.WaitGroup
-			for range 50 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					a.authenticate(t, "CUSTOMER", racer, "a wrong password")
-				}()
+			errs := make([]error, 50)
+			for i := range errs {
+				wg.Go(func() {
+					_, errs[i] = a.post("", authQ, map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": racer, "password": "a wrong password"}})
+				})
 			}
 			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("attempt %d: %v", i, err)
+				}
+			}
 			if n := len(a.events(t, gatehouse.EventAccountLocked)) - before; n != 1 {
 				t.Errorf("%d locks, want 1", n)
 			}

@@ -115,19 +115,25 @@ func TestConcurrentRefresh(t *testing.T) {
 		a := newAPI(t, db)
 		first := a.signedIn(t, "herd@example.com")
 		const n = 50
-		results := make([]ticketPayload, n)
+		resps := make([]*response, n)
+		errs := make([]error, n)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				results[i] = a.rotate(t, *first.RefreshToken)
+				resps[i], errs[i] = a.post("", refreshQ, map[string]any{"input": map[string]any{"refreshToken": *first.RefreshToken}})
 			})
 		}
 		close(start)
 		wg.Wait()
 		child := ""
-		for i, p := range results {
+		for i, r := range resps {
+			if errs[i] != nil {
+				t.Fatalf("refresh %d: %v", i, errs[i])
+			}
+			var p ticketPayload
+			r.decode(t, "refreshToken", &p)
 			tk := mustTicket(t, p)
 			if child == "" {
 				child = *tk.RefreshToken

@@ -119,6 +119,16 @@ type result struct {
 
 func (c client) do(bearer, query string, vars map[string]any) result {
 	c.t.Helper()
+	r, err := c.post(bearer, query, vars)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// post is do without failing the test, for goroutines: they report the
+// error back to the test's own goroutine.
+func (c client) post(bearer, query string, vars map[string]any) (result, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -127,15 +137,15 @@ func (c client) do(bearer, query string, vars map[string]any) result {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return result{}, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var r result
 	if err := json.Unmarshal(raw, &r); err != nil {
-		c.t.Fatalf("not JSON: %s", raw)
+		return result{}, fmt.Errorf("not JSON: %s", raw)
 	}
-	return r
+	return r, nil
 }
 
 // field decodes data.<name> into v, failing on top-level errors or a
@@ -195,11 +205,11 @@ func TestEndToEnd(t *testing.T) {
 			// log is checked for secrets whenever the outbox runs.
 			getenv := testEnv(url, "GATEHOUSE_LOG_EVENTS", "false")
 			base, logs := startServer(t, getenv)
-			c := client{t, base}
 			const ticket = `ticket { accessToken actorId userId } errors { code message field }`
 			secrets := []string{}
 
 			t.Run("customer", func(t *testing.T) {
+				c := client{t, base} // this subtest's t: FailNow must not reach the parent
 				var reg tk
 				c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "e2e@example.com", password: "end to end password"}) { `+ticket+` } }`, nil), "register", &reg)
 				if reg.Ticket.ActorID != nil {
@@ -255,6 +265,7 @@ func TestEndToEnd(t *testing.T) {
 			})
 
 			t.Run("user", func(t *testing.T) {
+				c := client{t, base} // this subtest's t: FailNow must not reach the parent
 				var out bytes.Buffer
 				e := env{getenv: getenv, stdin: strings.NewReader("first admin password\n"), stdout: &out, stderr: io.Discard}
 				if err := runEnv(context.Background(), e, []string{"users", "create", "--email", "Root@Example.com", "--password-stdin", "--first-name", "Root"}); err != nil {
@@ -285,6 +296,7 @@ func TestEndToEnd(t *testing.T) {
 			})
 
 			t.Run("sessions", func(t *testing.T) {
+				c := client{t, base} // this subtest's t: FailNow must not reach the parent
 				var signedIn tk
 				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "e2e@example.com", password: "end to end password"}) { `+ticketQ+` } }`, nil), "authenticate", &signedIn)
 				var rotated tk

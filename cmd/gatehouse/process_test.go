@@ -110,6 +110,8 @@ func TestTwoServerProcesses(t *testing.T) {
 	// Concurrent rotations of one token, half on each process.
 	const n = 20
 	children := make([]string, n)
+	results := make([]result, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		c := one
@@ -117,12 +119,18 @@ func TestTwoServerProcesses(t *testing.T) {
 			c = two
 		}
 		wg.Go(func() {
-			var p tk
-			c.field(c.do("", rotateQ, map[string]any{"t": reg.Ticket.RefreshToken}), "refreshToken", &p)
-			children[i] = p.Ticket.RefreshToken
+			results[i], errs[i] = c.post("", rotateQ, map[string]any{"t": reg.Ticket.RefreshToken})
 		})
 	}
 	wg.Wait()
+	for i := range results {
+		if errs[i] != nil {
+			t.Fatalf("rotation %d: %v", i, errs[i])
+		}
+		var p tk
+		one.field(results[i], "refreshToken", &p)
+		children[i] = p.Ticket.RefreshToken
+	}
 	for i, ch := range children {
 		if ch == "" || ch != children[0] {
 			t.Fatalf("rotation %d got another child", i)

@@ -50,7 +50,7 @@ func TestLimiterContract(t *testing.T) {
 		ctx := context.Background()
 		now := time.Unix(1_800_000_000, 0)
 		rate := ratelimit.Rate{Burst: 3, Per: 30 * time.Second} // one token per 10 s
-		take := func(key string, at time.Time) (bool, time.Duration) {
+		take := func(t *testing.T, key string, at time.Time) (bool, time.Duration) {
 			t.Helper()
 			res, err := l.Take(ctx, at, ratelimit.Take{Key: key, Rate: rate})
 			if err != nil {
@@ -63,26 +63,26 @@ func TestLimiterContract(t *testing.T) {
 		}
 		t.Run("a burst, then refused with a retry time", func(t *testing.T) {
 			for i := range 3 {
-				if ok, _ := take("burst", now); !ok {
+				if ok, _ := take(t, "burst", now); !ok {
 					t.Fatalf("take %d refused", i+1)
 				}
 			}
-			ok, retry := take("burst", now)
+			ok, retry := take(t, "burst", now)
 			if ok || retry <= 9*time.Second || retry > 10*time.Second {
 				t.Fatalf("4th take: ok=%v retry=%v, want refused with ~10s", ok, retry)
 			}
 		})
 		t.Run("refills with time, never past the burst", func(t *testing.T) {
-			if ok, _ := take("burst", now.Add(10*time.Second)); !ok {
+			if ok, _ := take(t, "burst", now.Add(10*time.Second)); !ok {
 				t.Fatal("no token after the refill time")
 			}
-			if ok, _ := take("burst", now.Add(10*time.Second)); ok {
+			if ok, _ := take(t, "burst", now.Add(10*time.Second)); ok {
 				t.Fatal("two tokens after one refill time")
 			}
 			later := now.Add(time.Hour)
 			n := 0
 			for {
-				ok, _ := take("burst", later)
+				ok, _ := take(t, "burst", later)
 				if !ok {
 					break
 				}
@@ -93,23 +93,23 @@ func TestLimiterContract(t *testing.T) {
 			}
 		})
 		t.Run("buckets are separate", func(t *testing.T) {
-			if ok, _ := take("other", now); !ok {
+			if ok, _ := take(t, "other", now); !ok {
 				t.Fatal("a fresh bucket refused")
 			}
 		})
 		t.Run("a take older than the last one neither refills nor drains", func(t *testing.T) {
-			if ok, _ := take("late", now.Add(100*time.Second)); !ok {
+			if ok, _ := take(t, "late", now.Add(100*time.Second)); !ok {
 				t.Fatal("first take refused")
 			}
 			// Two more tokens are left: a take that waited for a
 			// connection and arrives with an older time must get
 			// them, not a negative refill.
 			for i := range 2 {
-				if ok, _ := take("late", now.Add(50*time.Second)); !ok {
+				if ok, _ := take(t, "late", now.Add(50*time.Second)); !ok {
 					t.Fatalf("late take %d refused", i+1)
 				}
 			}
-			if ok, _ := take("late", now.Add(50*time.Second)); ok {
+			if ok, _ := take(t, "late", now.Add(50*time.Second)); ok {
 				t.Fatal("a late take refilled the bucket")
 			}
 			huge := ratelimit.Rate{Burst: 100_000_000, Per: time.Second}
