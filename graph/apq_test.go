@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -31,64 +32,66 @@ func (a *api) getQuery(t *testing.T, bearer string, params url.Values) *response
 }
 
 func TestPersistedQueriesAndGETCaching(t *testing.T) {
-	a := eventsAPI(t, storetest.MustOpen(t, storetest.SQLite(t)))
-	tk := mustTicket(t, a.register(t, "CUSTOMER", "apq@example.com", "apq password 12", ""))
-	a.do(t, tk.AccessToken, `mutation { createCustomer(input: {firstName: "P"}) { errors { code } } }`, nil)
-	tk = mustTicket(t, a.refresh(t, tk.AccessToken))
-	const query = `query Me { currentCustomer { id email } }`
-	sum := sha256.Sum256([]byte(query))
-	ext := func(hash string) string {
-		b, _ := json.Marshal(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}})
-		return string(b)
-	}
-	hashOnly := url.Values{"extensions": {ext(hex.EncodeToString(sum[:]))}, "operationName": {"Me"}}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := eventsAPI(t, db)
+		tk := mustTicket(t, a.register(t, "CUSTOMER", "apq@example.com", "apq password 12", ""))
+		a.do(t, tk.AccessToken, `mutation { createCustomer(input: {firstName: "P"}) { errors { code } } }`, nil)
+		tk = mustTicket(t, a.refresh(t, tk.AccessToken))
+		const query = `query Me { currentCustomer { id email } }`
+		sum := sha256.Sum256([]byte(query))
+		ext := func(hash string) string {
+			b, _ := json.Marshal(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}})
+			return string(b)
+		}
+		hashOnly := url.Values{"extensions": {ext(hex.EncodeToString(sum[:]))}, "operationName": {"Me"}}
 
-	t.Run("an unknown hash asks for the query", func(t *testing.T) {
-		e := a.getQuery(t, tk.AccessToken, hashOnly).topLevel(t)
-		if e.Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" || e.Message != "PersistedQueryNotFound" {
-			t.Fatalf("error = %+v", e)
-		}
-	})
-	t.Run("the full query registers the hash", func(t *testing.T) {
-		full := url.Values{"query": {query}, "extensions": hashOnly["extensions"], "operationName": {"Me"}}
-		var c struct{ Email string }
-		a.getQuery(t, tk.AccessToken, full).decode(t, "currentCustomer", &c)
-		if c.Email != "apq@example.com" {
-			t.Fatalf("customer = %+v", c)
-		}
-	})
-	t.Run("then the hash alone answers, over GET, uncacheable", func(t *testing.T) {
-		r := a.getQuery(t, tk.AccessToken, hashOnly)
-		var c struct{ Email string }
-		r.decode(t, "currentCustomer", &c)
-		if c.Email != "apq@example.com" {
-			t.Fatalf("customer = %+v", c)
-		}
-		if got := r.header.Get("Cache-Control"); got != "private, no-store" {
-			t.Errorf("Cache-Control = %q", got)
-		}
-		if vary := strings.Join(r.header.Values("Vary"), ", "); !strings.Contains(vary, "Authorization") || !strings.Contains(vary, "Cookie") {
-			t.Errorf("Vary = %q", vary)
-		}
-	})
-	t.Run("a hash that does not match its query is refused", func(t *testing.T) {
-		bad := url.Values{"query": {`{ authProviders(actor: CUSTOMER) { id } }`}, "extensions": hashOnly["extensions"]}
-		if e := a.getQuery(t, "", bad).topLevel(t); e.Extensions["code"] != "BAD_USER_INPUT" {
-			t.Fatalf("error = %+v", e)
-		}
-	})
-	t.Run("an expired or invalid token is a top-level UNAUTHENTICATED with a reason", func(t *testing.T) {
-		for _, bearer := range []string{"not-a-jwt", tk.AccessToken + "x"} {
-			e := a.getQuery(t, bearer, hashOnly).topLevel(t)
-			if e.Extensions["code"] != "UNAUTHENTICATED" || e.Extensions["reason"] == nil {
+		t.Run("an unknown hash asks for the query", func(t *testing.T) {
+			e := a.getQuery(t, tk.AccessToken, hashOnly).topLevel(t)
+			if e.Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" || e.Message != "PersistedQueryNotFound" {
 				t.Fatalf("error = %+v", e)
 			}
-		}
-		a.Clock.Advance(16 * time.Minute)
-		e := a.getQuery(t, tk.AccessToken, hashOnly).topLevel(t)
-		if e.Extensions["code"] != "UNAUTHENTICATED" || e.Extensions["reason"] != "EXPIRED" {
-			t.Fatalf("expired token: %+v", e)
-		}
+		})
+		t.Run("the full query registers the hash", func(t *testing.T) {
+			full := url.Values{"query": {query}, "extensions": hashOnly["extensions"], "operationName": {"Me"}}
+			var c struct{ Email string }
+			a.getQuery(t, tk.AccessToken, full).decode(t, "currentCustomer", &c)
+			if c.Email != "apq@example.com" {
+				t.Fatalf("customer = %+v", c)
+			}
+		})
+		t.Run("then the hash alone answers, over GET, uncacheable", func(t *testing.T) {
+			r := a.getQuery(t, tk.AccessToken, hashOnly)
+			var c struct{ Email string }
+			r.decode(t, "currentCustomer", &c)
+			if c.Email != "apq@example.com" {
+				t.Fatalf("customer = %+v", c)
+			}
+			if got := r.header.Get("Cache-Control"); got != "private, no-store" {
+				t.Errorf("Cache-Control = %q", got)
+			}
+			if vary := strings.Join(r.header.Values("Vary"), ", "); !strings.Contains(vary, "Authorization") || !strings.Contains(vary, "Cookie") {
+				t.Errorf("Vary = %q", vary)
+			}
+		})
+		t.Run("a hash that does not match its query is refused", func(t *testing.T) {
+			bad := url.Values{"query": {`{ authProviders(actor: CUSTOMER) { id } }`}, "extensions": hashOnly["extensions"]}
+			if e := a.getQuery(t, "", bad).topLevel(t); e.Extensions["code"] != "BAD_USER_INPUT" {
+				t.Fatalf("error = %+v", e)
+			}
+		})
+		t.Run("an expired or invalid token is a top-level UNAUTHENTICATED with a reason", func(t *testing.T) {
+			for _, bearer := range []string{"not-a-jwt", tk.AccessToken + "x"} {
+				e := a.getQuery(t, bearer, hashOnly).topLevel(t)
+				if e.Extensions["code"] != "UNAUTHENTICATED" || e.Extensions["reason"] == nil {
+					t.Fatalf("error = %+v", e)
+				}
+			}
+			a.Clock.Advance(16 * time.Minute)
+			e := a.getQuery(t, tk.AccessToken, hashOnly).topLevel(t)
+			if e.Extensions["code"] != "UNAUTHENTICATED" || e.Extensions["reason"] != "EXPIRED" {
+				t.Fatalf("expired token: %+v", e)
+			}
+		})
 	})
 }
 
@@ -107,6 +110,8 @@ func TestPersistedQueriesInRedis(t *testing.T) {
 	}
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
+	// SQLite only: this is about the Redis cache of persisted queries;
+	// TestPersistedQueriesAndGETCaching covers both databases.
 	db := storetest.MustOpen(t, storetest.SQLite(t))
 	withRedis := func(o *graph.HandlerOptions) { o.APQCache = graph.NewAPQCache(rdb) }
 	one, two := newAPIWith(t, db, withRedis), newAPIWith(t, db, withRedis)

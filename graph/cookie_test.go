@@ -205,118 +205,120 @@ func TestCookieSession(t *testing.T) {
 }
 
 func TestCookieSecureOnlyRelaxedForLocalDevelopment(t *testing.T) {
-	db := storetest.MustOpen(t, storetest.SQLite(t))
-	for _, tc := range []struct {
-		name, host string
-		production bool
-		wantName   string
-		wantSecure bool
-	}{
-		{"development, public host", "auth.example.com", false, "__Host-gatehouse-customer-session", true},
-		{"development, localhost", "localhost:8080", false, "gatehouse-customer-session", false},
-		{"development, 127.0.0.1", "127.0.0.1:8080", false, "gatehouse-customer-session", false},
-		{"development, [::1]", "[::1]:8080", false, "gatehouse-customer-session", false},
-		{"production, localhost", "localhost:8080", true, "__Host-gatehouse-customer-session", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a := newAPI(t, db, func(o *server.Options) { o.Production = tc.production })
-			ck, csrf, _ := a.cookieSession(t, strings.NewReplacer(" ", "", ",", "", "[", "", "]", "", ":", "").Replace(tc.name)+"@example.com", browserReq{host: tc.host})
-			if ck.Name != tc.wantName || ck.Secure != tc.wantSecure {
-				t.Fatalf("cookie %s secure=%v, want %s secure=%v", ck.Name, ck.Secure, tc.wantName, tc.wantSecure)
-			}
-			var p customerPayload
-			a.browser(t, browserReq{host: tc.host, cookies: []*http.Cookie{ck}, csrf: csrf}, updateCustomerQ, map[string]any{"input": map[string]any{"phone": "1"}}).decode(t, "updateCustomer", &p)
-			if len(p.Errors) > 0 {
-				t.Fatalf("update: %+v", p.Errors)
-			}
-		})
-	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, tc := range []struct {
+			name, host string
+			production bool
+			wantName   string
+			wantSecure bool
+		}{
+			{"development, public host", "auth.example.com", false, "__Host-gatehouse-customer-session", true},
+			{"development, localhost", "localhost:8080", false, "gatehouse-customer-session", false},
+			{"development, 127.0.0.1", "127.0.0.1:8080", false, "gatehouse-customer-session", false},
+			{"development, [::1]", "[::1]:8080", false, "gatehouse-customer-session", false},
+			{"production, localhost", "localhost:8080", true, "__Host-gatehouse-customer-session", true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				a := newAPI(t, db, func(o *server.Options) { o.Production = tc.production })
+				ck, csrf, _ := a.cookieSession(t, strings.NewReplacer(" ", "", ",", "", "[", "", "]", "", ":", "").Replace(tc.name)+"@example.com", browserReq{host: tc.host})
+				if ck.Name != tc.wantName || ck.Secure != tc.wantSecure {
+					t.Fatalf("cookie %s secure=%v, want %s secure=%v", ck.Name, ck.Secure, tc.wantName, tc.wantSecure)
+				}
+				var p customerPayload
+				a.browser(t, browserReq{host: tc.host, cookies: []*http.Cookie{ck}, csrf: csrf}, updateCustomerQ, map[string]any{"input": map[string]any{"phone": "1"}}).decode(t, "updateCustomer", &p)
+				if len(p.Errors) > 0 {
+					t.Fatalf("update: %+v", p.Errors)
+				}
+			})
+		}
+	})
 }
 
 func TestCrossSiteRequests(t *testing.T) {
-	db := storetest.MustOpen(t, storetest.SQLite(t))
-	a := newAPI(t, db)
-	ck, csrf, _ := a.cookieSession(t, "cors@example.com", browserReq{})
-	update := map[string]any{"input": map[string]any{"firstName": "Mallory"}}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		ck, csrf, _ := a.cookieSession(t, "cors@example.com", browserReq{})
+		update := map[string]any{"input": map[string]any{"firstName": "Mallory"}}
 
-	t.Run("CORS", func(t *testing.T) {
-		for _, tc := range []struct {
-			name, origin string
-			status       int
-			acao         string
-		}{
-			{"same origin", "http://example.com", 200, ""},
-			{"allowed origin", "https://shop.example", 200, "https://shop.example"},
-			{"foreign origin", "https://evil.example", 403, ""},
-			{"look-alike origin", "https://shop.example.evil.example", 403, ""},
-			{"null origin", "null", 403, ""},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				// Each request names itself; only the allowed ones may land.
-				named := map[string]any{"input": map[string]any{"firstName": tc.name}}
-				r := a.browser(t, browserReq{origin: tc.origin, cookies: []*http.Cookie{ck}, csrf: csrf}, updateCustomerQ, named)
-				if r.status != tc.status || r.header.Get("Access-Control-Allow-Origin") != tc.acao || !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
-					t.Fatalf("status %d, headers %v: %s", r.status, r.header, r.raw)
-				}
-				if tc.acao != "" && r.header.Get("Access-Control-Allow-Credentials") != "true" {
-					t.Fatal("credentials not allowed for an allowed origin")
-				}
-				if tc.status == 403 && r.topLevel(t).Extensions["code"] != "FORBIDDEN" {
-					t.Fatalf("refusal = %s", r.raw)
-				}
-			})
-		}
-	})
+		t.Run("CORS", func(t *testing.T) {
+			for _, tc := range []struct {
+				name, origin string
+				status       int
+				acao         string
+			}{
+				{"same origin", "http://example.com", 200, ""},
+				{"allowed origin", "https://shop.example", 200, "https://shop.example"},
+				{"foreign origin", "https://evil.example", 403, ""},
+				{"look-alike origin", "https://shop.example.evil.example", 403, ""},
+				{"null origin", "null", 403, ""},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					// Each request names itself; only the allowed ones may land.
+					named := map[string]any{"input": map[string]any{"firstName": tc.name}}
+					r := a.browser(t, browserReq{origin: tc.origin, cookies: []*http.Cookie{ck}, csrf: csrf}, updateCustomerQ, named)
+					if r.status != tc.status || r.header.Get("Access-Control-Allow-Origin") != tc.acao || !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
+						t.Fatalf("status %d, headers %v: %s", r.status, r.header, r.raw)
+					}
+					if tc.acao != "" && r.header.Get("Access-Control-Allow-Credentials") != "true" {
+						t.Fatal("credentials not allowed for an allowed origin")
+					}
+					if tc.status == 403 && r.topLevel(t).Extensions["code"] != "FORBIDDEN" {
+						t.Fatalf("refusal = %s", r.raw)
+					}
+				})
+			}
+		})
 
-	t.Run("preflight", func(t *testing.T) {
-		for _, tc := range []struct {
-			origin string
-			status int
-		}{{"https://shop.example", 204}, {"https://evil.example", 403}} {
-			t.Run(tc.origin, func(t *testing.T) {
-				req := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
-				req.Header.Set("Origin", tc.origin)
-				req.Header.Set("Access-Control-Request-Method", "POST")
-				req.Header.Set("Access-Control-Request-Headers", "content-type, x-csrf-token")
-				rec := httptest.NewRecorder()
-				a.h.ServeHTTP(rec, req)
-				h := rec.Header()
-				if rec.Code != tc.status {
-					t.Fatalf("status %d", rec.Code)
-				}
-				if tc.status == 204 && (h.Get("Access-Control-Allow-Origin") != tc.origin || !strings.Contains(h.Get("Access-Control-Allow-Headers"), server.CSRFHeader) || h.Get("Access-Control-Allow-Origin") == "*") {
-					t.Fatalf("headers = %v", h)
-				}
-			})
-		}
-	})
+		t.Run("preflight", func(t *testing.T) {
+			for _, tc := range []struct {
+				origin string
+				status int
+			}{{"https://shop.example", 204}, {"https://evil.example", 403}} {
+				t.Run(tc.origin, func(t *testing.T) {
+					req := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
+					req.Header.Set("Origin", tc.origin)
+					req.Header.Set("Access-Control-Request-Method", "POST")
+					req.Header.Set("Access-Control-Request-Headers", "content-type, x-csrf-token")
+					rec := httptest.NewRecorder()
+					a.h.ServeHTTP(rec, req)
+					h := rec.Header()
+					if rec.Code != tc.status {
+						t.Fatalf("status %d", rec.Code)
+					}
+					if tc.status == 204 && (h.Get("Access-Control-Allow-Origin") != tc.origin || !strings.Contains(h.Get("Access-Control-Allow-Headers"), server.CSRFHeader) || h.Get("Access-Control-Allow-Origin") == "*") {
+						t.Fatalf("headers = %v", h)
+					}
+				})
+			}
+		})
 
-	t.Run("requests a browser sends without a preflight", func(t *testing.T) {
-		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain; charset=utf-8"} {
-			t.Run(ct, func(t *testing.T) {
-				// Even with the CSRF token guessed right, a simple request is refused before it runs.
-				r := a.browser(t, browserReq{contentType: ct, cookies: []*http.Cookie{ck}}, updateCustomerQ, update)
-				if r.status != 400 || r.topLevel(t).Extensions["code"] != "BAD_USER_INPUT" {
+		t.Run("requests a browser sends without a preflight", func(t *testing.T) {
+			for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain; charset=utf-8"} {
+				t.Run(ct, func(t *testing.T) {
+					// Even with the CSRF token guessed right, a simple request is refused before it runs.
+					r := a.browser(t, browserReq{contentType: ct, cookies: []*http.Cookie{ck}}, updateCustomerQ, update)
+					if r.status != 400 || r.topLevel(t).Extensions["code"] != "BAD_USER_INPUT" {
+						t.Fatalf("status %d: %s", r.status, r.raw)
+					}
+				})
+			}
+			t.Run("GET without a preflight header", func(t *testing.T) {
+				req := httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
+				if r := a.send(t, req); r.status != 400 {
+					t.Fatalf("status %d: %s", r.status, r.raw)
+				}
+				req = httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
+				req.Header.Set("Apollo-Require-Preflight", "true")
+				if r := a.send(t, req); r.status != 200 || len(r.Errors) > 0 {
 					t.Fatalf("status %d: %s", r.status, r.raw)
 				}
 			})
-		}
-		t.Run("GET without a preflight header", func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
-			if r := a.send(t, req); r.status != 400 {
-				t.Fatalf("status %d: %s", r.status, r.raw)
-			}
-			req = httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
-			req.Header.Set("Apollo-Require-Preflight", "true")
-			if r := a.send(t, req); r.status != 200 || len(r.Errors) > 0 {
-				t.Fatalf("status %d: %s", r.status, r.raw)
-			}
 		})
-	})
 
-	var c customer
-	a.browser(t, browserReq{cookies: []*http.Cookie{ck}}, currentQ, nil).decode(t, "currentCustomer", &c)
-	if c.FirstName == nil || *c.FirstName != "allowed origin" {
-		t.Fatalf("firstName = %v: a refused request changed the customer", c.FirstName)
-	}
+		var c customer
+		a.browser(t, browserReq{cookies: []*http.Cookie{ck}}, currentQ, nil).decode(t, "currentCustomer", &c)
+		if c.FirstName == nil || *c.FirstName != "allowed origin" {
+			t.Fatalf("firstName = %v: a refused request changed the customer", c.FirstName)
+		}
+	})
 }

@@ -26,6 +26,7 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }`
 
 func TestOperationLimits(t *testing.T) {
+	// SQLite only: limits refuse an operation before any statement runs.
 	db := storetest.MustOpen(t, storetest.SQLite(t))
 	a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
 		o.Limits = graph.Limits{Depth: 2, Aliases: 3, RootMutationFields: 2, Complexity: 25, ParserTokens: 400}

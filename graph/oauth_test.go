@@ -89,83 +89,87 @@ func (a *api) signInWith(t *testing.T, fake *oauthtest.Provider, actor, provider
 }
 
 func TestOAuthAuthorizationURL(t *testing.T) {
-	fake := oauthtest.New(t)
-	a := oauthAPI(t, storetest.MustOpen(t, storetest.SQLite(t)), fake)
-	for _, tc := range []struct {
-		provider string
-		oidc     bool
-	}{{"oidc-test", true}, {"github", false}} {
-		t.Run(tc.provider, func(t *testing.T) {
-			loc, err := url.Parse(a.startOAuth(t, "CUSTOMER", tc.provider, shopCallback))
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := loc.Query()
-			if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
-				t.Errorf("PKCE: method %q, challenge %q", q.Get("code_challenge_method"), q.Get("code_challenge"))
-			}
-			if len(q.Get("state")) < 43 || q.Get("redirect_uri") != shopCallback || q.Get("client_id") != fake.ClientID {
-				t.Errorf("query = %v", q)
-			}
-			if tc.oidc != (q.Get("nonce") != "") || tc.oidc != strings.Contains(q.Get("scope"), "openid") {
-				t.Errorf("nonce %q, scope %q for oidc=%v", q.Get("nonce"), q.Get("scope"), tc.oidc)
-			}
-			if strings.Contains(loc.String(), "code_verifier") || strings.Contains(loc.String(), fake.ClientSecret) {
-				t.Error("the authorization URL holds the verifier or the client secret")
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fake := oauthtest.New(t)
+		a := oauthAPI(t, db, fake)
+		for _, tc := range []struct {
+			provider string
+			oidc     bool
+		}{{"oidc-test", true}, {"github", false}} {
+			t.Run(tc.provider, func(t *testing.T) {
+				loc, err := url.Parse(a.startOAuth(t, "CUSTOMER", tc.provider, shopCallback))
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := loc.Query()
+				if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+					t.Errorf("PKCE: method %q, challenge %q", q.Get("code_challenge_method"), q.Get("code_challenge"))
+				}
+				if len(q.Get("state")) < 43 || q.Get("redirect_uri") != shopCallback || q.Get("client_id") != fake.ClientID {
+					t.Errorf("query = %v", q)
+				}
+				if tc.oidc != (q.Get("nonce") != "") || tc.oidc != strings.Contains(q.Get("scope"), "openid") {
+					t.Errorf("nonce %q, scope %q for oidc=%v", q.Get("nonce"), q.Get("scope"), tc.oidc)
+				}
+				if strings.Contains(loc.String(), "code_verifier") || strings.Contains(loc.String(), fake.ClientSecret) {
+					t.Error("the authorization URL holds the verifier or the client secret")
+				}
+			})
+		}
+		t.Run("states are fresh", func(t *testing.T) {
+			a1, _ := url.Parse(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
+			a2, _ := url.Parse(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
+			if a1.Query().Get("state") == a2.Query().Get("state") || a1.Query().Get("code_challenge") == a2.Query().Get("code_challenge") {
+				t.Error("two sign-ins share a state or a challenge")
 			}
 		})
-	}
-	t.Run("states are fresh", func(t *testing.T) {
-		a1, _ := url.Parse(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
-		a2, _ := url.Parse(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
-		if a1.Query().Get("state") == a2.Query().Get("state") || a1.Query().Get("code_challenge") == a2.Query().Get("code_challenge") {
-			t.Error("two sign-ins share a state or a challenge")
-		}
-	})
-	t.Run("authProviders lists them", func(t *testing.T) {
-		var ps []struct{ ID, Kind string }
-		a.do(t, "", `{ authProviders(actor: CUSTOMER) { id kind } }`, nil).decode(t, "authProviders", &ps)
-		got := map[string]string{}
-		for _, p := range ps {
-			got[p.ID] = p.Kind
-		}
-		if got["emailpass"] != "PASSWORD" || got["oidc-test"] != "OIDC" || got["github"] != "OAUTH2" || len(got) != 5 {
-			t.Errorf("providers = %v", got)
-		}
-		var users []struct{ ID string }
-		a.do(t, "", `{ authProviders(actor: USER) { id } }`, nil).decode(t, "authProviders", &users)
-		if len(users) != 2 {
-			t.Errorf("USER providers = %v, want emailpass and oidc-test", users)
-		}
+		t.Run("authProviders lists them", func(t *testing.T) {
+			var ps []struct{ ID, Kind string }
+			a.do(t, "", `{ authProviders(actor: CUSTOMER) { id kind } }`, nil).decode(t, "authProviders", &ps)
+			got := map[string]string{}
+			for _, p := range ps {
+				got[p.ID] = p.Kind
+			}
+			if got["emailpass"] != "PASSWORD" || got["oidc-test"] != "OIDC" || got["github"] != "OAUTH2" || len(got) != 5 {
+				t.Errorf("providers = %v", got)
+			}
+			var users []struct{ ID string }
+			a.do(t, "", `{ authProviders(actor: USER) { id } }`, nil).decode(t, "authProviders", &users)
+			if len(users) != 2 {
+				t.Errorf("USER providers = %v, want emailpass and oidc-test", users)
+			}
+		})
 	})
 }
 
 func TestOAuthRedirectURLRefused(t *testing.T) {
-	fake := oauthtest.New(t)
-	a := oauthAPI(t, storetest.MustOpen(t, storetest.SQLite(t)), fake)
-	for _, tc := range []struct{ name, redirect string }{
-		{"missing", ""},
-		{"another path", "https://shop.example/auth/callback/x"},
-		{"userinfo", "https://shop.example@evil.example/auth/callback"},
-		{"backslash", "https://shop.example\\@evil.example/auth/callback"},
-		{"scheme-relative", "//evil.example/auth/callback"},
-		{"javascript", "javascript:alert(1)"},
-		{"encoded traversal", "https://shop.example/auth/callback/%2e%2e/x"},
-		{"another actor's", adminCallback},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fake := oauthtest.New(t)
+		a := oauthAPI(t, db, fake)
+		for _, tc := range []struct{ name, redirect string }{
+			{"missing", ""},
+			{"another path", "https://shop.example/auth/callback/x"},
+			{"userinfo", "https://shop.example@evil.example/auth/callback"},
+			{"backslash", "https://shop.example\\@evil.example/auth/callback"},
+			{"scheme-relative", "//evil.example/auth/callback"},
+			{"javascript", "javascript:alert(1)"},
+			{"encoded traversal", "https://shop.example/auth/callback/%2e%2e/x"},
+			{"another actor's", adminCallback},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var p ticketPayload
+				a.do(t, "", authQ, map[string]any{"actor": "CUSTOMER", "provider": "oidc-test", "input": map[string]any{"redirectUrl": tc.redirect}}).decode(t, "authenticate", &p)
+				e := wantError(t, p.Errors, "REDIRECT_URL_NOT_ALLOWED")
+				if p.Location != nil || strings.Join(e.Field, ".") != "input.redirectUrl" {
+					t.Errorf("payload = %+v", p)
+				}
+			})
+		}
+		t.Run("unknown provider", func(t *testing.T) {
 			var p ticketPayload
-			a.do(t, "", authQ, map[string]any{"actor": "CUSTOMER", "provider": "oidc-test", "input": map[string]any{"redirectUrl": tc.redirect}}).decode(t, "authenticate", &p)
-			e := wantError(t, p.Errors, "REDIRECT_URL_NOT_ALLOWED")
-			if p.Location != nil || strings.Join(e.Field, ".") != "input.redirectUrl" {
-				t.Errorf("payload = %+v", p)
-			}
+			a.do(t, "", authQ, map[string]any{"actor": "USER", "provider": "github", "input": map[string]any{"redirectUrl": shopCallback}}).decode(t, "authenticate", &p)
+			wantError(t, p.Errors, "PROVIDER_NOT_FOUND")
 		})
-	}
-	t.Run("unknown provider", func(t *testing.T) {
-		var p ticketPayload
-		a.do(t, "", authQ, map[string]any{"actor": "USER", "provider": "github", "input": map[string]any{"redirectUrl": shopCallback}}).decode(t, "authenticate", &p)
-		wantError(t, p.Errors, "PROVIDER_NOT_FOUND")
 	})
 }
 

@@ -130,6 +130,7 @@ func TestRateLimiterFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var shed int
+			// SQLite only: the failure is the limiter's, not the database's.
 			db := storetest.MustOpen(t, storetest.SQLite(t))
 			tok := *newAPI(t, db).signedIn(t, "down-refresh@example.com").RefreshToken
 			a := newAPIWith(t, db, func(o *graph.HandlerOptions) {

@@ -10,6 +10,7 @@ import (
 // The playground's docs pane is most users' API reference: every type,
 // field, argument, input field and enum value must be described.
 func TestSchemaIsDescribed(t *testing.T) {
+	// SQLite only: introspection reads the schema, not the database.
 	a := newAPI(t, storetest.MustOpen(t, storetest.SQLite(t)))
 	type named struct {
 		Name        string `json:"name"`

@@ -16,6 +16,7 @@ func TestTracing(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	// SQLite only: spans come from the GraphQL layer, whatever the database.
 	db := storetest.MustOpen(t, storetest.SQLite(t))
 	a := newAPIWith(t, db, func(o *graph.HandlerOptions) { o.Tracer = tp.Tracer("test") })
 

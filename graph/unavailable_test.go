@@ -20,6 +20,8 @@ import (
 // 200 under application/json; never INTERNAL_SERVER_ERROR, and nothing
 // logged as an internal error.
 func TestUnavailableWhenNoConnection(t *testing.T) {
+	// SQLite only: this is about the answer; the store's
+	// TestPoolAcquireTimeout sheds on both databases.
 	url := storetest.SQLite(t)
 	storetest.MustOpen(t, url)
 	db, err := store.OpenPool(context.Background(), url, store.Pool{MaxOpen: 1, MaxIdle: 1, AcquireTimeout: 50 * time.Millisecond})
