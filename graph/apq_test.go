@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/graph"
+	"github.com/gatehouse/gatehouse/internal/servicetest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -97,13 +97,7 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 
 // With Redis, a query registered on one instance is known to the others.
 func TestPersistedQueriesInRedis(t *testing.T) {
-	rurl := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if rurl == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("GATEHOUSE_TEST_REDIS_URL is not set; CI must run the Redis tests")
-		}
-		t.Skip("!!! GATEHOUSE_TEST_REDIS_URL is not set: the Redis APQ test was SKIPPED")
-	}
+	rurl := servicetest.URL(t, servicetest.Redis)
 	opt, err := redis.ParseURL(rurl)
 	if err != nil {
 		t.Fatal(err)

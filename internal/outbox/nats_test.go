@@ -3,7 +3,6 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -12,19 +11,14 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/servicetest"
 )
 
 // Delivery through NATS JetStream: the test reads the stream with a
 // consumer and de-duplicates by message id (the event id). With CI set, an
 // unreachable NATS fails the test.
 func TestNATSDelivery(t *testing.T) {
-	url := os.Getenv("GATEHOUSE_TEST_NATS_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("GATEHOUSE_TEST_NATS_URL is not set; CI must run the NATS tests")
-		}
-		t.Skip("!!! GATEHOUSE_TEST_NATS_URL is not set: the NATS delivery test was SKIPPED")
-	}
+	url := servicetest.URL(t, servicetest.NATS)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sub, err := outbox.NewNATS(ctx, url)

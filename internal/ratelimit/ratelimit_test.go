@@ -3,7 +3,6 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
+	"github.com/gatehouse/gatehouse/internal/servicetest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -26,13 +26,7 @@ func eachLimiter(t *testing.T, fn func(t *testing.T, l ratelimit.Limiter)) {
 }
 
 func redisLimiter(tb testing.TB) ratelimit.Redis {
-	url := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("GATEHOUSE_TEST_REDIS_URL is not set; CI must run the Redis contract tests")
-		}
-		tb.Skip("!!! GATEHOUSE_TEST_REDIS_URL is not set: the Redis rate-limit tests were SKIPPED")
-	}
+	url := servicetest.URL(tb, servicetest.Redis)
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)
@@ -241,10 +235,10 @@ func BenchmarkTake(b *testing.B) {
 		"memory": ratelimit.NewMemory(0),
 		"sqlite": storetest.MustOpen(b, storetest.SQLite(b)).RateLimiter(),
 	}
-	if os.Getenv(storetest.PostgresEnv) != "" {
+	if servicetest.Set(servicetest.Postgres) {
 		backends["postgres"] = storetest.MustOpen(b, storetest.Postgres(b)).RateLimiter()
 	}
-	if os.Getenv("GATEHOUSE_TEST_REDIS_URL") != "" {
+	if servicetest.Set(servicetest.Redis) {
 		backends["redis"] = redisLimiter(b)
 	}
 	rate := ratelimit.Rate{Burst: 60, Per: time.Minute}

@@ -13,19 +13,19 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	_ "github.com/lib/pq" // registers the "postgres" driver
 
+	"github.com/gatehouse/gatehouse/internal/servicetest"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // PostgresEnv names the variable holding the URL of the PostgreSQL database
 // the tests use, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const PostgresEnv = "GATEHOUSE_TEST_POSTGRES_URL"
+const PostgresEnv = servicetest.Postgres
 
 // Database is one backend to run a test against.
 type Database struct {
@@ -45,14 +45,7 @@ func SQLite(tb testing.TB) string {
 // CI is set; with the variable but no server answering, it fails.
 func Postgres(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		const example = "=postgres://user@host:5432/db?sslmode=disable"
-		if os.Getenv("CI") != "" {
-			tb.Fatal("PostgreSQL suite cannot run, and CI never skips it: set " + PostgresEnv + example)
-		}
-		tb.Skip("!!! PostgreSQL suite SKIPPED: set " + PostgresEnv + example + " to run it !!!")
-	}
+	base := servicetest.URL(tb, PostgresEnv)
 	u, err := url.Parse(base)
 	if err != nil {
 		tb.Fatalf("storetest: %s does not parse as a URL", PostgresEnv)
