@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -64,47 +62,6 @@ func (s *Store) ClaimActionToken(ctx context.Context, id string, now time.Time) 
 		return dbError("claim token", "token", err)
 	}
 	return affected("claim token", "token", res)
-}
-
-// TakeAttempt counts a password attempt against an identity before the
-// password is checked, in one statement, and returns the count; an
-// identity locked at now is not counted and answers locked. So parallel
-// attempts cannot slip past the limit: each sees its own count.
-func (s *Store) TakeAttempt(ctx context.Context, authIdentityID string, now time.Time) (attempts, locks int, locked bool, err error) {
-	var r authIdentityRow
-	err = s.db.NewUpdate().Model(&r).
-		Set("failed_attempts = failed_attempts + 1").
-		Where("id = ?", authIdentityID).
-		Where("(locked_until IS NULL OR locked_until <= ?)", now).
-		Returning("failed_attempts, lock_count").
-		Scan(ctx, &attempts, &locks)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, true, nil
-	}
-	if err != nil {
-		return 0, 0, false, dbError("count attempt", "identity", err)
-	}
-	return attempts, locks, false, nil
-}
-
-// Lock locks an identity until until, counting the lock and starting the
-// attempts afresh.
-func (s *Store) Lock(ctx context.Context, authIdentityID string, until, now time.Time) error {
-	_, err := s.db.NewUpdate().Model((*authIdentityRow)(nil)).
-		Set("locked_until = ?", until).Set("lock_count = lock_count + 1").Set("failed_attempts = 0").Set("updated_at = ?", now).
-		Where("id = ?", authIdentityID).Exec(ctx)
-	return dbError("lock identity", "identity", err)
-}
-
-// Unlock ends a lock and forgets the attempts and earlier locks.
-func (s *Store) Unlock(ctx context.Context, authIdentityID string, now time.Time) error {
-	res, err := s.db.NewUpdate().Model((*authIdentityRow)(nil)).
-		Set("locked_until = NULL").Set("lock_count = 0").Set("failed_attempts = 0").Set("updated_at = ?", now).
-		Where("id = ?", authIdentityID).Exec(ctx)
-	if err != nil {
-		return dbError("unlock identity", "identity", err)
-	}
-	return affected("unlock identity", "identity", res)
 }
 
 // MarkEmailVerified sets email_verified on the customer or user with the

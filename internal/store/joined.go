@@ -4,12 +4,10 @@ import (
 	"context"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
-	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
@@ -96,62 +94,6 @@ func actorLive(db bun.IDB, prefix string) string {
 // or user is gone gets: the identity's tokens are dead.
 func errActorGone(a *gatehouse.AuthIdentity) error {
 	return notFound(string(a.ActorType))
-}
-
-// attemptRow is a provider identity and the attempt counts of its auth
-// identity.
-type attemptRow struct {
-	providerIdentityRow
-	Attempts    int        `bun:"attempts,scanonly"`
-	Locks       int        `bun:"locks,scanonly"`
-	LockedUntil *time.Time `bun:"locked_until,scanonly"`
-}
-
-// PasswordAttempt finds the provider identity (actor, provider, entityID)
-// and counts a password attempt against its auth identity before the
-// password is checked, in one statement: parallel attempts cannot slip
-// past the limit, each sees its own count. An identity locked at now is
-// not counted and answers locked. CodeNotFound when there is no such
-// provider identity, after the same one statement.
-func (s *Store) PasswordAttempt(ctx context.Context, actor gatehouse.ActorType, provider, entityID string, now time.Time) (*gatehouse.ProviderIdentity, auth.Attempt, error) {
-	var r attemptRow
-	if err := s.db.NewRaw(s.sql.passwordAttempt, now, actor, provider, entityID).Scan(ctx, &r); err != nil {
-		return nil, auth.Attempt{}, dbError("count password attempt", "provider identity", err)
-	}
-	locked := r.LockedUntil != nil && r.LockedUntil.After(now)
-	return r.domain(), auth.Attempt{Attempts: r.Attempts, Locks: r.Locks, Locked: locked}, nil
-}
-
-// UncountAttempt takes back an attempt PasswordAttempt counted, for a
-// check that never reached a verdict (the hash was shed, the request
-// cancelled): being turned away under load must not lock an account.
-func (s *Store) UncountAttempt(ctx context.Context, authIdentityID string) error {
-	_, err := s.db.NewUpdate().Model((*authIdentityRow)(nil)).Set("failed_attempts = failed_attempts - 1").
-		Where("id = ?", authIdentityID).Where("failed_attempts > 0").Exec(ctx)
-	return dbError("uncount attempt", "identity", err)
-}
-
-// liveIdentityRow is an auth identity and whether its actor is live.
-type liveIdentityRow struct {
-	authIdentityRow
-	ActorLive bool `bun:"actor_live,scanonly"`
-}
-
-// ResetAttempts loads an auth identity for a sign-in that succeeded,
-// forgetting its failed attempts in the same statement. An identity whose
-// customer or user is gone is CodeNotFound.
-func (s *Store) ResetAttempts(ctx context.Context, authIdentityID string) (*gatehouse.AuthIdentity, error) {
-	var r liveIdentityRow
-	err := s.db.NewUpdate().Model(&r.authIdentityRow).Set("failed_attempts = 0").
-		Where("id = ?", authIdentityID).Returning(s.sql.resetAttemptsReturning).Scan(ctx, &r)
-	if err != nil {
-		return nil, dbError("reset attempts", "identity", err)
-	}
-	a := r.domain()
-	if !r.ActorLive {
-		return nil, errActorGone(a)
-	}
-	return a, nil
 }
 
 // refreshJoinRow is a refresh token with its session and auth identity.
