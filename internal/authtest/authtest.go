@@ -4,11 +4,11 @@
 package authtest
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/password"
@@ -30,28 +30,11 @@ const RefreshKey = "test-refresh-key-test-refresh-key-0123456789"
 // verifies with the first one's key.
 const KEK = "dGVzdC1rZWstdGVzdC1rZWstdGVzdC1rZWstMDEyMzQ="
 
-// Clock is a settable clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is the tests' clock (clocktest.Clock).
+type Clock = clocktest.Clock
 
 // NewClock returns a clock set to t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return clocktest.New(t) }
 
 // Env is a service under test and the parts a test may inspect.
 type Env struct {

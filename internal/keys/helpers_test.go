@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/keys"
 )
 
@@ -29,25 +30,7 @@ var (
 	otherKEK = bytes.Repeat([]byte{0x6f}, keys.KEKSize)
 )
 
-// clock is a settable, concurrency-safe time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clocktest.Clock { return clocktest.New(t0) }
 
 // memStore is keys.Store in memory, with the databases' semantics, and
 // counts its loads.
@@ -129,7 +112,7 @@ func (m *memStore) records() []*keys.Record {
 }
 
 // ringOptions are a database ring's options on st and clk.
-func ringOptions(st keys.Store, clk *clock) keys.Options {
+func ringOptions(st keys.Store, clk *clocktest.Clock) keys.Options {
 	return keys.Options{Store: st, KEK: testKEK, Now: clk.Now}
 }
 
@@ -153,7 +136,7 @@ func mustSigningKey(tb testing.TB, r *keys.Ring) *keys.Key {
 
 // rotateOptions rotate to an EdDSA key published ten minutes ahead,
 // verifying for twenty minutes after retirement.
-func rotateOptions(clk *clock) keys.RotateOptions {
+func rotateOptions(clk *clocktest.Clock) keys.RotateOptions {
 	return keys.RotateOptions{Alg: keys.EdDSA, KEK: testKEK, Delay: 10 * time.Minute, VerifyFor: 20 * time.Minute, Now: clk.Now}
 }
 

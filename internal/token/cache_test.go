@@ -12,13 +12,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
 
 // cachedSigner returns a Signer on ks and c whose cache holds size tokens
 // (token.Config's rules: 0 is the default, negative is none).
-func cachedSigner(tb testing.TB, c *clock, ks token.KeySource, size int) *token.Signer {
+func cachedSigner(tb testing.TB, c *clocktest.Clock, ks token.KeySource, size int) *token.Signer {
 	tb.Helper()
 	cfg := testConfig(c, ks)
 	cfg.VerifyCacheSize = size
@@ -133,7 +134,7 @@ func TestVerifyCacheRefusals(t *testing.T) {
 func TestVerifyCacheExpiresOnTheClock(t *testing.T) {
 	for _, alg := range algs {
 		t.Run("alg="+string(alg), func(t *testing.T) {
-			clk := &clock{t: epoch}
+			clk := clocktest.New(epoch)
 			r := ring(t, newKey(t, alg))
 			cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
 			sub := customerSubject()
@@ -160,7 +161,7 @@ func TestVerifyCacheExpiresOnTheClock(t *testing.T) {
 				{name: "a day later", at: exp.Add(24 * time.Hour), want: token.ErrExpired, wantChecks: 1},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
-					clk.t = tt.at
+					clk.Set(tt.at)
 					var (
 						got *token.Claims
 						err error
@@ -200,13 +201,13 @@ func TestVerifyCacheEachDate(t *testing.T) {
 			f := newFixture(t, keys.EdDSA)
 			plain := cachedSigner(t, f.clock, ring(t, f.key), -1)
 			raw := forge(t, goodHeader(f), with(goodClaims(), tt.claim, later), f.sign)
-			f.clock.t = time.Unix(later, 0).Add(-testLeeway)
+			f.clock.Set(time.Unix(later, 0).Add(-testLeeway))
 			for i := 1; i <= 2; i++ {
 				if _, err := f.signer.Verify(raw); err != nil {
 					t.Fatalf("Verify %d within the leeway: %v", i, err)
 				}
 			}
-			f.clock.t = f.clock.t.Add(-time.Nanosecond)
+			f.clock.Set(f.clock.Now().Add(-time.Nanosecond))
 			var err error
 			n := checksDuring(f.signer, func() { _, err = f.signer.Verify(raw) })
 			_, want := plain.Verify(raw)
@@ -240,7 +241,7 @@ func TestVerifyCacheBound(t *testing.T) {
 		{name: "negative is none", size: -1, wantCap: 0, tokens: 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: epoch}
+			clk := clocktest.New(epoch)
 			s := cachedSigner(t, clk, ring(t, newKey(t, keys.HS256)), tt.size)
 			if got := token.CacheCap(s); got != tt.wantCap {
 				t.Fatalf("cache capacity %d, want %d", got, tt.wantCap)
@@ -284,7 +285,7 @@ func TestVerifyCacheBound(t *testing.T) {
 }
 
 func TestVerifyCacheDisabled(t *testing.T) {
-	s := cachedSigner(t, &clock{t: epoch}, ring(t, newKey(t, keys.EdDSA)), -1)
+	s := cachedSigner(t, clocktest.New(epoch), ring(t, newKey(t, keys.EdDSA)), -1)
 	raw := mustSign(t, s, customerSubject())
 	for i := 1; i <= 3; i++ {
 		if n := checksDuring(s, func() {
@@ -351,21 +352,21 @@ func TestVerifyCacheKeyLife(t *testing.T) {
 		t.Run("alg="+string(alg), func(t *testing.T) {
 			for _, tt := range []struct {
 				name   string
-				change func(clk *clock, ks *keySource, k *keys.Key)
+				change func(clk *clocktest.Clock, ks *keySource, k *keys.Key)
 				reason string
 			}{
-				{name: "retired key expires", change: func(clk *clock, _ *keySource, _ *keys.Key) {
-					clk.t = epoch.Add(time.Second)
+				{name: "retired key expires", change: func(clk *clocktest.Clock, _ *keySource, _ *keys.Key) {
+					clk.Set(epoch.Add(time.Second))
 				}, reason: "key expired"},
-				{name: "key leaves the key source", change: func(_ *clock, ks *keySource, k *keys.Key) {
+				{name: "key leaves the key source", change: func(_ *clocktest.Clock, ks *keySource, k *keys.Key) {
 					ks.set(k.ID, nil)
 				}, reason: "unknown key id"},
-				{name: "key source marks the key expired", change: func(_ *clock, ks *keySource, k *keys.Key) {
+				{name: "key source marks the key expired", change: func(_ *clocktest.Clock, ks *keySource, k *keys.Key) {
 					c := *k
 					c.ExpiresAt = at(0)
 					ks.set(k.ID, &c)
 				}, reason: "key expired"},
-				{name: "kid names another key", change: func(_ *clock, ks *keySource, k *keys.Key) {
+				{name: "kid names another key", change: func(_ *clocktest.Clock, ks *keySource, k *keys.Key) {
 					c := *otherServiceKey(t, alg)
 					c.ID = k.ID
 					ks.set(k.ID, &c)
@@ -378,7 +379,7 @@ func TestVerifyCacheKeyLife(t *testing.T) {
 						retired = otherServiceKey(t, alg)
 					}
 					retired.RetiredAt, retired.ExpiresAt = at(-time.Hour), at(time.Second)
-					clk := &clock{t: epoch}
+					clk := clocktest.New(epoch)
 					ks := newKeySource(current, retired)
 					cached, plain := cachedSigner(t, clk, ks, 0), cachedSigner(t, clk, ks, -1)
 					raw := forge(t, map[string]any{"alg": string(alg), "typ": "JWT", "kid": retired.ID}, goodClaims(), signerOf(t, retired))
@@ -452,7 +453,7 @@ func scribble(c *token.Claims) {
 // TestVerifyCacheClaimsAreCopies: a caller changing the claims it got,
 // from a miss or from a hit, changes nothing for the next caller.
 func TestVerifyCacheClaimsAreCopies(t *testing.T) {
-	clk := &clock{t: epoch}
+	clk := clocktest.New(epoch)
 	r := ring(t, newKey(t, keys.EdDSA))
 	cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
 	raw := mustSign(t, cached, richSubject())

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/token"
@@ -47,7 +48,7 @@ func TestNewSignerConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := testConfig(&clock{t: epoch}, ring(t, newKey(t, keys.HS256)))
+			c := testConfig(clocktest.New(epoch), ring(t, newKey(t, keys.HS256)))
 			if tt.mutate != nil {
 				tt.mutate(&c)
 			}
@@ -75,7 +76,7 @@ func TestNewSignerConfig(t *testing.T) {
 // TestSignerCopiesConfig checks that changing the caller's audiences after
 // NewSigner does not change the Signer.
 func TestSignerCopiesConfig(t *testing.T) {
-	c := testConfig(&clock{t: epoch}, ring(t, newKey(t, keys.EdDSA)))
+	c := testConfig(clocktest.New(epoch), ring(t, newKey(t, keys.EdDSA)))
 	s := mustSigner(t, c)
 	raw := mustSign(t, s, customerSubject())
 	c.Audiences[gatehouse.ActorCustomer] = "changed"

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/token"
@@ -39,11 +40,6 @@ const (
 
 // epoch is the tests' now: whole seconds, as JWT dates are.
 var epoch = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-
-// clock is a settable time source.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
 
 // algs are the algorithms every fixture-based test runs for.
 var algs = []keys.Alg{keys.EdDSA, keys.RS256, keys.HS256}
@@ -86,7 +82,7 @@ type fixture struct {
 	alg    keys.Alg
 	key    *keys.Key // the key the Signer signs with
 	signer *token.Signer
-	clock  *clock
+	clock  *clocktest.Clock
 	// sign signs as key does; other signs with the same algorithm under
 	// a key the service does not know, whose JWK is otherJWK.
 	sign     signFunc
@@ -97,7 +93,7 @@ type fixture struct {
 func newFixture(tb testing.TB, alg keys.Alg) *fixture {
 	tb.Helper()
 	k := newKey(tb, alg)
-	f := &fixture{alg: alg, key: k, clock: &clock{t: epoch}, sign: signerOf(tb, k)}
+	f := &fixture{alg: alg, key: k, clock: clocktest.New(epoch), sign: signerOf(tb, k)}
 	f.signer = mustSigner(tb, testConfig(f.clock, ring(tb, k)))
 	switch alg {
 	case keys.EdDSA:
@@ -128,7 +124,7 @@ func ring(tb testing.TB, ks ...*keys.Key) *keys.Ring {
 	return r
 }
 
-func testConfig(c *clock, ks token.KeySource) token.Config {
+func testConfig(c *clocktest.Clock, ks token.KeySource) token.Config {
 	return token.Config{
 		Keys:   ks,
 		Issuer: testIssuer,

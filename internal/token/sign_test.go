@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/token"
@@ -149,7 +150,7 @@ func TestSignHeader(t *testing.T) {
 // TestSignUsesTheCurrentKey: the key source decides, at each call, which
 // key signs; tokens signed by the previous key still verify.
 func TestSignUsesTheCurrentKey(t *testing.T) {
-	clk := &clock{t: epoch}
+	clk := clocktest.New(epoch)
 	src := &switchingKeys{keys: []*keys.Key{newKey(t, keys.EdDSA), newKey(t, keys.RS256)}}
 	s := mustSigner(t, testConfig(clk, src))
 	before := mustSign(t, s, customerSubject())
@@ -294,7 +295,7 @@ func TestSignRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig(&clock{t: epoch}, ring(t, newKey(t, keys.HS256)))
+			cfg := testConfig(clocktest.New(epoch), ring(t, newKey(t, keys.HS256)))
 			if tt.rand {
 				cfg.Rand = failingReader{}
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
@@ -370,7 +371,7 @@ func TestVerifyKeyLife(t *testing.T) {
 			}
 			retired.RetiredAt, retired.ExpiresAt = at(-time.Hour), at(time.Second)
 			expired.RetiredAt, expired.ExpiresAt = at(-2*time.Hour), at(0)
-			clk := &clock{t: epoch}
+			clk := clocktest.New(epoch)
 			s := mustSigner(t, testConfig(clk, ring(t, current, retired, expired)))
 			header := func(k *keys.Key) map[string]any {
 				return map[string]any{"alg": string(k.Alg), "typ": "JWT", "kid": k.ID}
@@ -404,7 +405,7 @@ func TestVerifyKeyLife(t *testing.T) {
 				})
 			}
 			// The retired key expires a second later.
-			clk.t = epoch.Add(time.Second)
+			clk.Set(epoch.Add(time.Second))
 			_, err := s.Verify(forge(t, header(retired), with(goodClaims(), "exp", epoch.Add(time.Hour).Unix()), signerOf(t, retired)))
 			if !errors.Is(err, token.ErrInvalid) || !strings.Contains(err.Error(), "key expired") {
 				t.Fatalf("Verify after the retired key expired: %v", err)
@@ -442,7 +443,7 @@ func TestVerifyExpiresOnTheClock(t *testing.T) {
 				{name: "before issue beyond leeway", at: epoch.Add(-testLeeway - time.Second), want: token.ErrInvalid},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
-					f.clock.t = tt.at
+					f.clock.Set(tt.at)
 					_, err := f.signer.Verify(raw)
 					if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
 						t.Fatalf("Verify at %v: %v, want %v", tt.at, err, tt.want)
