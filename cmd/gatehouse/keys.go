@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -43,21 +44,13 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st := store.New(db)
-	if verb == "list" {
-		return keysList(ctx, e, cfg, st)
-	}
-	return keysRotate(ctx, e, cfg, log, st, *now)
+	return withDB(ctx, e, autoMigrate, func(cfg *config.Config, log *slog.Logger, db *store.DB, _ *metrics.Metrics) error {
+		st := store.New(db)
+		if verb == "list" {
+			return keysList(ctx, e, cfg, st)
+		}
+		return keysRotate(ctx, e, cfg, log, st, *now)
+	})
 }
 
 func keysRotate(ctx context.Context, e env, cfg *config.Config, log *slog.Logger, st *store.Store, now bool) error {

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func migrateCmd(ctx context.Context, e env, args []string) error {
@@ -17,16 +21,15 @@ func migrateCmd(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := openDB(ctx, cfg, log, false, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	return withDB(ctx, e, never, func(_ *config.Config, _ *slog.Logger, db *store.DB, _ *metrics.Metrics) error {
+		return migrateRun(ctx, e, fs, db)
+	})
+}
+
+// never migrates at open: the migrate command does it itself.
+func never(*config.Config) bool { return false }
+
+func migrateRun(ctx context.Context, e env, fs *flag.FlagSet, db *store.DB) error {
 	switch fs.Arg(0) {
 	case "up":
 		names, err := db.Migrate(ctx)

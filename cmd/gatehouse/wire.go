@@ -71,9 +71,11 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate b
 	return db, nil
 }
 
-// withApp opens the database (migrated) and the service for a one-off
-// command.
-func withApp(ctx context.Context, e env, fn func(*app) error) error {
+// withDB loads the configuration, opens the database (migrated when
+// migrate says so, given the configuration) and runs fn, closing the
+// database after: the preamble of every command. m, when metrics are
+// on, is the registry the database's shed statements count on.
+func withDB(ctx context.Context, e env, migrate func(*config.Config) bool, fn func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error) error {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -83,17 +85,27 @@ func withApp(ctx context.Context, e env, fn func(*app) error) error {
 	if cfg.Metrics {
 		m = metrics.New()
 	}
-	db, err := openDB(ctx, cfg, log, cfg.AutoMigrate, m)
+	db, err := openDB(ctx, cfg, log, migrate(cfg), m)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	a, err := newApp(ctx, cfg, log, db, m)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	return fn(a)
+	return fn(cfg, log, db, m)
+}
+
+// autoMigrate migrates as GATEHOUSE_AUTO_MIGRATE says.
+func autoMigrate(cfg *config.Config) bool { return cfg.AutoMigrate }
+
+// withApp opens the database (migrated) and the service for a command.
+func withApp(ctx context.Context, e env, fn func(*app) error) error {
+	return withDB(ctx, e, autoMigrate, func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error {
+		a, err := newApp(ctx, cfg, log, db, m)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return fn(a)
+	})
 }
 
 // newApp builds the service on an open database; m is nil without
