@@ -91,10 +91,10 @@ func (s *Service) issueByIdentifier(ctx context.Context, actor gatehouse.ActorTy
 	return nil
 }
 
-var (
-	errResetInvalid = gatehouse.FieldError(gatehouse.CodeTokenInvalid, []string{"input", "token"}, "The reset token is unknown, used or meant for another account.")
-	errResetExpired = gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "token"}, "The reset token has expired; ask for a new one.")
-)
+var resetTokenErrors = tokenErrors{
+	invalid: gatehouse.FieldError(gatehouse.CodeTokenInvalid, []string{"input", "token"}, "The reset token is unknown, used or meant for another account."),
+	expired: gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "token"}, "The reset token has expired; ask for a new one."),
+}
 
 // ResetPassword sets a new password with a reset token: the token is
 // consumed in one statement (of two racing resets one wins), every session
@@ -104,19 +104,9 @@ func (s *Service) ResetPassword(ctx context.Context, actor gatehouse.ActorType, 
 	if err := checkProvider(actor, provider); err != nil {
 		return err
 	}
-	if !secret.WellFormed(tok) {
-		return errResetInvalid
-	}
-	t, err := s.store.ActionToken(ctx, gatehouse.PurposePasswordReset, secret.Hash(tok))
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return errResetInvalid
-	case err != nil:
+	t, err := s.usableToken(ctx, gatehouse.PurposePasswordReset, tok, actor, resetTokenErrors)
+	if err != nil {
 		return err
-	case t.UsedAt != nil || t.ActorType != actor:
-		return errResetInvalid
-	case !s.clock().Before(t.ExpiresAt):
-		return errResetExpired
 	}
 	if err := checkNewPassword(newPassword, t.Email, []string{"input", "password"}); err != nil {
 		return err
@@ -127,10 +117,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor gatehouse.ActorType, 
 	}
 	return s.store.Tx(ctx, func(st Store) error {
 		now := s.clock()
-		if err := st.ClaimActionToken(ctx, t.ID, now); err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
-				return errResetInvalid
-			}
+		if err := claimToken(ctx, st, t, now, resetTokenErrors); err != nil {
 			return err
 		}
 		return s.setPassword(ctx, st, t.ProviderIdentityID, t.AuthIdentityID, actor, h, "", "reset", now)
@@ -189,7 +176,7 @@ func (s *Service) setPassword(ctx context.Context, st Store, providerIdentityID,
 		}
 	}
 	if p == nil {
-		return errResetInvalid
+		return resetTokenErrors.invalid
 	}
 	if err := st.SetProviderMetadata(ctx, p.ID, withPassword(p.ProviderMetadata, hash), now); err != nil {
 		return err

@@ -54,40 +54,27 @@ func (s *Service) RequestEmailVerification(ctx context.Context, cred Credential,
 	})
 }
 
-var (
-	errVerifyInvalid = gatehouse.FieldError(gatehouse.CodeTokenInvalid, []string{"input", "token"}, "The verification token is unknown or used.")
-	errVerifyExpired = gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "token"}, "The verification link has expired; ask for a new one.")
-)
+var verifyTokenErrors = tokenErrors{
+	invalid: gatehouse.FieldError(gatehouse.CodeTokenInvalid, []string{"input", "token"}, "The verification token is unknown or used."),
+	expired: gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "token"}, "The verification link has expired; ask for a new one."),
+}
 
 // VerifyEmail proves an email address with a verification token: the
 // identity's email and its customer's or user's are marked verified, in
 // one transaction with the token's consumption.
 func (s *Service) VerifyEmail(ctx context.Context, tok string) error {
-	if !secret.WellFormed(tok) {
-		return errVerifyInvalid
-	}
-	t, err := s.store.ActionToken(ctx, gatehouse.PurposeEmailVerification, secret.Hash(tok))
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return errVerifyInvalid
-	case err != nil:
+	t, err := s.usableToken(ctx, gatehouse.PurposeEmailVerification, tok, "", verifyTokenErrors)
+	if err != nil {
 		return err
-	case t.UsedAt != nil:
-		return errVerifyInvalid
-	case !s.clock().Before(t.ExpiresAt):
-		return errVerifyExpired
 	}
 	return s.store.Tx(ctx, func(st Store) error {
 		now := s.clock()
-		if err := st.ClaimActionToken(ctx, t.ID, now); err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
-				return errVerifyInvalid
-			}
+		if err := claimToken(ctx, st, t, now, verifyTokenErrors); err != nil {
 			return err
 		}
 		p, err := st.ProviderIdentity(ctx, t.ActorType, gatehouse.ProviderEmailPass, t.Email)
 		if err != nil {
-			return errVerifyInvalid
+			return verifyTokenErrors.invalid
 		}
 		md := maps.Clone(p.UserMetadata)
 		if md == nil {
