@@ -161,10 +161,15 @@ const redacted = "[REDACTED]"
 
 // Setting describes one environment variable.
 type Setting struct {
-	Name        string
+	Name string
+	// Default is the value the setting takes when unset: Load parses it
+	// as it parses the environment's value, so it is written once. A
+	// computed default (one that depends on the machine or on another
+	// setting) describes itself here and is set in Load.
 	Default     string
 	Description string
 	Secret      bool
+	computed    bool
 	parse       func(c *Config, v string) error
 }
 
@@ -197,9 +202,9 @@ var settings = []Setting{
 			c.DatabaseURL = v
 			return nil
 		}},
-	{Name: "GATEHOUSE_DB_MAX_OPEN_CONNS", Default: "4 × GOMAXPROCS, at least 8", Description: "Most database connections open at once, in use or idle: the database never sees more from one instance (at least 2: migrating holds one for its lock). Size it so that instances × this stays under the server's `max_connections` (PostgreSQL: 100), or put pgbouncer in front.",
+	{Name: "GATEHOUSE_DB_MAX_OPEN_CONNS", computed: true, Default: "4 × GOMAXPROCS, at least 8", Description: "Most database connections open at once, in use or idle: the database never sees more from one instance (at least 2: migrating holds one for its lock). Size it so that instances × this stays under the server's `max_connections` (PostgreSQL: 100), or put pgbouncer in front.",
 		parse: intVar(func(c *Config) *int { return &c.DBMaxOpenConns }, 2, 10000)},
-	{Name: "GATEHOUSE_DB_MAX_IDLE_CONNS", Default: "the max open", Description: "Idle connections kept open for the next request (at most the max open).",
+	{Name: "GATEHOUSE_DB_MAX_IDLE_CONNS", computed: true, Default: "the max open", Description: "Idle connections kept open for the next request (at most the max open).",
 		parse: intVar(func(c *Config) *int { return &c.DBMaxIdleConns }, 0, 10000)},
 	{Name: "GATEHOUSE_DB_CONN_MAX_LIFETIME", Default: "30m", Description: "A connection is closed once this old (so that a failover or a pgbouncer restart is followed); `0s` never.",
 		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBConnMaxLifetime })},
@@ -249,7 +254,7 @@ var settings = []Setting{
 			c.JWKSMaxAge = d
 			return nil
 		}},
-	{Name: "GATEHOUSE_KEY_ACTIVATION_DELAY", Default: "JWKS max age + 1m", Description: "How long `gatehouse keys rotate` publishes a new key before it signs, so that verifiers' caches and every instance (which reload keys each minute) know it first. `0s` activates new keys at once.",
+	{Name: "GATEHOUSE_KEY_ACTIVATION_DELAY", computed: true, Default: "JWKS max age + 1m", Description: "How long `gatehouse keys rotate` publishes a new key before it signs, so that verifiers' caches and every instance (which reload keys each minute) know it first. `0s` activates new keys at once.",
 		parse: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
@@ -294,15 +299,15 @@ var settings = []Setting{
 		parse: intVar(func(c *Config) *int { return &c.Argon2Iterations }, 1, 100)},
 	{Name: "GATEHOUSE_ARGON2_PARALLELISM", Default: "1", Description: "argon2id lanes (OWASP: 1).",
 		parse: intVar(func(c *Config) *int { return &c.Argon2Parallelism }, 1, 64)},
-	{Name: "GATEHOUSE_HASH_WORKERS", Default: "GOMAXPROCS", Description: "Password hashes computed at once, each holding its own argon2id buffer (`GATEHOUSE_ARGON2_MEMORY_KIB`). GOMAXPROCS follows a container's CPU quota.",
+	{Name: "GATEHOUSE_HASH_WORKERS", computed: true, Default: "GOMAXPROCS", Description: "Password hashes computed at once, each holding its own argon2id buffer (`GATEHOUSE_ARGON2_MEMORY_KIB`). GOMAXPROCS follows a container's CPU quota.",
 		parse: intVar(func(c *Config) *int { return &c.HashWorkers }, 1, 1024)},
 	{Name: "GATEHOUSE_HASH_NICE", Default: "10", Description: "Linux scheduling niceness (0–19) of the threads that compute password hashes: hashing then takes the CPU nothing else wants, so reads, refreshes and a database on the same host keep their latency while sign-ins saturate the workers. The server runs with that many more Go processors (GOMAXPROCS + workers). `0` hashes at normal priority, on the request's own goroutine.",
 		parse: intVar(func(c *Config) *int { return &c.HashNice }, 0, 19)},
-	{Name: "GATEHOUSE_HASH_QUEUE", Default: "4 × workers", Description: "Requests that may wait for a hash worker; beyond it the answer is `RATE_LIMITED`.",
+	{Name: "GATEHOUSE_HASH_QUEUE", computed: true, Default: "4 × workers", Description: "Requests that may wait for a hash worker; beyond it the answer is `RATE_LIMITED`.",
 		parse: intVar(func(c *Config) *int { return &c.HashQueue }, 1, 1<<20)},
-	{Name: "GATEHOUSE_PLAYGROUND", Default: "true in development", Description: "Serve the GraphQL playground at `/`.",
+	{Name: "GATEHOUSE_PLAYGROUND", computed: true, Default: "true in development", Description: "Serve the GraphQL playground at `/`.",
 		parse: boolVar(func(c *Config) *bool { return &c.Playground })},
-	{Name: "GATEHOUSE_INTROSPECTION", Default: "true in development", Description: "Answer GraphQL introspection queries.",
+	{Name: "GATEHOUSE_INTROSPECTION", computed: true, Default: "true in development", Description: "Answer GraphQL introspection queries.",
 		parse: boolVar(func(c *Config) *bool { return &c.Introspection })},
 	{Name: "GATEHOUSE_CORS_ORIGINS", Description: "Comma-separated browser origins (`https://shop.example`) that may call the API cross-origin, with cookies. Exact matches only; `*` is refused. Same-origin pages need no entry.",
 		parse: func(c *Config, v string) error {
@@ -372,7 +377,7 @@ var settings = []Setting{
 			c.NATSURL = Secret(v)
 			return nil
 		}},
-	{Name: "GATEHOUSE_LOG_EVENTS", Default: "true in development", Description: "Print every auth event, tokens included, to the log, so a developer can follow a reset link from the terminal. Refused in production.",
+	{Name: "GATEHOUSE_LOG_EVENTS", computed: true, Default: "true in development", Description: "Print every auth event, tokens included, to the log, so a developer can follow a reset link from the terminal. Refused in production.",
 		parse: boolVar(func(c *Config) *bool { return &c.LogEvents })},
 	{Name: "GATEHOUSE_RATE_LIMIT_IP", Default: "60/1m", Description: "Per client IP and operation: how many sign-in, registration, reset, callback, refresh and anonymous-ticket mutations, refilled over how long. Over it: `RATE_LIMITED` with `retryAfterSeconds`.",
 		parse: rateVar(func(c *Config) *ratelimit.Rate { return &c.RateLimitIP })},
@@ -386,7 +391,7 @@ var settings = []Setting{
 			c.RedisURL = Secret(v)
 			return nil
 		}},
-	{Name: "GATEHOUSE_RATE_LIMIT_BACKEND", Default: "`redis` with `GATEHOUSE_REDIS_URL`, else `sql`", Description: "Where the rate-limit buckets live. `memory`: in the process, the fastest, for a single instance only (each instance counts apart, and a restart forgets). `sql`: the database, shared by every instance, one statement per request (on PostgreSQL an UNLOGGED table: a crash or failover forgets the buckets). `redis`: Redis, shared, the fastest shared choice (needs `GATEHOUSE_REDIS_URL`).",
+	{Name: "GATEHOUSE_RATE_LIMIT_BACKEND", computed: true, Default: "`redis` with `GATEHOUSE_REDIS_URL`, else `sql`", Description: "Where the rate-limit buckets live. `memory`: in the process, the fastest, for a single instance only (each instance counts apart, and a restart forgets). `sql`: the database, shared by every instance, one statement per request (on PostgreSQL an UNLOGGED table: a crash or failover forgets the buckets). `redis`: Redis, shared, the fastest shared choice (needs `GATEHOUSE_REDIS_URL`).",
 		parse: func(c *Config, v string) error {
 			switch v {
 			case RateLimitMemory, RateLimitSQL, RateLimitRedis:
@@ -450,50 +455,16 @@ var settings = []Setting{
 // problem is reported in one joined error.
 func Load(getenv func(string) string) (*Config, error) {
 	c := &Config{
-		Env:                    EnvDevelopment,
-		Addr:                   "127.0.0.1:8080",
-		DatabaseURL:            "sqlite:gatehouse.db",
-		AutoMigrate:            true,
-		DBMaxOpenConns:         max(8, 4*runtime.GOMAXPROCS(0)),
-		DBConnMaxLifetime:      30 * time.Minute,
-		DBConnMaxIdleTime:      5 * time.Minute,
-		DBAcquireTimeout:       2 * time.Second,
-		LogLevel:               slog.LevelInfo,
-		SigningAlg:             keys.EdDSA,
-		JWKSMaxAge:             10 * time.Minute,
-		CustomerAudience:       "gatehouse:customer",
-		UserAudience:           "gatehouse:user",
-		CustomerAccessTokenTTL: 15 * time.Minute,
-		UserAccessTokenTTL:     10 * time.Minute,
-		CustomerSessionMaxAge:  90 * 24 * time.Hour,
-		UserSessionMaxAge:      7 * 24 * time.Hour,
-		CustomerSessionIdle:    30 * 24 * time.Hour,
-		UserSessionIdle:        12 * time.Hour,
-		RefreshReuseGrace:      10 * time.Second,
-		InviteTTL:              7 * 24 * time.Hour,
-		Argon2MemoryKiB:        19456,
-		Argon2Iterations:       2,
-		Argon2Parallelism:      1,
-		HashWorkers:            runtime.GOMAXPROCS(0),
-		HashNice:               10,
-		ShutdownTimeout:        15 * time.Second,
-		MaxBodyBytes:           64 << 10,
-		MaxDepth:               12,
-		MaxAliases:             15,
-		MaxRootMutations:       5,
-		MaxComplexity:          1000,
-		MaxParserTokens:        15000,
-		ReadHeaderTimeout:      5 * time.Second,
-		ReadTimeout:            15 * time.Second,
-		WriteTimeout:           30 * time.Second,
-		IdleTimeout:            2 * time.Minute,
-		Metrics:                true,
-		LockoutAttempts:        5,
-		RateLimitIP:            ratelimit.Rate{Burst: 60, Per: time.Minute},
-		RateLimitIdentifier:    ratelimit.Rate{Burst: 10, Per: time.Minute},
-		LockoutDuration:        15 * time.Minute,
-		LockoutMax:             24 * time.Hour,
-		ResetTokenTTL:          15 * time.Minute,
+		DBMaxOpenConns: max(8, 4*runtime.GOMAXPROCS(0)),
+		HashWorkers:    runtime.GOMAXPROCS(0),
+	}
+	for _, st := range settings {
+		if st.Default == "" || st.computed {
+			continue
+		}
+		if err := st.parse(c, st.Default); err != nil {
+			return nil, fmt.Errorf("%s: the default %q does not parse: %w", st.Name, st.Default, err)
+		}
 	}
 	lookup := func(name string) string {
 		v := getenv(name)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 )
 
 func env(kv ...string) func(string) string {
@@ -198,5 +199,77 @@ func TestKeyEncryptionKeyRedacts(t *testing.T) {
 		if strings.Contains(s, kek) || strings.Contains(s, kek[:12]) {
 			t.Fatalf("key-encryption key printed: %s", s)
 		}
+	}
+}
+
+// The defaults, now read from Settings' Default strings, are the values
+// the service always had.
+func TestDefaultValues(t *testing.T) {
+	c, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"env", c.Env, config.EnvDevelopment},
+		{"addr", c.Addr, "127.0.0.1:8080"},
+		{"database", c.DatabaseURL, "sqlite:gatehouse.db"},
+		{"auto-migrate", c.AutoMigrate, true},
+		{"pool lifetime", c.DBConnMaxLifetime, 30 * time.Minute},
+		{"pool idle time", c.DBConnMaxIdleTime, 5 * time.Minute},
+		{"acquire timeout", c.DBAcquireTimeout, 2 * time.Second},
+		{"pool idle = open", c.DBMaxIdleConns, c.DBMaxOpenConns},
+		{"log level", c.LogLevel, slog.LevelInfo},
+		{"signing alg", c.SigningAlg, keys.EdDSA},
+		{"jwks max age", c.JWKSMaxAge, 10 * time.Minute},
+		{"activation delay", c.KeyActivationDelay, 11 * time.Minute},
+		{"customer audience", c.CustomerAudience, "gatehouse:customer"},
+		{"user audience", c.UserAudience, "gatehouse:user"},
+		{"customer access", c.CustomerAccessTokenTTL, 15 * time.Minute},
+		{"user access", c.UserAccessTokenTTL, 10 * time.Minute},
+		{"customer max age", c.CustomerSessionMaxAge, 90 * 24 * time.Hour},
+		{"user max age", c.UserSessionMaxAge, 7 * 24 * time.Hour},
+		{"customer idle", c.CustomerSessionIdle, 30 * 24 * time.Hour},
+		{"user idle", c.UserSessionIdle, 12 * time.Hour},
+		{"reuse grace", c.RefreshReuseGrace, 10 * time.Second},
+		{"invite", c.InviteTTL, 7 * 24 * time.Hour},
+		{"argon2 memory", c.Argon2MemoryKiB, 19456},
+		{"argon2 iterations", c.Argon2Iterations, 2},
+		{"argon2 lanes", c.Argon2Parallelism, 1},
+		{"hash nice", c.HashNice, 10},
+		{"hash queue", c.HashQueue, 4 * c.HashWorkers},
+		{"shutdown", c.ShutdownTimeout, 15 * time.Second},
+		{"body", c.MaxBodyBytes, 64 << 10},
+		{"depth", c.MaxDepth, 12},
+		{"aliases", c.MaxAliases, 15},
+		{"root mutations", c.MaxRootMutations, 5},
+		{"complexity", c.MaxComplexity, 1000},
+		{"parser tokens", c.MaxParserTokens, 15000},
+		{"read header", c.ReadHeaderTimeout, 5 * time.Second},
+		{"read", c.ReadTimeout, 15 * time.Second},
+		{"write", c.WriteTimeout, 30 * time.Second},
+		{"idle", c.IdleTimeout, 2 * time.Minute},
+		{"metrics", c.Metrics, true},
+		{"playground", c.Playground, true},
+		{"log events", c.LogEvents, true},
+		{"lockout attempts", c.LockoutAttempts, 5},
+		{"rate ip", c.RateLimitIP, ratelimit.Rate{Burst: 60, Per: time.Minute}},
+		{"rate identifier", c.RateLimitIdentifier, ratelimit.Rate{Burst: 10, Per: time.Minute}},
+		{"rate backend", c.RateLimitBackend, config.RateLimitSQL},
+		{"rate failure", c.RateLimitFailOpen, false},
+		{"lockout", c.LockoutDuration, 15 * time.Minute},
+		{"lockout max", c.LockoutMax, 24 * time.Hour},
+		{"reset", c.ResetTokenTTL, 15 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Fatalf("default %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+	if c.DBMaxOpenConns < 8 || c.HashWorkers < 1 {
+		t.Fatalf("computed defaults: %d connections, %d hash workers", c.DBMaxOpenConns, c.HashWorkers)
 	}
 }
