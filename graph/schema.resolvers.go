@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse/gatehouse/graph/model"
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/request"
 )
 
 // CustomerAccount is the resolver for the customerAccount field.
@@ -41,7 +40,7 @@ func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.Act
 	if input != nil {
 		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value()}
 	}
-	a, err := r.Auth.Authenticate(ctx, request.From(ctx).Bearer, actor, provider, creds)
+	a, err := r.Auth.Authenticate(ctx, credential(ctx), actor, provider, creds)
 	errs, err := payloadErrors(err)
 	var loc *string
 	if a.Location != "" {
@@ -116,7 +115,7 @@ func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEm
 
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
-	t, err := r.Auth.ValidateCallback(ctx, request.From(ctx).Bearer, actor, provider, auth.Callback{
+	t, err := r.Auth.ValidateCallback(ctx, credential(ctx), actor, provider, auth.Callback{
 		Code:             deref(input.Code.Value()),
 		State:            deref(input.State.Value()),
 		Error:            deref(input.Error.Value()),
@@ -129,7 +128,7 @@ func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error) {
-	t, err := r.Auth.Register(ctx, request.From(ctx).Bearer, actor, provider, auth.Registration{
+	t, err := r.Auth.Register(ctx, credential(ctx), actor, provider, auth.Registration{
 		Email:       input.Email,
 		Password:    input.Password,
 		InviteToken: deref(input.InviteToken.Value()),
@@ -144,7 +143,7 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, input *model.Refres
 	if input != nil {
 		refresh = deref(input.RefreshToken.Value())
 	}
-	t, err := r.Auth.Refresh(ctx, request.From(ctx).Bearer, refresh)
+	t, err := r.Auth.Refresh(ctx, credential(ctx), refresh)
 	errs, err := payloadErrors(err)
 	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
 }
@@ -155,14 +154,14 @@ func (r *mutationResolver) Logout(ctx context.Context, input *model.LogoutInput)
 	if input != nil {
 		all = deref(input.AllSessions.Value())
 	}
-	n, err := r.Auth.Logout(ctx, request.From(ctx).Bearer, all)
+	n, err := r.Auth.Logout(ctx, credential(ctx), all)
 	errs, err := payloadErrors(err)
 	return &model.LogoutPayload{RevokedSessions: n, Errors: errs}, err
 }
 
 // CreateSession is the resolver for the createSession field.
 func (r *mutationResolver) CreateSession(ctx context.Context) (*model.SessionPayload, error) {
-	cs, err := r.Auth.CreateSession(ctx, request.From(ctx).Bearer)
+	cs, err := r.Auth.CreateSession(ctx, credential(ctx))
 	if err == nil {
 		setSessionCookie(ctx, cs.Session.ActorType, cs.Cookie, cs.Session.ExpiresAt)
 	}
@@ -182,7 +181,7 @@ func (r *mutationResolver) DeleteSession(ctx context.Context, actor gatehouse.Ac
 
 // CreateUserAuthTicket is the resolver for the createUserAuthTicket field.
 func (r *mutationResolver) CreateUserAuthTicket(ctx context.Context, input model.CreateUserAuthTicketInput) (*model.AuthTicketPayload, error) {
-	t, err := r.Auth.CreateUserAuthTicket(ctx, request.From(ctx).Bearer, auth.KiboCredentials{
+	t, err := r.Auth.CreateUserAuthTicket(ctx, credential(ctx), auth.KiboCredentials{
 		EmailAddress: deref(input.EmailAddress.Value()),
 		UserName:     deref(input.UserName.Value()),
 		Password:     input.Password,

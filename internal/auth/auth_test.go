@@ -21,7 +21,7 @@ func TestCreateCustomerRace(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		env := authtest.New(t, db)
 		ctx := context.Background()
-		reg, err := env.Service.Register(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.Registration{Email: "race@example.com", Password: "correct horse battery"})
+		reg, err := env.Service.Register(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.Registration{Email: "race@example.com", Password: "correct horse battery"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestCreateCustomerRace(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("%d createCustomer calls won, want 1 (%v)", won, codes)
 		}
-		ticket, err := env.Service.Refresh(ctx, reg.AccessToken, "")
+		ticket, err := env.Service.Refresh(ctx, auth.Credential{Bearer: reg.AccessToken}, "")
 		if err != nil || ticket.CustomerAccount == nil {
 			t.Fatalf("refresh: %+v, %v", ticket, err)
 		}
@@ -89,7 +89,7 @@ func TestHashQueueFullIsRateLimited(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr("busy@example.com"), Password: ptr("correct horse battery")})
+			_, errs[i] = svc.Authenticate(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr("busy@example.com"), Password: ptr("correct horse battery")})
 		}()
 	}
 	close(start)
@@ -172,7 +172,7 @@ func TestShedSignInsDoNotLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		signIn := func(email string) error {
-			_, err := svc.Authenticate(ctx, "", gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr(email), Password: ptr("correct horse battery")})
+			_, err := svc.Authenticate(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, auth.PasswordCredentials{Email: ptr(email), Password: ptr("correct horse battery")})
 			return err
 		}
 		var wg sync.WaitGroup

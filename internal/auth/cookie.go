@@ -27,7 +27,8 @@ type CookieSession struct {
 // seeds' "set authentication session"). Each call makes a new cookie value
 // and retires the previous one, so a cookie planted before sign-in is
 // worthless.
-func (s *Service) CreateSession(ctx context.Context, bearer string) (*CookieSession, error) {
+func (s *Service) CreateSession(ctx context.Context, cred Credential) (*CookieSession, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	p, err := s.bearerPrincipal(ctx, bearer)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,8 @@ type Registration struct {
 // password and gets the same answer. bearer is the request's bearer token,
 // if any: an anonymous shopper's is merged (see mergeAnonymous). For a
 // third-party provider it answers the URL to send the browser to.
-func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in PasswordCredentials) (Authentication, error) {
+func (s *Service) Authenticate(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in PasswordCredentials) (Authentication, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	if provider != gatehouse.ProviderEmailPass {
 		p, err := s.oauthProvider(actor, provider)
 		if err != nil {
@@ -47,7 +48,8 @@ func (s *Service) Authenticate(ctx context.Context, bearer string, actor gatehou
 
 // Register creates an emailpass identity and returns a registration ticket.
 // An anonymous shopper's bearer token is merged, as with Authenticate.
-func (s *Service) Register(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in Registration) (*gatehouse.Ticket, error) {
+func (s *Service) Register(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in Registration) (*gatehouse.Ticket, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	if err := checkProvider(actor, provider); err != nil {
 		return nil, err
 	}

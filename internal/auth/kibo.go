@@ -17,7 +17,8 @@ type KiboCredentials struct {
 // CreateUserAuthTicket signs a customer in by email address or by user
 // name (Kibo's CreateUserAuthTicket). Either way an unknown account costs
 // the same hashing work as a wrong password and gets the same answer.
-func (s *Service) CreateUserAuthTicket(ctx context.Context, bearer string, in KiboCredentials) (*gatehouse.Ticket, error) {
+func (s *Service) CreateUserAuthTicket(ctx context.Context, cred Credential, in KiboCredentials) (*gatehouse.Ticket, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	if in.EmailAddress != "" {
 		return s.authenticatePassword(ctx, bearer, gatehouse.ActorCustomer, PasswordCredentials{Email: &in.EmailAddress, Password: &in.Password})
 	}

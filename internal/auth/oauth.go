@@ -107,7 +107,8 @@ func (s *Service) oauthSecrets(state string) (verifier, nonce string) {
 // error, exchanges the code with the PKCE verifier, verifies the profile,
 // and signs the identity in: a full ticket for an identity linked to a
 // customer or user, a registration ticket for a new one.
-func (s *Service) ValidateCallback(ctx context.Context, bearer string, actor gatehouse.ActorType, provider string, in Callback) (*gatehouse.Ticket, error) {
+func (s *Service) ValidateCallback(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in Callback) (*gatehouse.Ticket, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	p, err := s.oauthProvider(actor, provider)
 	if err != nil {
 		return nil, err

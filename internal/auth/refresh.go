@@ -14,7 +14,8 @@ import (
 // (see Rotate). Without one it re-signs the bearer token with fresh claims
 // (the actor id the identity has now), while its session is live; the
 // answer then carries no refresh token.
-func (s *Service) Refresh(ctx context.Context, bearer string, refreshToken string) (*gatehouse.Ticket, error) {
+func (s *Service) Refresh(ctx context.Context, cred Credential, refreshToken string) (*gatehouse.Ticket, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	if refreshToken != "" {
 		return s.Rotate(ctx, refreshToken)
 	}

@@ -37,7 +37,8 @@ func (s *Service) checkSession(c *token.Claims, sess *gatehouse.Session, err err
 
 // Logout revokes the bearer token's session, or with all every session of
 // its identity, and returns how many sessions it ended.
-func (s *Service) Logout(ctx context.Context, bearer string, all bool) (int, error) {
+func (s *Service) Logout(ctx context.Context, cred Credential, all bool) (int, error) {
+	bearer := cred.Bearer // these operations act on the bearer token only
 	c, sess, err := s.session(ctx, bearer)
 	if err != nil {
 		return 0, err
