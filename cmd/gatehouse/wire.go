@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -226,8 +224,6 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 	return out
 }
 
-const devSecretKey = "development_jwt_secret"
-
 // eventKeyLabel names the KEK-derived key that seals secrets in events.
 const eventKeyLabel = "gatehouse/events/v1"
 
@@ -304,81 +300,12 @@ func newKeyRing(ctx context.Context, cfg *config.Config, log *slog.Logger, st *s
 	return r, nil
 }
 
-const devKEKKey = "development_key_encryption_key"
-
-// keyEncryptionKey returns the configured key-encryption key or, in
-// development, the one generated on first start and kept in the database,
-// beside the keys it seals: convenient, and no protection at all, which is
-// why production requires one.
-func keyEncryptionKey(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store) ([]byte, error) {
-	v, err := secretOrDevelopment(ctx, cfg, log, st, devSetting{
-		configured: cfg.KeyEncryptionKey,
-		env:        "GATEHOUSE_KEY_ENCRYPTION_KEY",
-		name:       devKEKKey,
-		fresh:      func() (string, error) { return keys.NewKEK(rand.Reader) },
-		use:        "sealing signing keys",
-	})
-	if err != nil {
-		return nil, err
-	}
-	return keys.ParseKEK(v)
-}
-
 // retiredKeysVerifyFor is how long a retired key keeps verifying: until
 // every token it may have signed has expired, counting the longest access
 // token, the verifiers' clock leeway and the minute an instance may go on
 // signing with it before its ring reloads.
 func retiredKeysVerifyFor(cfg *config.Config) time.Duration {
 	return max(cfg.CustomerAccessTokenTTL, cfg.UserAccessTokenTTL) + token.DefaultLeeway + keys.DefaultReloadEvery
-}
-
-// jwtSecret returns the configured secret or, in development, the one
-// generated on first start and kept in the database (so every instance on
-// that database, and every restart, signs alike).
-func jwtSecret(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store) ([]byte, error) {
-	v, err := secretOrDevelopment(ctx, cfg, log, st, devSetting{
-		configured: cfg.JWTSecret,
-		env:        "GATEHOUSE_JWT_SECRET",
-		name:       devSecretKey,
-		fresh: func() (string, error) {
-			b := make([]byte, 32)
-			_, err := rand.Read(b)
-			return base64.RawURLEncoding.EncodeToString(b), err
-		},
-		use: "signing tokens",
-	})
-	return []byte(v), err
-}
-
-// devSetting describes a secret that production must configure and that
-// development generates once and keeps in the database.
-type devSetting struct {
-	configured config.Secret
-	env        string // the setting's name
-	name       string // the database setting that keeps the development value
-	fresh      func() (string, error)
-	use        string // what the secret does, for the warning
-}
-
-// secretOrDevelopment returns the configured secret, or in development the
-// stored one, generating it on first start; racing instances agree on one.
-func secretOrDevelopment(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store, d devSetting) (string, error) {
-	if d.configured != "" {
-		return d.configured.Reveal(), nil
-	}
-	if cfg.Production() {
-		return "", fmt.Errorf("%s is required in production", d.env)
-	}
-	fresh, err := d.fresh()
-	if err != nil {
-		return "", err
-	}
-	v, err := st.InitSetting(ctx, d.name, fresh, time.Now().UTC())
-	if err != nil {
-		return "", fmt.Errorf("development value of %s: %w", d.env, err)
-	}
-	log.WarnContext(ctx, d.env+" is not set: "+d.use+" with a development value kept in the database; set one before going to production")
-	return v, nil
 }
 
 // Ready reports whether the service can serve: the database answers, its
