@@ -236,7 +236,7 @@ type ComplexityRoot struct {
 		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
 		ResetPassword                    func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) int
-		SendEmailVerification            func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
+		SendEmailVerification            func(childComplexity int, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) int
 		UnlockCustomer                   func(childComplexity int, id string) int
 		UpdateCustomer                   func(childComplexity int, input model.UpdateCustomerInput) int
 		UpdateCustomerAddress            func(childComplexity int, id string, input model.CustomerAddressInput) int
@@ -270,6 +270,11 @@ type ComplexityRoot struct {
 	}
 
 	ResetPasswordTokenPayload struct {
+		Accepted func(childComplexity int) int
+		Errors   func(childComplexity int) int
+	}
+
+	SendEmailVerificationPayload struct {
 		Accepted func(childComplexity int) int
 		Errors   func(childComplexity int) int
 	}
@@ -340,7 +345,7 @@ type MutationResolver interface {
 	UnlockCustomer(ctx context.Context, id string) (*model.UnlockCustomerPayload, error)
 	ReplayDelivery(ctx context.Context, eventID string, subscriber string) (*model.ReplayDeliveryPayload, error)
 	RequestEmailVerification(ctx context.Context, actor *gatehouse.ActorType) (*model.RequestEmailVerificationPayload, error)
-	SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error)
+	SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) (*model.SendEmailVerificationPayload, error)
 	VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error)
 	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
 	Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error)
@@ -1312,7 +1317,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SendEmailVerification(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ResetPasswordTokenInput)), true
+		return e.ComplexityRoot.Mutation.SendEmailVerification(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.SendEmailVerificationInput)), true
 	case "Mutation.unlockCustomer":
 		if e.ComplexityRoot.Mutation.UnlockCustomer == nil {
 			break
@@ -1488,6 +1493,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResetPasswordTokenPayload.Errors(childComplexity), true
+
+	case "SendEmailVerificationPayload.accepted":
+		if e.ComplexityRoot.SendEmailVerificationPayload.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendEmailVerificationPayload.Accepted(childComplexity), true
+	case "SendEmailVerificationPayload.errors":
+		if e.ComplexityRoot.SendEmailVerificationPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendEmailVerificationPayload.Errors(childComplexity), true
 
 	case "Session.actorType":
 		if e.ComplexityRoot.Session.ActorType == nil {
@@ -1672,6 +1690,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResetPasswordTokenInput,
+		ec.unmarshalInputSendEmailVerificationInput,
 		ec.unmarshalInputUpdateCustomerInput,
 		ec.unmarshalInputValidateCallbackInput,
 		ec.unmarshalInputVerifyEmailInput,
@@ -2050,6 +2069,23 @@ input ResetPasswordTokenInput {
 "The answer to ` + "`" + `generateResetPasswordToken` + "`" + `."
 type ResetPasswordTokenPayload {
   "Always true once the input is valid: the answer never says whether the account exists."
+  accepted: Boolean!
+  "Problems with the input itself (a malformed email)."
+  errors: [AuthError!]!
+}
+
+"Whom to send an email verification link: ` + "`" + `sendEmailVerification` + "`" + `."
+input SendEmailVerificationInput {
+  "The identity's identifier: its email address."
+  identifier: String!
+}
+
+"The answer to ` + "`" + `sendEmailVerification` + "`" + `."
+type SendEmailVerificationPayload {
+  """
+  Always true once the input is valid: the answer never says whether the
+  account exists or is already verified.
+  """
   accepted: Boolean!
   "Problems with the input itself (a malformed email)."
   errors: [AuthError!]!
@@ -2701,8 +2737,8 @@ type Mutation {
     "The provider: ` + "`" + `emailpass` + "`" + `."
     provider: String!
     "The email address."
-    input: ResetPasswordTokenInput!
-  ): ResetPasswordTokenPayload!
+    input: SendEmailVerificationInput!
+  ): SendEmailVerificationPayload!
 
   """
   Prove an email address with the token of a verification link: the
@@ -3280,6 +3316,16 @@ func (ec *executionContext) childFields_ResetPasswordTokenPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type ResetPasswordTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SendEmailVerificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_SendEmailVerificationPayload_accepted(ctx, field)
+	case "errors":
+		return ec.fieldContext_SendEmailVerificationPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendEmailVerificationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3822,8 +3868,8 @@ func (ec *executionContext) field_Mutation_sendEmailVerification_args(ctx contex
 	}
 	args["provider"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.ResetPasswordTokenInput, error) {
-			return ec.unmarshalNResetPasswordTokenInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐResetPasswordTokenInput(ctx, v)
+		func(ctx context.Context, v any) (model.SendEmailVerificationInput, error) {
+			return ec.unmarshalNSendEmailVerificationInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSendEmailVerificationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7287,11 +7333,11 @@ func (ec *executionContext) _Mutation_sendEmailVerification(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SendEmailVerification(ctx, fc.Args["actor"].(gatehouse.ActorType), fc.Args["provider"].(string), fc.Args["input"].(model.ResetPasswordTokenInput))
+			return ec.Resolvers.Mutation().SendEmailVerification(ctx, fc.Args["actor"].(gatehouse.ActorType), fc.Args["provider"].(string), fc.Args["input"].(model.SendEmailVerificationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResetPasswordTokenPayload) graphql.Marshaler {
-			return ec.marshalNResetPasswordTokenPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐResetPasswordTokenPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendEmailVerificationPayload) graphql.Marshaler {
+			return ec.marshalNSendEmailVerificationPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSendEmailVerificationPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7304,7 +7350,7 @@ func (ec *executionContext) fieldContext_Mutation_sendEmailVerification(ctx cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResetPasswordTokenPayload(ctx, field)
+			return ec.childFields_SendEmailVerificationPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -8615,6 +8661,61 @@ func (ec *executionContext) _ResetPasswordTokenPayload_errors(ctx context.Contex
 func (ec *executionContext) fieldContext_ResetPasswordTokenPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ResetPasswordTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendEmailVerificationPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.SendEmailVerificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendEmailVerificationPayload_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendEmailVerificationPayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendEmailVerificationPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SendEmailVerificationPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.SendEmailVerificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendEmailVerificationPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendEmailVerificationPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendEmailVerificationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -10954,6 +11055,36 @@ func (ec *executionContext) unmarshalInputResetPasswordTokenInput(ctx context.Co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSendEmailVerificationInput(ctx context.Context, obj any) (model.SendEmailVerificationInput, error) {
+	var it model.SendEmailVerificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"identifier"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "identifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifier"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifier = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Context, obj any) (model.UpdateCustomerInput, error) {
 	var it model.UpdateCustomerInput
 	if obj == nil {
@@ -13098,6 +13229,49 @@ func (ec *executionContext) _ResetPasswordTokenPayload(ctx context.Context, sel 
 	return out
 }
 
+var sendEmailVerificationPayloadImplementors = []string{"SendEmailVerificationPayload"}
+
+func (ec *executionContext) _SendEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendEmailVerificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendEmailVerificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendEmailVerificationPayload")
+		case "accepted":
+			out.Values[i] = ec._SendEmailVerificationPayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._SendEmailVerificationPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var sessionImplementors = []string{"Session"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
@@ -14323,6 +14497,21 @@ func (ec *executionContext) marshalNResetPasswordTokenPayload2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._ResetPasswordTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSendEmailVerificationInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSendEmailVerificationInput(ctx context.Context, v any) (model.SendEmailVerificationInput, error) {
+	res, err := ec.unmarshalInputSendEmailVerificationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendEmailVerificationPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSendEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SendEmailVerificationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SendEmailVerificationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSessionPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SessionPayload) graphql.Marshaler {

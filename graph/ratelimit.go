@@ -128,6 +128,8 @@ func identifier(args map[string]any) string {
 		}
 	case model.ResetPasswordTokenInput:
 		id = in.Identifier
+	case model.SendEmailVerificationInput:
+		id = in.Identifier
 	}
 	return strings.ToLower(strings.TrimSpace(id))
 }

@@ -60,6 +60,12 @@ func TestRateLimits(t *testing.T) {
 			a.from(t, "198.51.100.2", "", authQ, signIn("Target@Example.com"))
 			wantRateLimited(t, a.from(t, "198.51.100.3", "", authQ, signIn(" target@example.com")))
 		})
+		t.Run("sendEmailVerification per identifier, whatever the IP", func(t *testing.T) {
+			const q = `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted } }`
+			a.from(t, "198.51.100.11", "", q, map[string]any{"e": "verify-me@example.com"})
+			a.from(t, "198.51.100.12", "", q, map[string]any{"e": "Verify-Me@example.com"})
+			wantRateLimited(t, a.from(t, "198.51.100.13", "", q, map[string]any{"e": "verify-me@example.com"}))
+		})
 		t.Run("per IP, whatever the identifier", func(t *testing.T) {
 			for i, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 				if r := a.from(t, "203.0.113.7", "", authQ, signIn(e)); len(r.Errors) > 0 {

@@ -100,10 +100,10 @@ func (r *mutationResolver) RequestEmailVerification(ctx context.Context, actor *
 }
 
 // SendEmailVerification is the resolver for the sendEmailVerification field.
-func (r *mutationResolver) SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error) {
+func (r *mutationResolver) SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) (*model.SendEmailVerificationPayload, error) {
 	err := r.Auth.SendEmailVerification(ctx, actor, provider, input.Identifier)
 	errs, err := payloadErrors(err)
-	return &model.ResetPasswordTokenPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
+	return &model.SendEmailVerificationPayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
 // VerifyEmail is the resolver for the verifyEmail field.

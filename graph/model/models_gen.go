@@ -356,6 +356,21 @@ type ResetPasswordTokenPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// Whom to send an email verification link: `sendEmailVerification`.
+type SendEmailVerificationInput struct {
+	// The identity's identifier: its email address.
+	Identifier string `json:"identifier"`
+}
+
+// The answer to `sendEmailVerification`.
+type SendEmailVerificationPayload struct {
+	// Always true once the input is valid: the answer never says whether the
+	// account exists or is already verified.
+	Accepted bool `json:"accepted"`
+	// Problems with the input itself (a malformed email).
+	Errors []*AuthError `json:"errors"`
+}
+
 // A session, as `createSession` and `currentSession` see it.
 type Session struct {
 	// The session id (the `sid` claim of its access tokens).
