@@ -45,40 +45,6 @@ func (s *Service) CreateAnonymousShopper(ctx context.Context) (*gatehouse.Ticket
 	return t, err
 }
 
-// signInMerging signs an identity in and merges the anonymous shopper whose
-// token the request carried, in one transaction.
-func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
-	var t *gatehouse.Ticket
-	err := s.store.Tx(ctx, func(st Store) (err error) {
-		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID)
-		return err
-	})
-	return t, err
-}
-
-// signInMergingTx is signInMerging in the caller's transaction. It records
-// auth.login_succeeded.
-func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
-	// A successful sign-in starts the lockout count afresh.
-	a, err := st.ResetAttempts(ctx, authIdentityID)
-	if err != nil {
-		// The identity, or the actor it is linked to, is gone: its
-		// tokens are dead.
-		return nil, revokedIfMissing(err)
-	}
-	t, err := s.signIn(ctx, st, a)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
-		return nil, err
-	}
-	return t, s.emit(ctx, st, gatehouse.Event{
-		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType,
-		Payload: map[string]any{"provider": provider, "session_id": t.SessionID, "registration": t.ActorID == nil},
-	})
-}
-
 // mergeAnonymous ends the anonymous shopper's session when a sign-in or
 // registration presents its live token, names it in the new ticket's
 // MergedAnonymousUserID so the storefront can move the cart, and records

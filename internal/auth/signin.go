@@ -8,14 +8,17 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/secret"
 )
 
-// The password sign-in path. Its statements, in order: the provider
-// identity found and the attempt counted in one (PasswordAttempt); the
-// hash; then one transaction that forgets the attempts while loading the
-// identity (ResetAttempts), starts the session with its refresh token and
-// records auth.login_succeeded. The customer is loaded only when the
-// answer selects it.
+// The sign-in path, in one file: the password check under the lockout,
+// then (for every provider) the transaction that starts the session.
+// Its statements, for a password: the provider identity found and the
+// attempt counted in one (PasswordAttempt); the hash; then one
+// transaction that forgets the attempts while loading the identity
+// (ResetAttempts), starts the session with its refresh token and records
+// auth.login_succeeded. The customer is loaded only when the answer
+// selects it.
 
 var errInvalidCredentials = gatehouse.Errorf(gatehouse.CodeInvalidCredentials, "The email or password is incorrect.")
 
@@ -52,6 +55,80 @@ func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gateho
 		return nil, err
 	}
 	return t, nil
+}
+
+// signInMerging signs an identity in and merges the anonymous shopper whose
+// token the request carried, in one transaction.
+func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
+	var t *gatehouse.Ticket
+	err := s.store.Tx(ctx, func(st Store) (err error) {
+		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID)
+		return err
+	})
+	return t, err
+}
+
+// signInMergingTx is signInMerging in the caller's transaction. It records
+// auth.login_succeeded.
+func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
+	// A successful sign-in starts the lockout count afresh.
+	a, err := st.ResetAttempts(ctx, authIdentityID)
+	if err != nil {
+		// The identity, or the actor it is linked to, is gone: its
+		// tokens are dead.
+		return nil, revokedIfMissing(err)
+	}
+	t, err := s.signIn(ctx, st, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
+		return nil, err
+	}
+	return t, s.emit(ctx, st, gatehouse.Event{
+		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType,
+		Payload: map[string]any{"provider": provider, "session_id": t.SessionID, "registration": t.ActorID == nil},
+	})
+}
+
+// signIn starts a session for an identity and returns a full ticket: an
+// access token carrying the session id and the session's first refresh
+// token. The session and its token are written in one transaction (st's,
+// if it is one).
+func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (*gatehouse.Ticket, error) {
+	now := s.clock()
+	sess := &gatehouse.Session{
+		ID:             gatehouse.NewID(gatehouse.PrefixSession),
+		AuthIdentityID: a.ID,
+		ActorType:      a.ActorType,
+		CreatedAt:      now,
+		LastActiveAt:   now,
+		ExpiresAt:      now.Add(s.life.SessionMaxAge[a.ActorType]),
+	}
+	sess.IdleExpiresAt = s.idleExpiry(sess, now)
+	tok, err := secret.New(s.rand)
+	if err != nil {
+		return nil, gatehouse.Internal(err)
+	}
+	rt := &gatehouse.RefreshToken{
+		ID:        gatehouse.NewID(gatehouse.PrefixRefreshToken),
+		SessionID: sess.ID,
+		TokenHash: secret.Hash(tok),
+		CreatedAt: now,
+		ExpiresAt: sess.IdleExpiresAt,
+	}
+	var t *gatehouse.Ticket
+	err = st.Tx(ctx, func(st Store) error {
+		if err := st.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := st.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		t, err = s.ticket(ctx, st, a, sess, &issuedRefresh{tok, rt.ExpiresAt})
+		return err
+	})
+	return t, err
 }
 
 // countAttempt counts an attempt against the provider identity a lookup

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
 
@@ -15,46 +14,6 @@ import (
 type issuedRefresh struct {
 	token     string
 	expiresAt time.Time
-}
-
-// signIn starts a session for an identity and returns a full ticket: an
-// access token carrying the session id and the session's first refresh
-// token. The session and its token are written in one transaction (st's,
-// if it is one).
-func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (*gatehouse.Ticket, error) {
-	now := s.clock()
-	sess := &gatehouse.Session{
-		ID:             gatehouse.NewID(gatehouse.PrefixSession),
-		AuthIdentityID: a.ID,
-		ActorType:      a.ActorType,
-		CreatedAt:      now,
-		LastActiveAt:   now,
-		ExpiresAt:      now.Add(s.life.SessionMaxAge[a.ActorType]),
-	}
-	sess.IdleExpiresAt = s.idleExpiry(sess, now)
-	tok, err := secret.New(s.rand)
-	if err != nil {
-		return nil, gatehouse.Internal(err)
-	}
-	rt := &gatehouse.RefreshToken{
-		ID:        gatehouse.NewID(gatehouse.PrefixRefreshToken),
-		SessionID: sess.ID,
-		TokenHash: secret.Hash(tok),
-		CreatedAt: now,
-		ExpiresAt: sess.IdleExpiresAt,
-	}
-	var t *gatehouse.Ticket
-	err = st.Tx(ctx, func(st Store) error {
-		if err := st.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if err := st.CreateRefreshToken(ctx, rt); err != nil {
-			return err
-		}
-		t, err = s.ticket(ctx, st, a, sess, &issuedRefresh{tok, rt.ExpiresAt})
-		return err
-	})
-	return t, err
 }
 
 // idleExpiry is when a session active at now goes idle: never past its
