@@ -12,12 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/outbox"
-	"github.com/gatehouse/gatehouse/internal/ratelimit"
-	"github.com/gatehouse/gatehouse/internal/server"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -58,70 +54,8 @@ func (a *app) serve(ctx context.Context, e env) error {
 	if rdb != nil {
 		defer rdb.Close()
 	}
-	var limiter ratelimit.Limiter
-	switch cfg.RateLimitBackend {
-	case config.RateLimitMemory:
-		limiter = ratelimit.NewMemory(0)
-	case config.RateLimitRedis:
-		limiter = ratelimit.Redis{Client: rdb}
-	default:
-		rl := a.db.RateLimiter()
-		limiter = rl
-		stopSweep := sweepEvery(time.Minute, func(ctx context.Context) {
-			if _, err := rl.SweepRateBuckets(ctx, time.Now(), 1000); err != nil {
-				log.WarnContext(ctx, "sweeping rate-limit buckets", "error", err)
-			}
-		})
-		defer stopSweep()
-	}
-	gql := graph.NewHandler(graph.HandlerOptions{
-		Auth:          a.auth,
-		Logger:        log,
-		Introspection: cfg.Introspection,
-		Limits: graph.Limits{
-			Depth:              cfg.MaxDepth,
-			Aliases:            cfg.MaxAliases,
-			RootMutationFields: cfg.MaxRootMutations,
-			Complexity:         cfg.MaxComplexity,
-			ParserTokens:       cfg.MaxParserTokens,
-		},
-		Metrics:  a.metrics,
-		Tracer:   tracer,
-		APQCache: graph.NewAPQCache(rdb),
-		RateLimits: graph.RateLimits{
-			Limiter:    limiter,
-			PerIP:      cfg.RateLimitIP,
-			Identifier: cfg.RateLimitIdentifier,
-			FailOpen:   cfg.RateLimitFailOpen,
-			OnShed:     func() { a.metrics.Shed(metrics.ShedRateLimiter) },
-			Logger:     log,
-		},
-	})
-	var metricsHandler http.Handler
-	if a.metrics != nil {
-		metricsHandler = a.metrics.Handler()
-	}
-	srv := &http.Server{
-		Handler: server.New(server.Options{
-			Logger:         log,
-			GraphQL:        gql,
-			Ready:          a,
-			Playground:     cfg.Playground,
-			Production:     cfg.Production(),
-			AllowedOrigins: cfg.CORSOrigins,
-			Keys:           a.keys,
-			Issuer:         cfg.Issuer,
-			JWKSMaxAge:     cfg.JWKSMaxAge,
-			MaxBodyBytes:   cfg.MaxBodyBytes,
-			Metrics:        metricsHandler,
-			TrustedProxies: cfg.TrustedProxies,
-		}),
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv, stopHTTP := a.newHTTPServer(tracer, rdb)
+	defer stopHTTP()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

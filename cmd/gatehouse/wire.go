@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -15,7 +20,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/request"
+	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
@@ -207,6 +214,79 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		return nil, err
 	}
 	return a, nil
+}
+
+// newHTTPServer wires the HTTP side on the app: the rate limiter of the
+// configured backend, the GraphQL handler and the routes. stop ends what
+// it started (the SQL limiter's sweep of refilled buckets).
+func (a *app) newHTTPServer(tracer trace.Tracer, rdb *redis.Client) (srv *http.Server, stop func()) {
+	cfg, log := a.cfg, a.log
+	stop = func() {}
+	var limiter ratelimit.Limiter
+	switch cfg.RateLimitBackend {
+	case config.RateLimitMemory:
+		limiter = ratelimit.NewMemory(0)
+	case config.RateLimitRedis:
+		limiter = ratelimit.Redis{Client: rdb}
+	default:
+		rl := a.db.RateLimiter()
+		limiter = rl
+		stopSweep := sweepEvery(time.Minute, func(ctx context.Context) {
+			if _, err := rl.SweepRateBuckets(ctx, time.Now(), 1000); err != nil {
+				log.WarnContext(ctx, "sweeping rate-limit buckets", "error", err)
+			}
+		})
+		stop = stopSweep
+	}
+	gql := graph.NewHandler(graph.HandlerOptions{
+		Auth:          a.auth,
+		Logger:        log,
+		Introspection: cfg.Introspection,
+		Limits: graph.Limits{
+			Depth:              cfg.MaxDepth,
+			Aliases:            cfg.MaxAliases,
+			RootMutationFields: cfg.MaxRootMutations,
+			Complexity:         cfg.MaxComplexity,
+			ParserTokens:       cfg.MaxParserTokens,
+		},
+		Metrics:  a.metrics,
+		Tracer:   tracer,
+		APQCache: graph.NewAPQCache(rdb),
+		RateLimits: graph.RateLimits{
+			Limiter:    limiter,
+			PerIP:      cfg.RateLimitIP,
+			Identifier: cfg.RateLimitIdentifier,
+			FailOpen:   cfg.RateLimitFailOpen,
+			OnShed:     func() { a.metrics.Shed(metrics.ShedRateLimiter) },
+			Logger:     log,
+		},
+	})
+	var metricsHandler http.Handler
+	if a.metrics != nil {
+		metricsHandler = a.metrics.Handler()
+	}
+	srv = &http.Server{
+		Handler: server.New(server.Options{
+			Logger:         log,
+			GraphQL:        gql,
+			Ready:          a,
+			Playground:     cfg.Playground,
+			Production:     cfg.Production(),
+			AllowedOrigins: cfg.CORSOrigins,
+			Keys:           a.keys,
+			Issuer:         cfg.Issuer,
+			JWKSMaxAge:     cfg.JWKSMaxAge,
+			MaxBodyBytes:   cfg.MaxBodyBytes,
+			Metrics:        metricsHandler,
+			TrustedProxies: cfg.TrustedProxies,
+		}),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return srv, stop
 }
 
 // oauthProviders builds the configured third-party providers. They reach
