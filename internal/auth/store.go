@@ -183,8 +183,6 @@ type SessionStore interface {
 
 	// CreateRefreshToken inserts a refresh token.
 	CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error
-	// RefreshTokenByHash loads a refresh token by the hash of its value.
-	RefreshTokenByHash(ctx context.Context, hash string) (*gatehouse.RefreshToken, error)
 	// RefreshTokenSession loads the refresh token with the hash, its
 	// session and the session's auth identity, in one statement;
 	// CodeNotFound when the identity is linked to a customer or user that

@@ -130,11 +130,6 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToke
 	return nil
 }
 
-// RefreshTokenByHash loads a refresh token by the hash of its value.
-func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*gatehouse.RefreshToken, error) {
-	return s.refreshToken(ctx, "token_hash = ?", hash)
-}
-
 // RefreshToken loads a refresh token by id.
 func (s *Store) RefreshToken(ctx context.Context, id string) (*gatehouse.RefreshToken, error) {
 	return s.refreshToken(ctx, "id = ?", id)

@@ -95,13 +95,16 @@ func TestSessions(t *testing.T) {
 			sess := mustSession(t, s, "refresh@example.com")
 			rt := newRefreshToken(sess.ID, "hash-1")
 			mustNoError(t, s.CreateRefreshToken(ctx, rt))
-			got, err := s.RefreshTokenByHash(ctx, "hash-1")
+			got, gotSess, gotIdentity, err := s.RefreshTokenSession(ctx, "hash-1")
 			mustNoError(t, err)
 			if !reflect.DeepEqual(got, rt) {
 				t.Fatalf("got %+v, want %+v", got, rt)
 			}
+			if !reflect.DeepEqual(gotSess, sess) || gotIdentity.ID != sess.AuthIdentityID {
+				t.Fatalf("with session %+v and identity %+v, want %+v", gotSess, gotIdentity, sess)
+			}
 			wantDuplicate(t, s.CreateRefreshToken(ctx, newRefreshToken(sess.ID, "hash-1")), "A refresh token with this hash already exists.")
-			_, err = s.RefreshTokenByHash(ctx, "hash-missing")
+			_, _, _, err = s.RefreshTokenSession(ctx, "hash-missing")
 			wantCode(t, err, gatehouse.CodeNotFound)
 
 			won, err := s.ClaimRefreshToken(ctx, rt.ID, "rtok_child", t0)
@@ -181,7 +184,7 @@ func TestSessions(t *testing.T) {
 			mustNoError(t, err)
 			_, err = s.Session(ctx, sess.ID)
 			wantCode(t, err, gatehouse.CodeNotFound)
-			_, err = s.RefreshTokenByHash(ctx, "hash-cascade")
+			_, _, _, err = s.RefreshTokenSession(ctx, "hash-cascade")
 			wantCode(t, err, gatehouse.CodeNotFound)
 		})
 	})
