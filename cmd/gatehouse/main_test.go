@@ -297,8 +297,14 @@ func TestEndToEnd(t *testing.T) {
 
 			t.Run("sessions", func(t *testing.T) {
 				c := client{t, base} // this subtest's t: FailNow must not reach the parent
+				// A customer of its own, so that the subtest runs alone.
+				var reg tk
+				c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticket+` } }`, nil), "register", &reg)
+				var customer struct{ Customer struct{ ID string } }
+				c.field(c.do(reg.Ticket.AccessToken, `mutation { createCustomer(input: {firstName: "S"}) { customer { id } errors { code } } }`, nil), "createCustomer", &customer)
+				secrets = append(secrets, reg.Ticket.AccessToken, "the sessions password")
 				var signedIn tk
-				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "e2e@example.com", password: "end to end password"}) { `+ticketQ+` } }`, nil), "authenticate", &signedIn)
+				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticketQ+` } }`, nil), "authenticate", &signedIn)
 				var rotated tk
 				c.field(c.do("", rotateQ, map[string]any{"t": signedIn.Ticket.RefreshToken}), "refreshToken", &rotated)
 				if rotated.Ticket.RefreshToken == signedIn.Ticket.RefreshToken {
@@ -310,7 +316,7 @@ func TestEndToEnd(t *testing.T) {
 				// its first token (the parent of a used child) is reuse at
 				// once, grace window or not, and ends that session.
 				var victim, v2, v3 tk
-				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "e2e@example.com", password: "end to end password"}) { `+ticketQ+` } }`, nil), "authenticate", &victim)
+				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticketQ+` } }`, nil), "authenticate", &victim)
 				c.field(c.do("", rotateQ, map[string]any{"t": victim.Ticket.RefreshToken}), "refreshToken", &v2)
 				c.field(c.do("", rotateQ, map[string]any{"t": v2.Ticket.RefreshToken}), "refreshToken", &v3)
 				if code := c.payloadCode(c.do("", rotateQ, map[string]any{"t": victim.Ticket.RefreshToken}), "refreshToken"); code != "TOKEN_INVALID" {
