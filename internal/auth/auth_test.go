@@ -114,6 +114,10 @@ func TestCreateAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		env := authtest.New(t, db)
 		ctx := context.Background()
+		// The duplicate row's account, made here so that each row runs alone.
+		if _, err := env.Service.CreateAccount(ctx, gatehouse.ActorUser, auth.Account{Email: "taken@example.com", Password: "long enough"}); err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range []struct {
 			name  string
 			actor gatehouse.ActorType
@@ -122,7 +126,7 @@ func TestCreateAccount(t *testing.T) {
 		}{
 			{"user with password", gatehouse.ActorUser, auth.Account{Email: "u@example.com", Password: "long enough"}, ""},
 			{"same email as customer", gatehouse.ActorCustomer, auth.Account{Email: "u@example.com", PasswordHash: "$2a$04$wYhj1jqzKmSbd7vCS0A1duxM3QwhCoBdpC0nsYv6gBwXHcb/3mWGK"}, ""},
-			{"duplicate user", gatehouse.ActorUser, auth.Account{Email: "U@example.com", Password: "long enough"}, gatehouse.CodeDuplicate},
+			{"duplicate user", gatehouse.ActorUser, auth.Account{Email: "Taken@Example.com", Password: "long enough"}, gatehouse.CodeDuplicate},
 			{"both password and hash", gatehouse.ActorUser, auth.Account{Email: "b@example.com", Password: "long enough", PasswordHash: "x"}, gatehouse.CodeInvalidInput},
 			{"neither", gatehouse.ActorUser, auth.Account{Email: "n@example.com"}, gatehouse.CodeInvalidInput},
 			{"unsupported hash", gatehouse.ActorCustomer, auth.Account{Email: "h@example.com", PasswordHash: "md5:abc"}, gatehouse.CodeInvalidInput},
