@@ -144,13 +144,11 @@ func TestVerifyCacheRefusals(t *testing.T) {
 func TestVerifyCacheExpiresOnTheClock(t *testing.T) {
 	for _, alg := range algs {
 		t.Run("alg="+string(alg), func(t *testing.T) {
-			clk := clocktest.New(epoch)
-			r := ring(t, newKey(t, alg))
-			cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
-			sub := customerSubject()
-			raw := mustSign(t, cached, sub)
-			exp := sub.ExpiresAt
-			for _, tt := range []struct {
+			exp := customerSubject().ExpiresAt
+			// The steps are a timeline; each subtest replays the steps
+			// before it on a fresh cache, then checks its own, so that
+			// it runs alone.
+			steps := []struct {
 				name       string
 				at         time.Time
 				want       error // nil: accepted
@@ -169,8 +167,18 @@ func TestVerifyCacheExpiresOnTheClock(t *testing.T) {
 				{name: "before issue beyond leeway", at: epoch.Add(-testLeeway - time.Nanosecond), want: token.ErrInvalid, wantChecks: 1},
 				{name: "at issue again, verified again", at: epoch, wantChecks: 1},
 				{name: "a day later", at: exp.Add(24 * time.Hour), want: token.ErrExpired, wantChecks: 1},
-			} {
+			}
+			key := newKey(t, alg)
+			for i, tt := range steps {
 				t.Run(tt.name, func(t *testing.T) {
+					clk := clocktest.New(epoch)
+					r := ring(t, key)
+					cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
+					raw := mustSign(t, cached, customerSubject())
+					for _, prev := range steps[:i] {
+						clk.Set(prev.at)
+						_, _ = cached.Verify(raw)
+					}
 					clk.Set(tt.at)
 					var (
 						got *token.Claims
@@ -463,23 +471,33 @@ func scribble(c *token.Claims) {
 // TestVerifyCacheClaimsAreCopies: a caller changing the claims it got,
 // from a miss or from a hit, changes nothing for the next caller.
 func TestVerifyCacheClaimsAreCopies(t *testing.T) {
-	clk := clocktest.New(epoch)
-	r := ring(t, newKey(t, keys.EdDSA))
-	cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
-	raw := mustSign(t, cached, richSubject())
-	want, err := plain.Verify(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct {
-		name       string
+		name string
+		// before is how many verifications (each scribbled on) precede
+		// the one checked, on a fresh cache: each case runs alone.
+		before     int
 		wantChecks int64
 	}{
-		{name: "miss", wantChecks: 1},
-		{name: "hit after the miss's claims changed"},
-		{name: "hit after a hit's claims changed"},
+		{name: "miss", before: 0, wantChecks: 1},
+		{name: "hit after the miss's claims changed", before: 1},
+		{name: "hit after a hit's claims changed", before: 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			clk := clocktest.New(epoch)
+			r := ring(t, newKey(t, keys.EdDSA))
+			cached, plain := cachedSigner(t, clk, r, 0), cachedSigner(t, clk, r, -1)
+			raw := mustSign(t, cached, richSubject())
+			want, err := plain.Verify(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range tt.before {
+				c, err := cached.Verify(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scribble(c)
+			}
 			var got *token.Claims
 			n := checksDuring(cached, func() { got, err = cached.Verify(raw) })
 			if err != nil {
