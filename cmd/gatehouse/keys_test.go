@@ -278,8 +278,9 @@ func TestSigningKeysEndToEnd(t *testing.T) {
 }
 
 func TestKeysCommand(t *testing.T) {
-	getenv := testEnv(storetest.SQLite(t))
-	for _, tc := range []struct {
+	// A session at a terminal: each subtest replays the commands before
+	// it on a database of its own, so that it runs alone.
+	rows := []struct {
 		name    string
 		args    []string
 		wantErr bool
@@ -295,8 +296,13 @@ func TestKeysCommand(t *testing.T) {
 		{"list on a fresh database", []string{"keys", "list"}, false, "KID"},
 		{"rotate on a fresh database", []string{"keys", "rotate"}, false, "added signing key"},
 		{"list after", []string{"keys", "list"}, false, "active"},
-	} {
+	}
+	for i, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
+			getenv := testEnv(storetest.SQLite(t))
+			for _, prev := range rows[:i] {
+				_ = runEnv(context.Background(), env{getenv: getenv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}, prev.args)
+			}
 			var out, errOut bytes.Buffer
 			err := runEnv(context.Background(), env{getenv: getenv, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}, tc.args)
 			if (err != nil) != tc.wantErr {

@@ -425,15 +425,15 @@ func TestServeRoutes(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	url := storetest.SQLite(t)
-	getenv := testEnv(url)
-	runCmd := func(t *testing.T, stdin string, args ...string) (string, string, error) {
-		t.Helper()
+	runCmd := func(getenv func(string) string, stdin string, args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
 		err := runEnv(context.Background(), env{getenv: getenv, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}, args)
 		return out.String(), errOut.String(), err
 	}
-	for _, tc := range []struct {
+	// The rows are a session at a terminal: each subtest replays the
+	// commands before it on a database of its own, then checks its own,
+	// so that it runs alone.
+	rows := []struct {
 		name    string
 		stdin   string
 		args    []string
@@ -462,9 +462,14 @@ func TestCommands(t *testing.T) {
 		{"users create duplicate", "long enough password\n", []string{"users", "create", "--email", "A@example.com", "--password-stdin"}, true, ""},
 		{"users import", `{"email":"imp@example.com","password_hash":"$2a$04$wYhj1jqzKmSbd7vCS0A1duxM3QwhCoBdpC0nsYv6gBwXHcb/3mWGK","first_name":"Imp"}` + "\n\n" + `{"email":"bad@example.com","password_hash":"nope"}` + "\nnot json\n",
 			[]string{"users", "import", "--actor", "customer", "--file", "-"}, true, "imported 1 customers, 2 failed"},
-	} {
+	}
+	for i, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
-			out, errOut, err := runCmd(t, tc.stdin, tc.args...)
+			getenv := testEnv(storetest.SQLite(t))
+			for _, prev := range rows[:i] {
+				_, _, _ = runCmd(getenv, prev.stdin, prev.args...)
+			}
+			out, errOut, err := runCmd(getenv, tc.stdin, tc.args...)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, stderr:\n%s", err, errOut)
 			}

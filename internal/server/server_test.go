@@ -54,10 +54,10 @@ func TestRoutes(t *testing.T) {
 			if tc.path == "/readyz" && strings.Contains(rec.Body.String(), "database down") {
 				t.Fatal("readyz leaks the cause")
 			}
+			if tc.path == "/graphql" && (seen.id != "client-id-1" || seen.bearer != "abc.def.ghi") {
+				t.Fatalf("graphql saw id %q bearer %q", seen.id, seen.bearer)
+			}
 		})
-	}
-	if seen.id != "client-id-1" || seen.bearer != "abc.def.ghi" {
-		t.Fatalf("graphql saw id %q bearer %q", seen.id, seen.bearer)
 	}
 }
 
