@@ -141,7 +141,9 @@ func TestMatchesXCrypto(t *testing.T) {
 func TestWorkspaceAcrossSizes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	pw, salt := []byte("correct horse battery staple"), []byte("0123456789abcdef")
-	w := new(Workspace)
+	// The steps are one workspace's life; each subtest replays the steps
+	// before it on a fresh workspace, then checks its own, so that it
+	// runs alone.
 	steps := []struct {
 		name     string
 		memory   uint32
@@ -156,8 +158,15 @@ func TestWorkspaceAcrossSizes(t *testing.T) {
 		{"largest 8 MiB 2 lanes", 8192, 2, 8192},
 		{"same as first", 1024, 1, 8192},
 	}
-	for _, st := range steps {
+	for i, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
+			w := new(Workspace)
+			for _, prev := range steps[:i] {
+				// As the step ran: clean, over noise (which wipes).
+				w.IDKey(pw, salt, 2, prev.memory, prev.threads, 32)
+				dirty(w, w.SizeKiB(), r)
+				w.IDKey(pw, salt, 2, prev.memory, prev.threads, 32)
+			}
 			want := xargon2.IDKey(pw, salt, 2, st.memory, st.threads, 32)
 			if got := w.IDKey(pw, salt, 2, st.memory, st.threads, 32); !bytes.Equal(got, want) {
 				t.Errorf("clean: key %x, want %x", got, want)
