@@ -29,11 +29,6 @@ const (
 	codePersistedQueryNotFound = string(gatehouse.CodePersistedQueryNotFound)
 )
 
-// class is how a code reaches the wire: gatehouse's one table of codes
-// (gatehouse.Codes). A code missing there is a bug, answered as an
-// internal error.
-func class(c gatehouse.Code) (gatehouse.CodeInfo, bool) { return gatehouse.Info(c) }
-
 // result is how a query or field resolver returns what the service
 // answered: every error as a domain error (anything else becomes an
 // internal one), so that the presenter has one kind to map. Mutations
@@ -54,7 +49,7 @@ func payloadErrors(err error) ([]*model.AuthError, error) {
 	if e == nil {
 		return []*model.AuthError{}, nil
 	}
-	if c, ok := class(e.Code); ok && c.Payload {
+	if c, ok := gatehouse.Info(e.Code); ok && c.Payload {
 		return []*model.AuthError{{
 			Code:    model.AuthErrorCode(e.Code),
 			Type:    c.Type,
@@ -76,7 +71,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		switch {
 		case errors.As(err, &ge):
 			code = string(ge.Code)
-			if _, ok := class(ge.Code); !ok || ge.Code == gatehouse.CodeInternal {
+			if _, ok := gatehouse.Info(ge.Code); !ok || ge.Code == gatehouse.CodeInternal {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
 				ge = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: gatehouse.InternalMessage}
 				code = string(gatehouse.CodeInternal)
@@ -92,7 +87,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				code, gqlErr.Message = string(gatehouse.CodeInternal), gatehouse.InternalMessage
 			}
 		}
-		info, _ := class(gatehouse.Code(code))
+		info, _ := gatehouse.Info(gatehouse.Code(code))
 		ext := map[string]any{
 			"code": code,
 			"type": info.Type,
