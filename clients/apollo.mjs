@@ -55,7 +55,7 @@ export async function apolloTest(base) {
   });
   const client = new ApolloClient({ link: from([refreshOnce, auth, persisted, http]), cache: new InMemoryCache() });
   const email = `apollo-${Date.now()}@example.com`;
-  const password = "apollo client password";
+  const password = "a client passphrase for the GraphQL tests";
 
   // register → createCustomer → refreshToken (re-sign with the customer)
   let r = await client.mutate({ mutation: gql`mutation($e: String!, $p: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken actorId } errors { code } } }`, variables: { e: email, p: password } });

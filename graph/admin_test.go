@@ -30,7 +30,7 @@ func TestAdminAuditAndLockout(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a := eventsAPI(t, db)
 		admin := a.admin(t)
-		const email, pw = "audited@example.com", "audited password 1"
+		const email, pw = "audited@example.com", "watched password 1"
 		reg := mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
 		var c struct{ Customer struct{ ID string } }
 		a.do(t, reg.AccessToken, `mutation { createCustomer(input: {firstName: "A"}) { customer { id } errors { code } } }`, nil).decode(t, "createCustomer", &c)

@@ -115,7 +115,7 @@ func TestRefreshNeverPassesSessionMaxAge(t *testing.T) {
 		a := newAPI(t, db)
 		a.admin(t) // root@example.com
 		signIn := a.Clock.Now()
-		tok := mustTicket(t, a.authenticate(t, "USER", "root@example.com", "root password 1")).AccessToken
+		tok := mustTicket(t, a.authenticate(t, "USER", "root@example.com", "the first admin passphrase")).AccessToken
 		limit := signIn.Add(7 * 24 * time.Hour)
 		// Refresh every 9 minutes for a week: expiry slides, auth_time
 		// stays, and nothing outlives the max age.

@@ -22,7 +22,7 @@ func TestEvents(t *testing.T) {
 		signed := mustTicket(t, a.authenticate(t, "CUSTOMER", "ev@example.com", "events password 1"))
 		admin := a.admin(t)
 		inviteTok := a.invite(t, admin, "new-admin@example.com")
-		userReg := mustTicket(t, a.register(t, "USER", "new-admin@example.com", "admin password 1", inviteTok))
+		userReg := mustTicket(t, a.register(t, "USER", "new-admin@example.com", "new staff password 1", inviteTok))
 		var u struct{ User struct{ ID string } }
 		a.do(t, userReg.AccessToken, `mutation($t: String!) { acceptInvite(input: {inviteToken: $t}) { user { id } errors { code } } }`, map[string]any{"t": inviteTok}).decode(t, "acceptInvite", &u)
 

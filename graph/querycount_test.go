@@ -38,7 +38,7 @@ func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 func TestEnumerationWork(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a := eventsAPI(t, db)
-		mustTicket(t, a.register(t, "CUSTOMER", "known@example.com", "the known password", ""))
+		mustTicket(t, a.register(t, "CUSTOMER", "known@example.com", "the stored password", ""))
 		counter := &queryCounter{}
 		//lint:ignore SA1019 the hook must reach the *bun.DB the API already holds; WithQueryHook returns a copy
 		db.Bun().AddQueryHook(counter)

@@ -68,11 +68,11 @@ func TestNoSecretStoredOrLogged(t *testing.T) {
 		var secrets []string
 		keep := func(s ...string) { secrets = append(secrets, s...) }
 
-		reg := mustTicket(t, a.register(t, "CUSTOMER", "secret@example.com", "secret customer password", ""))
-		keep(reg.AccessToken, *reg.RefreshToken, "secret customer password")
+		reg := mustTicket(t, a.register(t, "CUSTOMER", "secret@example.com", "hidden customer passphrase", ""))
+		keep(reg.AccessToken, *reg.RefreshToken, "hidden customer passphrase")
 		var p customerPayload
 		a.do(t, reg.AccessToken, createCustomerQ, map[string]any{"input": map[string]any{}}).decode(t, "createCustomer", &p)
-		tk := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "secret customer password"))
+		tk := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "hidden customer passphrase"))
 		keep(tk.AccessToken, *tk.RefreshToken)
 		next := mustTicket(t, a.rotate(t, *tk.RefreshToken))
 		keep(next.AccessToken, *next.RefreshToken)
@@ -82,22 +82,22 @@ func TestNoSecretStoredOrLogged(t *testing.T) {
 		keep((&http.Response{Header: r.header}).Cookies()[0].Value, *sp.Session.CSRFToken)
 
 		root := a.admin(t)
-		keep(root, "root password 1")
+		keep(root, "the first admin passphrase")
 		inv := a.invite(t, root, "secret.admin@example.com")
 		keep(inv)
-		adm := mustTicket(t, a.register(t, "USER", "secret.admin@example.com", "secret admin password", inv))
-		keep(adm.AccessToken, *adm.RefreshToken, "secret admin password")
+		adm := mustTicket(t, a.register(t, "USER", "secret.admin@example.com", "hidden staff passphrase", inv))
+		keep(adm.AccessToken, *adm.RefreshToken, "hidden staff passphrase")
 		anon := mustKibo(t, a.kibo(t, "", anonymousQ, "createAnonymousShopperAuthTicket", nil))
 		keep(anon.AccessToken, *anon.RefreshToken)
 
 		// Reset and verification tokens travel in the outbox, sealed.
 		a.requestReset(t, "CUSTOMER", "secret@example.com")
 		resetTok := a.lastSecret(t, gatehouse.EventPasswordReset)
-		keep(resetTok, "a new secret password")
-		if r := a.reset(t, "CUSTOMER", resetTok, "a new secret password"); !r.Success {
+		keep(resetTok, "a new hidden passphrase")
+		if r := a.reset(t, "CUSTOMER", resetTok, "a new hidden passphrase"); !r.Success {
 			t.Fatalf("reset: %+v", r.Errors)
 		}
-		after := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "a new secret password"))
+		after := mustTicket(t, a.authenticate(t, "CUSTOMER", "secret@example.com", "a new hidden passphrase"))
 		keep(after.AccessToken, *after.RefreshToken)
 		a.do(t, after.AccessToken, `mutation { requestEmailVerification { accepted } }`, nil)
 		keep(a.lastSecret(t, gatehouse.EventEmailVerification))

@@ -41,10 +41,10 @@ const (
 // admin bootstraps an admin user as `gatehouse users create` does and signs in.
 func (a *api) admin(t *testing.T) string {
 	t.Helper()
-	if _, err := a.Service.CreateAccount(context.Background(), gatehouse.ActorUser, auth.Account{Email: "root@example.com", Password: "root password 1"}); err != nil {
+	if _, err := a.Service.CreateAccount(context.Background(), gatehouse.ActorUser, auth.Account{Email: "root@example.com", Password: "the first admin passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	return mustTicket(t, a.authenticate(t, "USER", "root@example.com", "root password 1")).AccessToken
+	return mustTicket(t, a.authenticate(t, "USER", "root@example.com", "the first admin passphrase")).AccessToken
 }
 
 func (a *api) invite(t *testing.T, bearer, email string) string {

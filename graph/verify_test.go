@@ -22,7 +22,7 @@ func TestEmailVerification(t *testing.T) {
 			o.Subscribers = []string{subscriberID}
 			o.RequireVerifiedEmail = true
 		}, nil)
-		const email, pw = "verify@example.com", "verify password 1"
+		const email, pw = "verify@example.com", "confirm me password 1"
 		reg := mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
 		a.do(t, reg.AccessToken, `mutation { createCustomer(input: {firstName: "V"}) { errors { code } } }`, nil)
 		verify := func(tok string) okPayload {

@@ -120,7 +120,7 @@ func signIn(t *testing.T, base, email string) string {
 	t.Helper()
 	c := client{t, base}
 	var reg tk
-	c.field(c.do("", `mutation($e: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "signing keys password"}) { `+ticketQ+` } }`, map[string]any{"e": email}), "register", &reg)
+	c.field(c.do("", `mutation($e: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "a signing passphrase"}) { `+ticketQ+` } }`, map[string]any{"e": email}), "register", &reg)
 	var created struct{ Customer struct{ ID string } }
 	c.field(c.do(reg.Ticket.AccessToken, `mutation { createCustomer(input: {firstName: "K"}) { customer { id } errors { code } } }`, nil), "createCustomer", &created)
 	return authenticate(t, base, email)
@@ -130,7 +130,7 @@ func authenticate(t *testing.T, base, email string) string {
 	t.Helper()
 	c := client{t, base}
 	var signedIn tk
-	c.field(c.do("", `mutation($e: String!) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "signing keys password"}) { `+ticketQ+` } }`, map[string]any{"e": email}), "authenticate", &signedIn)
+	c.field(c.do("", `mutation($e: String!) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "a signing passphrase"}) { `+ticketQ+` } }`, map[string]any{"e": email}), "authenticate", &signedIn)
 	return signedIn.Ticket.AccessToken
 }
 

@@ -279,7 +279,7 @@ func TestEndToEnd(t *testing.T) {
 				var inv struct{ InviteToken string }
 				c.field(c.do(root.Ticket.AccessToken, `mutation { createInvite(input: {email: "second@example.com"}) { inviteToken errors { code } } }`, nil), "createInvite", &inv)
 				var reg tk
-				c.field(c.do("", `mutation($t: String) { register(actor: USER, provider: "emailpass", input: {email: "second@example.com", password: "second admin password", inviteToken: $t}) { `+ticket+` } }`, map[string]any{"t": inv.InviteToken}), "register", &reg)
+				c.field(c.do("", `mutation($t: String) { register(actor: USER, provider: "emailpass", input: {email: "second@example.com", password: "another admin passphrase", inviteToken: $t}) { `+ticket+` } }`, map[string]any{"t": inv.InviteToken}), "register", &reg)
 				var acc struct{ User struct{ ID string } }
 				c.field(c.do(reg.Ticket.AccessToken, `mutation($t: String!) { acceptInvite(input: {inviteToken: $t, firstName: "Second"}) { user { id } errors { code } } }`, map[string]any{"t": inv.InviteToken}), "acceptInvite", &acc)
 				var refreshed tk
@@ -292,19 +292,19 @@ func TestEndToEnd(t *testing.T) {
 				if code := c.payloadCode(c.do(reg.Ticket.AccessToken, `mutation($t: String!) { acceptInvite(input: {inviteToken: $t}) { user { id } errors { code } } }`, map[string]any{"t": inv.InviteToken}), "acceptInvite"); code != "NOT_ALLOWED" {
 					t.Fatalf("accept twice: %s", code)
 				}
-				secrets = append(secrets, root.Ticket.AccessToken, inv.InviteToken, reg.Ticket.AccessToken, refreshed.Ticket.AccessToken, "first admin password", "second admin password")
+				secrets = append(secrets, root.Ticket.AccessToken, inv.InviteToken, reg.Ticket.AccessToken, refreshed.Ticket.AccessToken, "first admin password", "another admin passphrase")
 			})
 
 			t.Run("sessions", func(t *testing.T) {
 				c := client{t, base} // this subtest's t: FailNow must not reach the parent
 				// A customer of its own, so that the subtest runs alone.
 				var reg tk
-				c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticket+` } }`, nil), "register", &reg)
+				c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "many tabs passphrase"}) { `+ticket+` } }`, nil), "register", &reg)
 				var customer struct{ Customer struct{ ID string } }
 				c.field(c.do(reg.Ticket.AccessToken, `mutation { createCustomer(input: {firstName: "S"}) { customer { id } errors { code } } }`, nil), "createCustomer", &customer)
-				secrets = append(secrets, reg.Ticket.AccessToken, "the sessions password")
+				secrets = append(secrets, reg.Ticket.AccessToken, "many tabs passphrase")
 				var signedIn tk
-				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticketQ+` } }`, nil), "authenticate", &signedIn)
+				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "many tabs passphrase"}) { `+ticketQ+` } }`, nil), "authenticate", &signedIn)
 				var rotated tk
 				c.field(c.do("", rotateQ, map[string]any{"t": signedIn.Ticket.RefreshToken}), "refreshToken", &rotated)
 				if rotated.Ticket.RefreshToken == signedIn.Ticket.RefreshToken {
@@ -316,7 +316,7 @@ func TestEndToEnd(t *testing.T) {
 				// its first token (the parent of a used child) is reuse at
 				// once, grace window or not, and ends that session.
 				var victim, v2, v3 tk
-				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "the sessions password"}) { `+ticketQ+` } }`, nil), "authenticate", &victim)
+				c.field(c.do("", `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "sessions@example.com", password: "many tabs passphrase"}) { `+ticketQ+` } }`, nil), "authenticate", &victim)
 				c.field(c.do("", rotateQ, map[string]any{"t": victim.Ticket.RefreshToken}), "refreshToken", &v2)
 				c.field(c.do("", rotateQ, map[string]any{"t": v2.Ticket.RefreshToken}), "refreshToken", &v3)
 				if code := c.payloadCode(c.do("", rotateQ, map[string]any{"t": victim.Ticket.RefreshToken}), "refreshToken"); code != "TOKEN_INVALID" {

@@ -17,7 +17,7 @@ func TestRevokeAcrossProcessesWithVerifyCache(t *testing.T) {
 	storetest.MustOpen(t, url)
 	a, b := client{t, startProcess(t, url)}, client{t, startProcess(t, url)}
 
-	const creds = `provider: "emailpass", input: {email: "revoke@example.com", password: "revoke across processes"}`
+	const creds = `provider: "emailpass", input: {email: "revoke@example.com", password: "across two processes"}`
 	var reg tk
 	a.field(a.do("", `mutation { register(actor: CUSTOMER, `+creds+`) { `+ticketQ+` } }`, nil), "register", &reg)
 	var created struct{ Customer struct{ ID string } }

@@ -57,7 +57,7 @@ func (s *Service) Register(ctx context.Context, cred Credential, actor gatehouse
 	if err := checkEmail(email, []string{"input", "email"}); err != nil {
 		return nil, err
 	}
-	if err := checkNewPassword(in.Password, email, []string{"input", "password"}); err != nil {
+	if err := checkNewPassword(in.Password, s.passwordContext(email), []string{"input", "password"}); err != nil {
 		return nil, err
 	}
 	if actor == gatehouse.ActorUser {

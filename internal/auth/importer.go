@@ -45,7 +45,7 @@ func (s *Service) CreateAccount(ctx context.Context, actor gatehouse.ActorType, 
 			return "", gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"password_hash"}, "The password hash is not a supported format (argon2id, bcrypt, Medusa scrypt) with acceptable parameters.")
 		}
 	default:
-		if err := checkNewPassword(acc.Password, acc.Email, []string{"password"}); err != nil {
+		if err := checkNewPassword(acc.Password, s.passwordContext(email, acc.FirstName, acc.LastName), []string{"password"}); err != nil {
 			return "", err
 		}
 		var err error

@@ -108,7 +108,19 @@ func (s *Service) ResetPassword(ctx context.Context, actor gatehouse.ActorType, 
 	if err != nil {
 		return err
 	}
-	if err := checkNewPassword(newPassword, t.Email, []string{"input", "password"}); err != nil {
+	// The policy looks for the account's names too: they are the actor's.
+	a, err := s.store.AuthIdentity(ctx, t.AuthIdentityID)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return resetTokenErrors.invalid
+	case err != nil:
+		return err
+	}
+	pc, err := s.storedPasswordContext(ctx, t.Email, t.ActorType, a.ActorID())
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassword(newPassword, pc, []string{"input", "password"}); err != nil {
 		return err
 	}
 	h, err := s.hasher.Hash(ctx, newPassword)
@@ -143,7 +155,11 @@ func (s *Service) ChangePassword(ctx context.Context, cred Credential, actor gat
 	if current == "" || checkSignInPassword(current) != nil {
 		return gatehouse.FieldError(gatehouse.CodeInvalidCredentials, []string{"input", "currentPassword"}, "The current password is incorrect.")
 	}
-	if err := checkNewPassword(next, p.EntityID, []string{"input", "newPassword"}); err != nil {
+	pc, err := s.storedPasswordContext(ctx, p.EntityID, claims.ActorType, claims.ActorID)
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassword(next, pc, []string{"input", "newPassword"}); err != nil {
 		return err
 	}
 	if err := s.checkPassword(ctx, p, nil, current); err != nil {

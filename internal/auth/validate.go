@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -44,8 +45,11 @@ func checkEmail(email string, field []string) error {
 	return nil
 }
 
-func checkNewPassword(pw, email string, field []string) error {
-	switch err := password.Validate(pw, email); {
+// checkNewPassword checks a new password against the policy, with what is
+// known of the account (see passwordContext), and says which rule refused
+// it.
+func checkNewPassword(pw string, c password.Context, field []string) error {
+	switch err := password.Validate(pw, c); {
 	case errors.Is(err, password.ErrTooShort):
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password has at least %d characters.", password.MinLength)
 	case errors.Is(err, password.ErrTooLong):
@@ -54,10 +58,56 @@ func checkNewPassword(pw, email string, field []string) error {
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password may not be the account's email address.")
 	case errors.Is(err, password.ErrCommon):
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "This password is among the most common and breached ones; choose another.")
+	case errors.Is(err, password.ErrContext):
+		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password may not contain the service's name, your email address or your name.")
+	case errors.Is(err, password.ErrRepetitive):
+		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password may not repeat one character four times in a row or use only three different characters.")
+	case errors.Is(err, password.ErrSequential):
+		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "A password may not contain a run such as “abcd”, “4321” or a keyboard row.")
 	case err != nil:
 		return gatehouse.FieldError(gatehouse.CodePasswordPolicy, field, "The password is not allowed.")
 	}
 	return nil
+}
+
+// passwordContext is what the password policy is told of an account: the
+// token issuer, the email and the names that are set.
+func (s *Service) passwordContext(email string, names ...*string) password.Context {
+	c := password.Context{Email: email, Issuer: s.signer.Issuer()}
+	for _, n := range names {
+		if n != nil && *n != "" {
+			c.Names = append(c.Names, *n)
+		}
+	}
+	return c
+}
+
+// storedPasswordContext is passwordContext for an existing account, with
+// the names of its customer (user name, first and last name) or admin user
+// (first and last name). A registration identity, linked to no actor yet,
+// has none.
+func (s *Service) storedPasswordContext(ctx context.Context, email string, actor gatehouse.ActorType, actorID string) (password.Context, error) {
+	var (
+		names []*string
+		err   error
+	)
+	switch {
+	case actorID == "":
+	case actor == gatehouse.ActorCustomer:
+		var c *gatehouse.Customer
+		if c, err = s.store.Customer(ctx, actorID); err == nil {
+			names = []*string{c.UserName, c.FirstName, c.LastName}
+		}
+	case actor == gatehouse.ActorUser:
+		var u *gatehouse.User
+		if u, err = s.store.User(ctx, actorID); err == nil {
+			names = []*string{u.FirstName, u.LastName}
+		}
+	}
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+		return password.Context{}, err
+	}
+	return s.passwordContext(email, names...), nil
 }
 
 // text applies an optional text field: trimmed, empty meaning null, at most

@@ -30,7 +30,7 @@ type CodeInfo struct {
 var codes = []CodeInfo{
 	{CodeInvalidCredentials, "unauthorized", true, "Wrong email or password, an unknown email, or a locked account: always the same answer.", ""},
 	{CodeInvalidInput, "invalid_data", true, "A field is missing, malformed or too long.", ""},
-	{CodePasswordPolicy, "invalid_data", true, "8–1024 characters, not the email, not a common or breached password.", ""},
+	{CodePasswordPolicy, "invalid_data", true, "8–1024 characters; not the email, not a common or breached password, no character four times in a row or only three different ones, no run such as abcd, 4321 or qwer, and not containing the service's name, the email or the account's names. The message says which rule.", ""},
 	{CodeDuplicate, "duplicate_error", true, "The email, user name or identity is taken.", ""},
 	{CodeNotFound, "not_found", true, "The object does not exist or is not yours.", ""},
 	{CodeNotAllowed, "not_allowed", true, "Not allowed in this state (sign-up closed, email not verified, already linked…).", ""},

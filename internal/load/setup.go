@@ -40,7 +40,7 @@ func setUp(ctx context.Context, c *caller, n, workers int) ([]*shopper, error) {
 		go func() {
 			defer wg.Done()
 			for i := range idx {
-				s := &shopper{email: fmt.Sprintf("load-%s-%d@example.com", tag, i), password: "load test password " + tag}
+				s := &shopper{email: fmt.Sprintf("load-%s-%d@example.com", tag, i), password: "a shopper's test passphrase"}
 				if err := c.registerShopper(ctx, s); err != nil {
 					errc <- fmt.Errorf("set-up: register shopper %d: %w", i, err)
 					cancel()

@@ -101,8 +101,10 @@ func parseArgon2Params(s string) (Params, error) {
 		if !ok {
 			return Params{}, malformed("argon2id parameters malformed")
 		}
+		// PHC strings write integers without leading zeros, so that a
+		// hash has one encoding.
 		v, err := strconv.ParseUint(digits, 10, 32)
-		if err != nil {
+		if err != nil || (len(digits) > 1 && digits[0] == '0') {
 			return Params{}, malformed("argon2id parameters malformed")
 		}
 		values[i] = v

@@ -63,6 +63,11 @@ func parse(encoded string, own *Params) (storedHash, error) {
 	if len(encoded) > maxEncodedLen {
 		return nil, malformed("encoding too long")
 	}
+	// Go's base64 decoders skip line breaks even when strict, which would
+	// give a hash more than one encoding.
+	if strings.ContainsAny(encoded, "\r\n") {
+		return nil, malformed("line break in encoding")
+	}
 	switch {
 	case strings.HasPrefix(encoded, "$argon2"):
 		return parseArgon2id(encoded, own)

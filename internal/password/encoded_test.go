@@ -77,6 +77,7 @@ func TestMalformedHashes(t *testing.T) {
 		{"parallelism 17", argon2("argon2id", "v=19", "m=1024,t=1,p=17", salt, key)},
 		{"parallelism over a byte", argon2("argon2id", "v=19", "m=4096,t=1,p=257", salt, key)},
 		{"params out of order", argon2("argon2id", "v=19", "t=1,m=64,p=1", salt, key)},
+		{"param with a leading zero", argon2("argon2id", "v=19", "m=064,t=1,p=1", salt, key)},
 		{"negative param", argon2("argon2id", "v=19", "m=-64,t=1,p=1", salt, key)},
 		{"bad base64 salt", argon2("argon2id", "v=19", "m=64,t=1,p=1", "!!!not-base64!!!", key)},
 		{"padded base64 key", argon2("argon2id", "v=19", "m=64,t=1,p=1", salt, key+"=")},
@@ -102,6 +103,8 @@ func TestMalformedHashes(t *testing.T) {
 		{"scrypt truncated", base64.StdEncoding.EncodeToString(raw[:95])},
 		{"scrypt with trailing bytes", base64.StdEncoding.EncodeToString(append(raw[:96:96], 0, 0, 0))},
 		{"scrypt base64 damaged", medusa[:len(medusa)-1] + "*"},
+		{"scrypt with a line break", medusa[:40] + "\r\n" + medusa[40:]},
+		{"argon2id salt with a line break", argon2("argon2id", "v=19", "m=64,t=1,p=1", salt[:4]+"\n"+salt[4:], key)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,6 +96,9 @@ func NewSigner(c Config) (*Signer, error) {
 // unknown one.
 func (s *Signer) Audience(a gatehouse.ActorType) string { return s.audiences[a] }
 
+// Issuer returns the issuer written to every token.
+func (s *Signer) Issuer() string { return s.issuer }
+
 // String describes s without its keys; without it, %v would walk into the
 // key source.
 func (s Signer) String() string {
