@@ -37,6 +37,7 @@ func commands() []command {
 		{"migrate", "Apply, roll back or list database migrations: migrate up|down|status.", migrateCmd},
 		{"users", "Create the first admin user or import accounts: users create|import.", usersCmd},
 		{"keys", "Rotate or list the token-signing keys: keys rotate [--now]|list.", keysCmd},
+		{"emails", "Report stored emails that normalization makes collide or invalid: emails check.", emailsCmd},
 		{"version", "Print the version.", versionCmd},
 	}
 }
