@@ -21,7 +21,8 @@ func keysCmd(ctx context.Context, e env, args []string) error {
   rotate  add a new token-signing key. It is published in the JWKS at once
           and signs after GATEHOUSE_KEY_ACTIVATION_DELAY, when the current
           key retires; a retired key verifies until every token it signed
-          has expired. Running instances learn of it within a minute.
+          has expired. Running instances learn of it within about a
+          second.
   list    list the signing keys and their state (pending, active, retired,
           expired)
 `)

@@ -91,6 +91,18 @@ func (a *app) serve(ctx context.Context, e env) error {
 		stopDispatcher()
 		<-dispatched
 	}()
+	// The keys' poller reloads them within a second of a change made by
+	// `keys rotate` or another instance; stopped after the server too.
+	pctx, stopPolling := context.WithCancel(context.Background())
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		a.keys.Run(pctx)
+	}()
+	defer func() {
+		stopPolling()
+		<-polled
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

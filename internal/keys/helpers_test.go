@@ -33,12 +33,16 @@ var (
 func newClock() *clocktest.Clock { return clocktest.New(t0) }
 
 // memStore is keys.Store in memory, with the databases' semantics, and
-// counts its loads.
+// counts its loads and its generation reads. fail fails the loads,
+// failGeneration the generation reads.
 type memStore struct {
-	mu    sync.Mutex
-	recs  []*keys.Record
-	loads atomic.Int32
-	fail  atomic.Bool
+	mu             sync.Mutex
+	recs           []*keys.Record
+	gen            int64
+	loads          atomic.Int32
+	polls          atomic.Int32
+	fail           atomic.Bool
+	failGeneration atomic.Bool
 }
 
 var errStoreDown = errors.New("store down")
@@ -90,6 +94,7 @@ func (m *memStore) CreateFirstSigningKey(_ context.Context, r *keys.Record, now 
 		}
 	}
 	m.recs = append(m.recs, copyRecord(r))
+	m.gen++
 	return true, nil
 }
 
@@ -103,7 +108,18 @@ func (m *memStore) RotateSigningKey(_ context.Context, r *keys.Record, expiresAt
 		}
 	}
 	m.recs = append(m.recs, copyRecord(r))
+	m.gen++
 	return nil
+}
+
+func (m *memStore) SigningKeyGeneration(context.Context) (int64, error) {
+	m.polls.Add(1)
+	if m.failGeneration.Load() {
+		return 0, errStoreDown
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gen, nil
 }
 
 func (m *memStore) records() []*keys.Record {

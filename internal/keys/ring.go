@@ -13,16 +13,21 @@ import (
 
 // Ring timing.
 const (
-	// DefaultReloadEvery is how often a Ring reloads the database keys,
-	// so that every process learns of a rotation: a key must be
-	// published at least this long before it activates for every
+	// DefaultPollEvery is how often a running Ring (see Run) reads the
+	// keys' generation, reloading them when it moved: a rotation reaches
+	// every process within about this long.
+	DefaultPollEvery = time.Second
+	// DefaultReloadEvery is how often a Ring reloads the database keys
+	// whatever their generation: the bound on how late a process learns
+	// of a rotation when its polls fail, or when it does not poll. A key
+	// must be published at least this long before it activates for every
 	// process to sign with it from the first moment.
 	DefaultReloadEvery = time.Minute
 	// DefaultMinReloadGap is the least time between two reloads a token
 	// with an unknown kid triggers, so a flood of random kids cannot
 	// hammer the database.
 	DefaultMinReloadGap = 5 * time.Second
-	// reloadTimeout bounds one reload.
+	// reloadTimeout bounds one reload, and one poll.
 	reloadTimeout = 5 * time.Second
 )
 
@@ -49,27 +54,30 @@ type Options struct {
 	// another algorithm's only when there is none (another process, on
 	// another setting, rotated to it).
 	Alg Alg
-	// ReloadEvery and MinReloadGap default to DefaultReloadEvery and
-	// DefaultMinReloadGap.
+	// PollEvery, ReloadEvery and MinReloadGap default to
+	// DefaultPollEvery, DefaultReloadEvery and DefaultMinReloadGap.
+	PollEvery    time.Duration
 	ReloadEvery  time.Duration
 	MinReloadGap time.Duration
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// Logger receives reload failures, which do not stop the Ring: it
-	// keeps the keys it had. It defaults to discarding them.
+	// Logger receives reload and poll failures, which do not stop the
+	// Ring: it keeps the keys it had. It defaults to discarding them.
 	Logger *slog.Logger
 }
 
-// Ring is the set of keys a process signs and verifies with. It reloads
-// the database keys every ReloadEvery and when asked for an unknown kid
-// (at most once every MinReloadGap), so that a rotation made by `gatehouse
-// keys rotate` or another process reaches it. It is safe for concurrent
-// use.
+// Ring is the set of keys a process signs and verifies with. While Run
+// runs, it reloads the database keys within PollEvery of any change to
+// them; it also reloads them every ReloadEvery and when asked for an
+// unknown kid (at most once every MinReloadGap), so that a rotation made
+// by `gatehouse keys rotate` or another process reaches it. It is safe
+// for concurrent use.
 type Ring struct {
 	store       Store
 	kek         []byte
 	alg         Alg
 	fixed       []*Key
+	pollEvery   time.Duration
 	reloadEvery time.Duration
 	minGap      time.Duration
 	now         func() time.Time
@@ -81,6 +89,10 @@ type Ring struct {
 	// lastTry is when the last reload began, on now's clock, in Unix
 	// nanoseconds.
 	lastTry atomic.Int64
+	// gen is the keys' generation read before the load that Run last
+	// made or checked, or -1 when unknown: a poll that reads another
+	// reloads.
+	gen atomic.Int64
 }
 
 // view is one immutable snapshot of the keys.
@@ -112,6 +124,7 @@ func NewRing(ctx context.Context, o Options) (*Ring, error) {
 		kek:         slices.Clone(o.KEK),
 		alg:         o.Alg,
 		fixed:       slices.Clone(o.Fixed),
+		pollEvery:   o.PollEvery,
 		reloadEvery: o.ReloadEvery,
 		minGap:      o.MinReloadGap,
 		now:         o.Now,
@@ -119,6 +132,9 @@ func NewRing(ctx context.Context, o Options) (*Ring, error) {
 	}
 	if r.alg == "" {
 		r.alg = EdDSA
+	}
+	if r.pollEvery <= 0 {
+		r.pollEvery = DefaultPollEvery
 	}
 	if r.reloadEvery <= 0 {
 		r.reloadEvery = DefaultReloadEvery
@@ -147,8 +163,9 @@ func NewRing(ctx context.Context, o Options) (*Ring, error) {
 
 	r.view.Store(newView(r.fixed, nil))
 	r.lastTry.Store(r.now().UnixNano())
+	r.gen.Store(-1)
 	if r.store != nil {
-		if err := r.load(ctx); err != nil {
+		if err := r.loadGeneration(ctx); err != nil {
 			return nil, err
 		}
 		if len(r.fixed) == 0 && !r.active(r.alg, r.now()) {
@@ -182,7 +199,23 @@ func (r *Ring) bootstrap(ctx context.Context) error {
 	if created {
 		r.log.InfoContext(ctx, "created a signing key: none was active", "kid", k.ID, "alg", string(k.Alg))
 	}
-	return r.load(ctx)
+	return r.loadGeneration(ctx)
+}
+
+// loadGeneration loads the keys as load does, noting the generation read
+// just before, so that Run's first poll does not load them again. An
+// unreadable generation (a schema from before it) is left unknown, for
+// Run to retry and report.
+func (r *Ring) loadGeneration(ctx context.Context) error {
+	g, err := r.store.SigningKeyGeneration(ctx)
+	if err != nil {
+		g = -1
+	}
+	if err := r.load(ctx); err != nil {
+		return err
+	}
+	r.gen.Store(g)
+	return nil
 }
 
 // active reports whether a key of alg signs at now.
@@ -237,11 +270,77 @@ func (r *Ring) Reload(ctx context.Context) error {
 	return r.load(ctx)
 }
 
+// Run polls the keys' generation every PollEvery until ctx ends and
+// reloads the keys when it moved, so that a change made by `gatehouse
+// keys rotate` or another process reaches this one within about
+// PollEvery. Each poll is one read of one row, bounded by the reload
+// timeout, on a connection of the pool taken for that read alone. Run
+// also makes the reloads due every ReloadEvery, so that requests do not
+// wait for them. A failing poll keeps the keys loaded before; it is
+// logged when polls start failing, at most once every ReloadEvery while
+// they go on failing, and when they work again. Without a store, Run
+// returns at once.
+func (r *Ring) Run(ctx context.Context) {
+	if r.store == nil {
+		return
+	}
+	t := time.NewTicker(r.pollEvery)
+	defer t.Stop()
+	var (
+		failures int
+		loggedAt time.Time
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := r.poll(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			failures++
+			if now := r.now(); failures == 1 || now.Sub(loggedAt) >= r.reloadEvery {
+				r.log.Error("polling signing keys failed; keeping the keys loaded before", "error", err, "failures", failures)
+				loggedAt = now
+			}
+		case failures > 0:
+			r.log.Info("polling signing keys works again", "failures", failures)
+			failures = 0
+		}
+		r.refresh(ctx, false)
+	}
+}
+
+// poll reads the keys' generation and, when it is not the one read before
+// the last load, loads the keys again.
+func (r *Ring) poll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	g, err := r.store.SigningKeyGeneration(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: read signing key generation: %w", err)
+	}
+	if g == r.gen.Load() {
+		return nil
+	}
+	r.reloading.Lock()
+	defer r.reloading.Unlock()
+	r.lastTry.Store(r.now().UnixNano())
+	if err := r.load(ctx); err != nil {
+		return err
+	}
+	r.gen.Store(g)
+	return nil
+}
+
 // refresh reloads the database keys when the last reload is older than
 // ReloadEvery or, for an unknown kid, MinReloadGap, and reports whether
 // it did. A periodic reload is skipped while another runs; an unknown kid
 // waits for the running one, which may bring it.
-func (r *Ring) refresh(unknownKid bool) bool {
+func (r *Ring) refresh(ctx context.Context, unknownKid bool) bool {
 	if r.store == nil {
 		return false
 	}
@@ -262,10 +361,12 @@ func (r *Ring) refresh(unknownKid bool) bool {
 		return false
 	}
 	r.lastTry.Store(r.now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
 	if err := r.load(ctx); err != nil {
-		r.log.Error("reload signing keys failed; keeping the keys loaded before", "error", err)
+		if !errors.Is(ctx.Err(), context.Canceled) { // not cut short by Run's end
+			r.log.Error("reload signing keys failed; keeping the keys loaded before", "error", err)
+		}
 		return false
 	}
 	return true
@@ -279,7 +380,7 @@ func (r *Ring) due(gap time.Duration) bool {
 // the newest active database key (of the configured algorithm when there
 // is one). Every process on one database picks the same one.
 func (r *Ring) SigningKey() (*Key, error) {
-	r.refresh(false)
+	r.refresh(context.Background(), false)
 	return r.signingKey(r.now())
 }
 
@@ -317,11 +418,11 @@ func (r *Ring) better(a, b *Key) bool {
 // caller refuses an expired one. An unknown kid reloads the database keys
 // first, at most once every MinReloadGap.
 func (r *Ring) VerificationKey(kid string) (*Key, error) {
-	r.refresh(false)
+	r.refresh(context.Background(), false)
 	if k := r.view.Load().byKid[kid]; k != nil {
 		return k, nil
 	}
-	if r.refresh(true) {
+	if r.refresh(context.Background(), true) {
 		if k := r.view.Load().byKid[kid]; k != nil {
 			return k, nil
 		}
@@ -332,7 +433,7 @@ func (r *Ring) VerificationKey(kid string) (*Key, error) {
 // Published returns the keys to publish: every key with a public half
 // that has not expired, pending ones included, in order of activation.
 func (r *Ring) Published() []*Key {
-	r.refresh(false)
+	r.refresh(context.Background(), false)
 	now := r.now()
 	var out []*Key
 	for _, k := range r.view.Load().keys {

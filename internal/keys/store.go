@@ -44,6 +44,12 @@ type Store interface {
 	// retired, or retired later), setting its expiry to expiresAt. Calls
 	// are serialized with each other and with CreateFirstSigningKey.
 	RotateSigningKey(ctx context.Context, r *Record, expiresAt time.Time) error
+	// SigningKeyGeneration returns a number that every change to the keys
+	// changes, in the change's own transaction: a Ring polls it, every
+	// PollEvery, and reloads the keys only when it moved. It must be
+	// cheap (one row by its key) and need nothing of a session, so that
+	// it works through a pooler such as pgbouncer.
+	SigningKeyGeneration(ctx context.Context) (int64, error)
 }
 
 // sealedRecord returns k as the database keeps it, its private half

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,10 +44,10 @@ func (s *Store) SigningKeys(ctx context.Context, now time.Time) ([]*keys.Record,
 	return out, nil
 }
 
-// CreateFirstSigningKey inserts r unless a key of r.Alg is active at now.
-// The check and the insert run in one transaction holding the table's
-// write lock, so racing callers take turns and the later ones see the
-// first one's key.
+// CreateFirstSigningKey inserts r, bumping the generation, unless a key of
+// r.Alg is active at now. The check and the insert run in one transaction
+// holding the table's write lock, so racing callers take turns and the
+// later ones see the first one's key.
 func (s *Store) CreateFirstSigningKey(ctx context.Context, r *keys.Record, now time.Time) (bool, error) {
 	var created bool
 	err := s.tx(ctx, func(tx *Store) error {
@@ -67,14 +69,14 @@ func (s *Store) CreateFirstSigningKey(ctx context.Context, r *keys.Record, now t
 			return dbError("create signing key", "signing key", err)
 		}
 		created = true
-		return nil
+		return tx.bumpSigningKeyGeneration(ctx)
 	})
 	return created, err
 }
 
 // RotateSigningKey retires, at r.ActivatesAt, every key that would still
-// sign then, and inserts r, in one transaction holding the table's write
-// lock.
+// sign then, inserts r and bumps the generation, in one transaction
+// holding the table's write lock.
 func (s *Store) RotateSigningKey(ctx context.Context, r *keys.Record, expiresAt time.Time) error {
 	return s.tx(ctx, func(tx *Store) error {
 		if err := tx.lockSigningKeys(ctx); err != nil {
@@ -91,8 +93,32 @@ func (s *Store) RotateSigningKey(ctx context.Context, r *keys.Record, expiresAt 
 		if _, err := tx.db.NewInsert().Model(&signingKeyRow{Record: *r}).Exec(ctx); err != nil {
 			return dbError("create signing key", "signing key", err)
 		}
-		return nil
+		return tx.bumpSigningKeyGeneration(ctx)
 	})
+}
+
+// SigningKeyGeneration returns the generation of the signing keys, which
+// every change to them bumps: one row read by its primary key, cheap
+// enough to poll every second. A missing row is generation 0.
+func (s *Store) SigningKeyGeneration(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.NewSelect().Table("signing_key_generation").Column("generation").Where("id = 1").Scan(ctx, &g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbError("read signing key generation", "signing key generation", err)
+	}
+	return g, nil
+}
+
+// bumpSigningKeyGeneration bumps the generation, in the transaction of the
+// change to the keys, so that a poller that sees the new generation also
+// sees the change. It recreates the row should it be missing.
+func (s *Store) bumpSigningKeyGeneration(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO signing_key_generation (id, generation) VALUES (1, 1)
+		ON CONFLICT (id) DO UPDATE SET generation = signing_key_generation.generation + 1`)
+	return dbError("bump signing key generation", "signing key generation", err)
 }
 
 // lockSigningKeys makes the transaction the only writer of signing_key

@@ -51,7 +51,7 @@ func newestFirst() []string {
 
 // tables are the tables the migrations create.
 var tables = []string{"auth_identity", "provider_identity", "customer", "customer_address", `"user"`, "invite", "gatehouse_setting",
-	"auth_session", "refresh_token", "signing_key", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket"}
+	"auth_session", "refresh_token", "signing_key", "signing_key_generation", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket"}
 
 // eachURL runs fn as a subtest per backend with the URL of a fresh, empty
 // database.
