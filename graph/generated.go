@@ -1816,8 +1816,10 @@ enum AuthErrorCode {
   INVALID_INPUT
   """
   The new password breaks the password policy: 8 to 1024 characters, not
-  the account's email, not a common or breached password. The message says
-  which.
+  the account's email, not a common or breached password, no character
+  four times in a row nor only three different ones, no run such as
+  ` + "`" + `abcd` + "`" + `, ` + "`" + `4321` + "`" + ` or ` + "`" + `qwert` + "`" + `, and not containing the service's name, the
+  email or its local part, or the account's names. The message says which.
   """
   PASSWORD_POLICY
   "The email address, user name or identity is already taken."
@@ -2835,9 +2837,10 @@ type Mutation {
   """
   Kibo's CreateUserAuthTicket: sign a shopper in by email address or user
   name and get a ticket with a refresh token. Kibo's "user" is the shopper
-  (a customer), not an admin user. Answers as ` + "`" + `authenticate` + "`" + ` does,
-  including the merge of an anonymous shopper whose token is sent as
-  ` + "`" + `Authorization: Bearer` + "`" + `.
+  (a customer), not an admin user: an admin user's credentials answer
+  exactly as a wrong password does (` + "`" + `INVALID_CREDENTIALS` + "`" + `). Answers as
+  ` + "`" + `authenticate` + "`" + ` does, including the merge of an anonymous shopper whose
+  token is sent as ` + "`" + `Authorization: Bearer` + "`" + `.
   """
   createUserAuthTicket(
     "The shopper's credentials."
@@ -2846,7 +2849,8 @@ type Mutation {
 
   """
   Kibo's RefreshUserAuthTicket: rotate a shopper's refresh token, exactly as
-  ` + "`" + `refreshToken(input: {refreshToken})` + "`" + ` does.
+  ` + "`" + `refreshToken(input: {refreshToken})` + "`" + ` does. An admin user's refresh token
+  answers ` + "`" + `TOKEN_INVALID` + "`" + ` and is not rotated.
   """
   refreshUserAuthTicket(
     "The refresh token."

@@ -59,20 +59,25 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(refuseTransport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover)
 	limits := o.Limits.withDefaults()
 	srv.SetParserTokenLimit(limits.ParserTokens)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// No "Did you mean …" either: the suggestions would list the
+		// schema that introspection is off to keep to itself.
+		srv.SetDisableSuggestion(true)
 	}
 	apq := o.APQCache
 	if apq == nil {
 		apq = NewAPQCache(nil)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
-	srv.Use(&limitsExtension{limits: limits})
+	srv.Use(&limitsExtension{limits: limits, validated: validated})
 	if o.Tracer != nil {
 		srv.Use(tracingExtension{tracer: o.Tracer})
 	}

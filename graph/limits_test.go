@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -121,4 +122,126 @@ func TestOperationLimits(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestDocumentLimits holds the bounds counted before validation: most
+// refusals here are of documents that validation would also refuse (an
+// unknown field, unused variables, repeated directives), so seeing
+// LIMIT_EXCEEDED instead proves the bound ran first, before the work it
+// guards against.
+func TestDocumentLimits(t *testing.T) {
+	// SQLite only: limits refuse a document before any statement runs.
+	db := storetest.MustOpen(t, storetest.SQLite(t))
+	a := newAPIWith(t, db, func(o *graph.HandlerOptions) {
+		o.Limits = graph.Limits{Aliases: 3, Selections: 20, Directives: 4, Variables: 3}
+	})
+	fragments := func(n int) string {
+		// One operation and n fragments in a chain: validation walks
+		// each fragment with everything it reaches, n²/2 in all.
+		var b strings.Builder
+		b.WriteString("{ ...F0 }")
+		for i := range n {
+			fmt.Fprintf(&b, " fragment F%d on Query { __typename", i)
+			if i+1 < n {
+				fmt.Fprintf(&b, " ...F%d", i+1)
+			}
+			b.WriteString(" }")
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name      string
+		query     string
+		wantLimit string // "" when the document must reach validation
+	}{
+		{"selections at the limit", "{" + strings.Repeat(" nope", 20) + " }", ""},
+		{"too many selections", "{" + strings.Repeat(" nope", 21) + " }", "selections"},
+		{"nested selections", "{" + strings.Repeat(" nope { nope }", 11) + " }", "selections"},
+		{"fragments counted per use", fragments(4), "selections"},
+		{"fragments within the limit", fragments(3), ""},
+		{"aliases in the document", "{" + strings.Repeat(" a: nope", 4) + " }", "aliases"},
+		{"aliases across operations", "query A { a: nope b: nope } query B { c: nope d: nope }", "aliases"},
+		{"too many directives", "{ __typename" + strings.Repeat(" @skip(if: false)", 5) + " }", "directives"},
+		{"too many variables", "query($a: Int, $b: Int, $c: Int, $d: Int) { __typename }", "variables"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.do(t, "", tc.query, nil)
+			if tc.wantLimit == "" {
+				// Validated, then run or refused by validation.
+				if len(r.Errors) == 0 && string(r.Data) == `{"__typename":"Query"}` {
+					return
+				}
+				if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+					t.Fatalf("answer %s, want the document validated", r.raw)
+				}
+				return
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no error: %s", r.raw)
+			}
+			e := r.Errors[0]
+			if len(r.Errors) != 1 || e.Extensions["code"] != "LIMIT_EXCEEDED" || e.Extensions["limit"] != tc.wantLimit {
+				t.Fatalf("errors = %+v, want one LIMIT_EXCEEDED for %s", r.Errors, tc.wantLimit)
+			}
+		})
+	}
+
+	t.Run("syntax error", func(t *testing.T) {
+		e := a.do(t, "", "{ a(", nil).topLevel(t)
+		if e.Extensions["code"] != "GRAPHQL_PARSE_FAILED" {
+			t.Fatalf("error = %+v", e)
+		}
+	})
+}
+
+// TestErrorsAreCapped: validation reports every conflicting pair of
+// fields; the answer lists at most 20 errors and counts the rest.
+func TestErrorsAreCapped(t *testing.T) {
+	// SQLite only: validation runs before any statement.
+	db := storetest.MustOpen(t, storetest.SQLite(t))
+	a := newAPI(t, db)
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 20 {
+		fmt.Fprintf(&b, " authProviders(actor: %s) { id }", []string{"CUSTOMER", "USER"}[i%2])
+	}
+	b.WriteString(" }")
+	var body struct {
+		Errors     []gqlError     `json:"errors"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	r := a.do(t, "", b.String(), nil)
+	if err := json.Unmarshal(r.raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	// 10 × 10 conflicting pairs.
+	if len(body.Errors) != 20 || body.Extensions["errorsOmitted"] != float64(80) {
+		t.Fatalf("%d errors, extensions %v", len(body.Errors), body.Extensions)
+	}
+}
+
+// TestNoSuggestionsWithoutIntrospection: with introspection off, a
+// misspelt field is refused without naming the fields it might have been.
+func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
+	// SQLite only: validation runs before any statement.
+	db := storetest.MustOpen(t, storetest.SQLite(t))
+	for _, tc := range []struct {
+		name          string
+		introspection bool
+		wantHint      bool
+	}{
+		{"introspection on", true, true},
+		{"introspection off", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAPIWith(t, db, func(o *graph.HandlerOptions) { o.Introspection = tc.introspection })
+			for _, q := range []string{`{ currentCustomr { id } }`, `{ currentCustomer }`} {
+				r := a.do(t, "", q, nil)
+				e := r.topLevel(t)
+				if hint := strings.Contains(e.Message, "Did you mean") || strings.Contains(e.Message, "currentCustomer {"); hint != tc.wantHint {
+					t.Errorf("%s: %q, want a hint: %v", q, e.Message, tc.wantHint)
+				}
+			}
+		})
+	}
 }

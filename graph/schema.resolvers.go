@@ -192,7 +192,7 @@ func (r *mutationResolver) CreateUserAuthTicket(ctx context.Context, input model
 
 // RefreshUserAuthTicket is the resolver for the refreshUserAuthTicket field.
 func (r *mutationResolver) RefreshUserAuthTicket(ctx context.Context, input model.RefreshUserAuthTicketInput) (*model.AuthTicketPayload, error) {
-	t, err := r.Auth.Rotate(ctx, input.RefreshToken)
+	t, err := r.Auth.RotateShopper(ctx, input.RefreshToken)
 	errs, err := payloadErrors(err)
 	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
 }

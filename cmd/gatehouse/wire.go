@@ -248,6 +248,7 @@ func (a *app) newHTTPServer(tracer trace.Tracer, rdb *redis.Client) (srv *http.S
 			RootMutationFields: cfg.MaxRootMutations,
 			Complexity:         cfg.MaxComplexity,
 			ParserTokens:       cfg.MaxParserTokens,
+			Selections:         cfg.MaxSelections,
 		},
 		Metrics:  a.metrics,
 		Tracer:   tracer,

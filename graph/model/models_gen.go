@@ -481,8 +481,10 @@ const (
 	// An input field is missing, malformed or too long; `field` names it.
 	AuthErrorCodeInvalidInput AuthErrorCode = "INVALID_INPUT"
 	// The new password breaks the password policy: 8 to 1024 characters, not
-	// the account's email, not a common or breached password. The message says
-	// which.
+	// the account's email, not a common or breached password, no character
+	// four times in a row nor only three different ones, no run such as
+	// `abcd`, `4321` or `qwert`, and not containing the service's name, the
+	// email or its local part, or the account's names. The message says which.
 	AuthErrorCodePasswordPolicy AuthErrorCode = "PASSWORD_POLICY"
 	// The email address, user name or identity is already taken.
 	AuthErrorCodeDuplicate AuthErrorCode = "DUPLICATE"

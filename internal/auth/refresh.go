@@ -72,6 +72,19 @@ var (
 // parent's with a server key, so it can be returned again without ever
 // being stored.
 func (s *Service) Rotate(ctx context.Context, tok string) (*gatehouse.Ticket, error) {
+	return s.rotate(ctx, tok, "")
+}
+
+// RotateShopper is Rotate for Kibo's refreshUserAuthTicket, which is the
+// shopper API: a refresh token of any session but a customer's is
+// TOKEN_INVALID, and is neither rotated nor counted as reuse.
+func (s *Service) RotateShopper(ctx context.Context, tok string) (*gatehouse.Ticket, error) {
+	return s.rotate(ctx, tok, gatehouse.ActorCustomer)
+}
+
+// rotate is Rotate, limited to the sessions of one actor type unless only
+// is empty.
+func (s *Service) rotate(ctx context.Context, tok string, only gatehouse.ActorType) (*gatehouse.Ticket, error) {
 	if !secret.WellFormed(tok) {
 		return nil, errRefreshInvalid
 	}
@@ -86,6 +99,9 @@ func (s *Service) Rotate(ctx context.Context, tok string) (*gatehouse.Ticket, er
 			return errRefreshInvalid
 		} else if err != nil {
 			return err
+		}
+		if only != "" && sess.ActorType != only {
+			return errRefreshInvalid
 		}
 		now := s.clock()
 		switch sess.State(now) {

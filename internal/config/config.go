@@ -99,6 +99,7 @@ type Config struct {
 	MaxRootMutations  int
 	MaxComplexity     int
 	MaxParserTokens   int
+	MaxSelections     int
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
@@ -254,7 +255,7 @@ var settings = []Setting{
 			c.JWKSMaxAge = d
 			return nil
 		}},
-	{Name: "GATEHOUSE_KEY_ACTIVATION_DELAY", computed: true, Default: "JWKS max age + 1m", Description: "How long `gatehouse keys rotate` publishes a new key before it signs, so that verifiers' caches and every instance (which reload keys each minute) know it first. `0s` activates new keys at once.",
+	{Name: "GATEHOUSE_KEY_ACTIVATION_DELAY", computed: true, Default: "JWKS max age + 1m", Description: "How long `gatehouse keys rotate` publishes a new key before it signs, so that verifiers' caches and every instance (which learn of it within about a second, and within a minute even when their polls fail) know it first. `0s` activates new keys at once.",
 		parse: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
@@ -327,7 +328,7 @@ var settings = []Setting{
 		parse: intVar(func(c *Config) *int { return &c.MaxBodyBytes }, 1024, 64<<20)},
 	{Name: "GATEHOUSE_MAX_DEPTH", Default: "12", Description: "Deepest nesting of fields in an operation (introspection excepted); beyond it `LIMIT_EXCEEDED` (limit `depth`).",
 		parse: intVar(func(c *Config) *int { return &c.MaxDepth }, 1, 1000)},
-	{Name: "GATEHOUSE_MAX_ALIASES", Default: "15", Description: "Aliased fields an operation may hold, counting each use of a fragment (limit `aliases`).",
+	{Name: "GATEHOUSE_MAX_ALIASES", Default: "15", Description: "Aliased fields an operation may hold, counting each use of a fragment; a whole document, as written, is held to it too before it is validated (limit `aliases`).",
 		parse: intVar(func(c *Config) *int { return &c.MaxAliases }, 1, 100000)},
 	{Name: "GATEHOUSE_MAX_ROOT_MUTATIONS", Default: "5", Description: "Fields at the top level of one mutation operation (limit `rootMutationFields`).",
 		parse: intVar(func(c *Config) *int { return &c.MaxRootMutations }, 1, 1000)},
@@ -335,6 +336,8 @@ var settings = []Setting{
 		parse: intVar(func(c *Config) *int { return &c.MaxComplexity }, 1, 1<<30)},
 	{Name: "GATEHOUSE_MAX_PARSER_TOKENS", Default: "15000", Description: "Tokens the parser reads from one document (limit `parserTokens`).",
 		parse: intVar(func(c *Config) *int { return &c.MaxParserTokens }, 100, 1<<24)},
+	{Name: "GATEHOUSE_MAX_SELECTIONS", Default: "200", Description: "Fields, fragment spreads and inline fragments one document may hold, counted before it is validated, a fragment once more for each operation or fragment that uses it (limit `selections`). Validation's cost grows with the square of this; GraphiQL's introspection query counts about 175.",
+		parse: intVar(func(c *Config) *int { return &c.MaxSelections }, 10, 100000)},
 	{Name: "GATEHOUSE_HTTP_READ_HEADER_TIMEOUT", Default: "5s", Description: "How long a client may take to send a request's headers (slow-client defence).",
 		parse: durationVar(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 	{Name: "GATEHOUSE_HTTP_READ_TIMEOUT", Default: "15s", Description: "How long a client may take to send a whole request.",
