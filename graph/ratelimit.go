@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -24,6 +25,10 @@ type RateLimits struct {
 	Limiter    ratelimit.Limiter
 	PerIP      ratelimit.Rate
 	Identifier ratelimit.Rate
+	// IPv6Prefix is how many leading bits of an IPv6 client address make
+	// its per-IP bucket (default 64: one customer network, which holds
+	// 2^64 addresses). An IPv4 address is its own bucket.
+	IPv6Prefix int
 	// FailOpen lets credential mutations through when the limiter cannot
 	// be asked; otherwise they are shed with UNAVAILABLE, rather than
 	// allowing unlimited password guesses while it is down. The token
@@ -57,6 +62,29 @@ var limitedFields = map[string]struct{ credential bool }{
 	"createAnonymousShopperAuthTicket": {false},
 }
 
+// clientNetwork is the per-IP bucket of a client address: an IPv4 address
+// (or an IPv4-mapped IPv6 one) as itself, an IPv6 address as its network
+// of prefix bits (64 when prefix is not 1 to 128), without a zone. What
+// does not parse is its own bucket.
+func clientNetwork(ip string, prefix int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	if prefix < 1 || prefix > 128 {
+		prefix = 64
+	}
+	p, err := a.Prefix(prefix)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
 // rateLimitExtension takes a token from each of a limited field's buckets,
 // in one call to the limiter, before it resolves; every aliased use
 // counts.
@@ -84,7 +112,7 @@ func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Res
 		return next(ctx)
 	}
 	op := fc.Field.Name
-	takes := []ratelimit.Take{{Key: "ip:" + op + ":" + request.From(ctx).ClientIP, Rate: x.PerIP}}
+	takes := []ratelimit.Take{{Key: "ip:" + op + ":" + clientNetwork(request.From(ctx).ClientIP, x.IPv6Prefix), Rate: x.PerIP}}
 	if id := identifier(fc.Args); id != "" {
 		// Hashed: the buckets hold no email addresses.
 		sum := sha256.Sum256([]byte(id))

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -73,6 +74,18 @@ func TestRateLimits(t *testing.T) {
 				}
 			}
 			wantRateLimited(t, a.from(t, "203.0.113.7", "", authQ, signIn("d@example.com")))
+		})
+		t.Run("IPv6 per /64", func(t *testing.T) {
+			for i, peer := range []string{"[2001:db8:1:2::1]", "[2001:db8:1:2::2]", "[2001:db8:1:2:ffff:ffff:ffff:ffff]"} {
+				if r := a.from(t, peer, "", authQ, signIn(fmt.Sprintf("v6-%d@example.com", i))); len(r.Errors) > 0 {
+					t.Fatalf("attempt %d refused: %s", i+1, r.raw)
+				}
+			}
+			wantRateLimited(t, a.from(t, "[2001:db8:1:2:abcd::9]", "", authQ, signIn("v6-3@example.com")))
+			// The next /64 is another network.
+			if r := a.from(t, "[2001:db8:1:3::1]", "", authQ, signIn("v6-4@example.com")); len(r.Errors) > 0 {
+				t.Fatalf("another /64 was limited: %s", r.raw)
+			}
 		})
 		t.Run("a forwarded address from an untrusted peer is ignored", func(t *testing.T) {
 			for i, e := range []string{"e@example.com", "f@example.com", "g@example.com"} {

@@ -257,6 +257,7 @@ func (a *app) newHTTPServer(tracer trace.Tracer, rdb *redis.Client) (srv *http.S
 			Limiter:    limiter,
 			PerIP:      cfg.RateLimitIP,
 			Identifier: cfg.RateLimitIdentifier,
+			IPv6Prefix: cfg.RateLimitIPv6Prefix,
 			FailOpen:   cfg.RateLimitFailOpen,
 			OnShed:     func() { a.metrics.Shed(metrics.ShedRateLimiter) },
 			Logger:     log,

@@ -127,6 +127,7 @@ type Config struct {
 	// and token mutations; RedisURL moves their buckets to Redis.
 	RateLimitIP         ratelimit.Rate
 	RateLimitIdentifier ratelimit.Rate
+	RateLimitIPv6Prefix int
 	RedisURL            Secret
 	// RateLimitBackend is where buckets live: memory, sql or redis.
 	RateLimitBackend string
@@ -386,6 +387,8 @@ var settings = []Setting{
 		parse: rateVar(func(c *Config) *ratelimit.Rate { return &c.RateLimitIP })},
 	{Name: "GATEHOUSE_RATE_LIMIT_IDENTIFIER", Default: "10/1m", Description: "Per email or user name tried and operation (authenticate, register, createUserAuthTicket, generateResetPasswordToken), whatever the IP.",
 		parse: rateVar(func(c *Config) *ratelimit.Rate { return &c.RateLimitIdentifier })},
+	{Name: "GATEHOUSE_RATE_LIMIT_IPV6_PREFIX", Default: "64", Description: "Leading bits of an IPv6 client address that make its per-IP bucket: a client holds a whole /64, so its addresses share one bucket. IPv4 addresses are their own buckets.",
+		parse: intVar(func(c *Config) *int { return &c.RateLimitIPv6Prefix }, 32, 128)},
 	{Name: "GATEHOUSE_REDIS_URL", Secret: true, Description: "`redis://…`: keep the rate-limit buckets in Redis instead of the database.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
