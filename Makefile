@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what CI runs.
-.PHONY: run test clients generate check bench
+.PHONY: run test clients generate check bench fuzz
 
 PG_WARNING = "!!! GATEHOUSE_TEST_POSTGRES_URL is not set: the PostgreSQL suite was SKIPPED; only SQLite ran. Set it, e.g. GATEHOUSE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test !!!"
 
@@ -30,3 +30,8 @@ check:
 # (scripts/bench.sh; docs/perf.md). Quick: BENCH_DURATION=2s BENCH_CONCURRENCY=8 make bench
 bench:
 	scripts/bench.sh
+
+# Every fuzz target, FUZZTIME each (default 10s; CI: 3s). The committed
+# corpora (testdata/fuzz/) already run in `make test`.
+fuzz:
+	scripts/fuzz.sh

@@ -34,11 +34,14 @@ func Hash(token string) string {
 }
 
 // WellFormed reports whether s could be a token made by New, so lookups of
-// garbage can be refused before touching the database.
+// garbage can be refused before touching the database: 43 characters of
+// the base64url alphabet, in the one spelling New writes. (Go's decoder,
+// even strict, skips line breaks, and by default ignores the last
+// character's spare bits, so decoding alone would take other text.)
 func WellFormed(s string) bool {
 	if len(s) != base64.RawURLEncoding.EncodedLen(Size) {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == Size && base64.RawURLEncoding.EncodeToString(b) == s
 }
