@@ -77,7 +77,7 @@ func NewHandler(o HandlerOptions) *handler.Server {
 		apq = NewAPQCache(nil)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
-	srv.Use(&limitsExtension{limits: limits, validated: validated})
+	srv.Use(&limitsExtension{limits: limits, validated: validated, introspection: o.Introspection})
 	if o.Tracer != nil {
 		srv.Use(tracingExtension{tracer: o.Tracer})
 	}

@@ -81,6 +81,10 @@ type limitsExtension struct {
 	es     graphql.ExecutableSchema
 	// validated is gqlgen's cache of parsed and validated documents.
 	validated graphql.Cache[*ast.QueryDocument]
+	// introspection is on: the schema may be asked about and named in
+	// error messages. Off, __schema and __type are refused and the
+	// "Did you mean …" of every validation message is cut.
+	introspection bool
 }
 
 var (
@@ -95,10 +99,23 @@ var (
 // answered with megabytes; the rest are counted in extensions.errorsOmitted.
 const maxErrors = 20
 
-// InterceptResponse trims an answer's errors to maxErrors.
-func (*limitsExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+// InterceptResponse trims an answer's errors to maxErrors and, with
+// introspection off, cuts schema suggestions from their messages: gqlgen
+// can turn off those of unknown fields, but unknown arguments, input
+// fields and enum values still suggest the names they are near.
+func (x *limitsExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if resp == nil || len(resp.Errors) <= maxErrors {
+	if resp == nil {
+		return resp
+	}
+	if !x.introspection {
+		for _, e := range resp.Errors {
+			if i := strings.Index(e.Message, " Did you mean "); i >= 0 {
+				e.Message = e.Message[:i]
+			}
+		}
+	}
+	if len(resp.Errors) <= maxErrors {
 		return resp
 	}
 	if resp.Extensions == nil {
@@ -276,6 +293,15 @@ func (x *limitsExtension) MutateOperationContext(ctx context.Context, oc *graphq
 	}
 	w := shapeWalker{fragments: oc.Doc.Fragments}
 	w.walk(op.SelectionSet, 1, map[string]bool{})
+	if !x.introspection && op.Operation == ast.Query {
+		for _, name := range rootFields(op.SelectionSet, oc.Doc.Fragments, map[string]bool{}) {
+			if name == "__schema" || name == "__type" {
+				err := gqlerror.Errorf("Introspection is turned off on this server.")
+				errcode.Set(err, errcode.ValidationFailed)
+				return err
+			}
+		}
+	}
 	if op.Operation == ast.Mutation {
 		names := rootFields(op.SelectionSet, oc.Doc.Fragments, map[string]bool{})
 		if n := len(names); n > x.limits.RootMutationFields {

@@ -221,7 +221,9 @@ func TestErrorsAreCapped(t *testing.T) {
 }
 
 // TestNoSuggestionsWithoutIntrospection: with introspection off, a
-// misspelt field is refused without naming the fields it might have been.
+// misspelt field, argument, input field or enum value is refused without
+// naming what it might have been, and __schema and __type are refused as
+// a validation error, not an internal one.
 func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
 	// SQLite only: validation runs before any statement.
 	db := storetest.MustOpen(t, storetest.SQLite(t))
@@ -235,11 +237,32 @@ func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAPIWith(t, db, func(o *graph.HandlerOptions) { o.Introspection = tc.introspection })
-			for _, q := range []string{`{ currentCustomr { id } }`, `{ currentCustomer }`} {
+			for _, q := range []string{
+				`{ currentCustomr { id } }`,
+				`{ currentCustomer }`,
+				`{ authProviders(actor: CUSTOMER, actr: CUSTOMER) { id } }`,
+				`{ authProviders(actor: CUSTOMR) { id } }`,
+				`mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {emial: "x"}) { location } }`,
+			} {
 				r := a.do(t, "", q, nil)
 				e := r.topLevel(t)
+				if e.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+					t.Fatalf("%s: %+v", q, e)
+				}
 				if hint := strings.Contains(e.Message, "Did you mean") || strings.Contains(e.Message, "currentCustomer {"); hint != tc.wantHint {
 					t.Errorf("%s: %q, want a hint: %v", q, e.Message, tc.wantHint)
+				}
+			}
+			for _, q := range []string{`{ __schema { types { name } } }`, `{ __type(name: "Customer") { name } }`, `{ ...I } fragment I on Query { __schema { queryType { name } } }`} {
+				r := a.do(t, "", q, nil)
+				if tc.introspection {
+					if len(r.Errors) > 0 {
+						t.Errorf("%s: %s", q, r.raw)
+					}
+					continue
+				}
+				if e := r.topLevel(t); e.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(e.Message, "Introspection is turned off") {
+					t.Errorf("%s: %+v, want introspection refused", q, e)
 				}
 			}
 		})
