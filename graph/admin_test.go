@@ -39,7 +39,8 @@ func TestAdminAuditAndLockout(t *testing.T) {
 			a.authenticate(t, "CUSTOMER", email, "a wrong password")
 		}
 
-		t.Run("the audit trail, paginated, newest first, without secrets", func(t *testing.T) {
+		// The audit trail is paginated, newest first, and holds no secrets.
+		t.Run("audit trail", func(t *testing.T) {
 			var all []string
 			var after any
 			for {
@@ -67,19 +68,22 @@ func TestAdminAuditAndLockout(t *testing.T) {
 				t.Fatalf("events = %v", all)
 			}
 		})
-		t.Run("only admin users may read it", func(t *testing.T) {
+		// Only admin users may read the audit trail.
+		t.Run("audit trail as customer", func(t *testing.T) {
 			if e := a.do(t, session.AccessToken, auditQ, map[string]any{"id": reg.UserID}).topLevel(t); e.Extensions["code"] != "FORBIDDEN" {
 				t.Fatalf("error = %+v", e)
 			}
 		})
-		t.Run("the owner sees the lock", func(t *testing.T) {
+		// The owner sees the lock.
+		t.Run("lock as owner", func(t *testing.T) {
 			var cur struct{ IsLocked bool }
 			a.do(t, session.AccessToken, `{ currentCustomer { isLocked } }`, nil).decode(t, "currentCustomer", &cur)
 			if !cur.IsLocked {
 				t.Fatal("isLocked = false while locked")
 			}
 		})
-		t.Run("admin users see the lock", func(t *testing.T) {
+		// Admin users see the lock; a customer cannot read another customer.
+		t.Run("lock as admin", func(t *testing.T) {
 			var cust struct{ IsLocked bool }
 			a.do(t, admin, `query($id: ID!) { customer(id: $id) { isLocked } }`, map[string]any{"id": c.Customer.ID}).decode(t, "customer", &cust)
 			if !cust.IsLocked {
@@ -89,7 +93,8 @@ func TestAdminAuditAndLockout(t *testing.T) {
 				t.Fatalf("a customer read another customer: %+v", e)
 			}
 		})
-		t.Run("an admin user unlocks", func(t *testing.T) {
+		// An admin user unlocks the customer.
+		t.Run("unlock", func(t *testing.T) {
 			var p okPayload
 			a.do(t, admin, unlockQ, map[string]any{"id": c.Customer.ID}).decode(t, "unlockCustomer", &p)
 			if !p.Success {
@@ -99,7 +104,8 @@ func TestAdminAuditAndLockout(t *testing.T) {
 			a.do(t, admin, unlockQ, map[string]any{"id": "cus_unknown"}).decode(t, "unlockCustomer", &p)
 			wantError(t, p.Errors, "NOT_FOUND")
 		})
-		t.Run("dead deliveries are listed and replayed", func(t *testing.T) {
+		// Dead deliveries are listed and replayed.
+		t.Run("dead deliveries", func(t *testing.T) {
 			es := a.events(t, gatehouse.EventCustomerCreated)
 			ctx := context.Background()
 			if err := a.Store.Failed(ctx, es[0].ID, subscriberID, "HTTP 500", a.Clock.Now(), true, a.Clock.Now()); err != nil {

@@ -45,7 +45,8 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 		}
 		hashOnly := url.Values{"extensions": {ext(hex.EncodeToString(sum[:]))}, "operationName": {"Me"}}
 
-		t.Run("an unknown hash asks for the query", func(t *testing.T) {
+		// An unknown hash asks for the query.
+		t.Run("unknown hash", func(t *testing.T) {
 			e := a.getQuery(t, tk.AccessToken, hashOnly).topLevel(t)
 			if e.Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" || e.Message != "PersistedQueryNotFound" {
 				t.Fatalf("error = %+v", e)
@@ -63,8 +64,10 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 				t.Fatalf("customer = %+v", c)
 			}
 		}
-		t.Run("the full query registers the hash", func(t *testing.T) { register(t) })
-		t.Run("then the hash alone answers, over GET, uncacheable", func(t *testing.T) {
+		// The full query registers the hash.
+		t.Run("register", func(t *testing.T) { register(t) })
+		// Then the hash alone answers, over GET, uncacheable.
+		t.Run("hash only over GET", func(t *testing.T) {
 			register(t)
 			r := a.getQuery(t, tk.AccessToken, hashOnly)
 			var c struct{ Email string }
@@ -79,13 +82,15 @@ func TestPersistedQueriesAndGETCaching(t *testing.T) {
 				t.Errorf("Vary = %q", vary)
 			}
 		})
-		t.Run("a hash that does not match its query is refused", func(t *testing.T) {
+		// A hash that does not match its query is refused.
+		t.Run("mismatched hash", func(t *testing.T) {
 			bad := url.Values{"query": {`{ authProviders(actor: CUSTOMER) { id } }`}, "extensions": hashOnly["extensions"]}
 			if e := a.getQuery(t, "", bad).topLevel(t); e.Extensions["code"] != "BAD_USER_INPUT" {
 				t.Fatalf("error = %+v", e)
 			}
 		})
-		t.Run("an expired or invalid token is a top-level UNAUTHENTICATED with a reason", func(t *testing.T) {
+		// An expired or invalid token is a top-level UNAUTHENTICATED with a reason.
+		t.Run("invalid token", func(t *testing.T) {
 			register(t)
 			for _, bearer := range []string{"not-a-jwt", tk.AccessToken + "x"} {
 				e := a.getQuery(t, bearer, hashOnly).topLevel(t)

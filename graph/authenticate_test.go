@@ -50,7 +50,8 @@ func TestRegister(t *testing.T) {
 			})
 		}
 
-		t.Run("eight multibyte runes are enough", func(t *testing.T) {
+		// Eight multibyte runes are enough.
+		t.Run("multibyte runes", func(t *testing.T) {
 			mustTicket(t, a.register(t, "CUSTOMER", "runes@example.com", "пароль12", ""))
 		})
 		t.Run("unknown provider", func(t *testing.T) {
@@ -91,7 +92,8 @@ func TestAuthenticate(t *testing.T) {
 			}
 		})
 
-		t.Run("unknown email and wrong password answer byte for byte alike", func(t *testing.T) {
+		// An unknown email and a wrong password answer byte for byte alike.
+		t.Run("unknown email answer", func(t *testing.T) {
 			unknown := a.do(t, "", authQ, map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": "nobody@example.com", "password": "correct horse battery"}})
 			wrong := a.do(t, "", authQ, map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": "known@example.com", "password": "wrong horse battery"}})
 			if !bytes.Equal(unknown.raw, wrong.raw) || unknown.status != wrong.status {
@@ -104,7 +106,8 @@ func TestAuthenticate(t *testing.T) {
 			}
 		})
 
-		t.Run("unknown email and wrong password do the same hashing work", func(t *testing.T) {
+		// An unknown email and a wrong password do the same hashing work.
+		t.Run("hashing work", func(t *testing.T) {
 			for _, tc := range []struct{ name, email string }{
 				{"unknown email", "nobody@example.com"},
 				{"wrong password", "known@example.com"},

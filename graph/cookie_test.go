@@ -99,7 +99,8 @@ func TestCookieSession(t *testing.T) {
 			}
 		})
 
-		t.Run("a query needs no CSRF token", func(t *testing.T) {
+		// A query needs no CSRF token.
+		t.Run("query without CSRF token", func(t *testing.T) {
 			var c customer
 			a.browser(t, browserReq{cookies: []*http.Cookie{cookie}}, currentQ, nil).decode(t, "currentCustomer", &c)
 			if c.ID == "" {
@@ -118,8 +119,10 @@ func TestCookieSession(t *testing.T) {
 		for _, tc := range []struct {
 			name, csrf string
 		}{
-			{"a mutation without the CSRF token is refused", ""},
-			{"a mutation with a wrong CSRF token is refused", csrf[:len(csrf)-2] + "xx"},
+			// A mutation without the CSRF token is refused.
+			{"mutation without CSRF token", ""},
+			// A mutation with a wrong CSRF token is refused.
+			{"wrong CSRF token", csrf[:len(csrf)-2] + "xx"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b := browserReq{cookies: []*http.Cookie{cookie}, csrf: tc.csrf}
@@ -130,7 +133,8 @@ func TestCookieSession(t *testing.T) {
 			})
 		}
 
-		t.Run("a mutation with the CSRF token is allowed", func(t *testing.T) {
+		// A mutation with the CSRF token is allowed.
+		t.Run("CSRF token", func(t *testing.T) {
 			var p customerPayload
 			a.browser(t, browserReq{cookies: []*http.Cookie{cookie}, csrf: csrf}, updateCustomerQ, update).decode(t, "updateCustomer", &p)
 			if len(p.Errors) > 0 || *p.Customer.FirstName != "Cookie" {
@@ -138,7 +142,8 @@ func TestCookieSession(t *testing.T) {
 			}
 		})
 
-		t.Run("the bearer token wins over the cookie", func(t *testing.T) {
+		// The bearer token wins over the cookie.
+		t.Run("bearer over cookie", func(t *testing.T) {
 			other := a.signedIn(t, "bearer@example.com")
 			var c customer
 			a.browser(t, browserReq{cookies: []*http.Cookie{cookie}, bearer: other.AccessToken}, currentQ, nil).decode(t, "currentCustomer", &c)
@@ -147,14 +152,16 @@ func TestCookieSession(t *testing.T) {
 			}
 		})
 
-		t.Run("a customer cookie is no admin credential", func(t *testing.T) {
+		// A customer cookie is no admin credential.
+		t.Run("customer cookie on admin API", func(t *testing.T) {
 			e := a.browser(t, browserReq{cookies: []*http.Cookie{cookie}}, currentUserQ, nil).topLevel(t)
 			if e.Extensions["code"] != "UNAUTHENTICATED" || e.Extensions["reason"] != "MISSING" {
 				t.Fatalf("error = %+v", e)
 			}
 		})
 
-		t.Run("a new createSession retires the old cookie", func(t *testing.T) {
+		// A new createSession retires the old cookie.
+		t.Run("second createSession", func(t *testing.T) {
 			old, _, tk := a.cookieSession(t, "twice@example.com", browserReq{})
 			r := a.browser(t, browserReq{bearer: tk.AccessToken}, createSessionQ, nil)
 			fresh := (&http.Response{Header: r.header}).Cookies()[0]
@@ -168,7 +175,8 @@ func TestCookieSession(t *testing.T) {
 			a.browser(t, browserReq{cookies: []*http.Cookie{fresh}}, currentQ, nil).decode(t, "currentCustomer", &customer{})
 		})
 
-		t.Run("deleteSession ends the session and clears the cookie", func(t *testing.T) {
+		// deleteSession ends the session and clears the cookie.
+		t.Run("deleteSession", func(t *testing.T) {
 			ck, token, tk := a.cookieSession(t, "bye@example.com", browserReq{})
 			r := a.browser(t, browserReq{cookies: []*http.Cookie{ck}, csrf: token}, deleteSessionQ, map[string]any{"a": "CUSTOMER"})
 			var p struct {
@@ -187,7 +195,8 @@ func TestCookieSession(t *testing.T) {
 			}
 		})
 
-		t.Run("logout and refresh-token reuse end the cookie too", func(t *testing.T) {
+		// Logout and refresh-token reuse end the cookie too.
+		t.Run("logout and reuse", func(t *testing.T) {
 			ck1, _, tk1 := a.cookieSession(t, "out1@example.com", browserReq{})
 			a.do(t, tk1.AccessToken, logoutQ, nil)
 			ck2, _, tk2 := a.cookieSession(t, "out2@example.com", browserReq{})
@@ -299,7 +308,8 @@ func TestCrossSiteRequests(t *testing.T) {
 			}
 		})
 
-		t.Run("requests a browser sends without a preflight", func(t *testing.T) {
+		// Requests a browser sends without a preflight are refused.
+		t.Run("simple requests", func(t *testing.T) {
 			for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain; charset=utf-8"} {
 				t.Run(ct, func(t *testing.T) {
 					// Even with the CSRF token guessed right, a simple request is refused before it runs.
@@ -309,7 +319,8 @@ func TestCrossSiteRequests(t *testing.T) {
 					}
 				})
 			}
-			t.Run("GET without a preflight header", func(t *testing.T) {
+			// A GET without a preflight header is refused; with one, it runs.
+			t.Run("GET", func(t *testing.T) {
 				req := httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
 				if r := a.send(t, req); r.status != 400 {
 					t.Fatalf("status %d: %s", r.status, r.raw)

@@ -92,7 +92,8 @@ func TestCustomerRegistrationFlow(t *testing.T) {
 		a := newAPI(t, db)
 		reg := mustTicket(t, a.register(t, "CUSTOMER", "Flow@Example.com", "correct horse battery", ""))
 
-		t.Run("registration token cannot read a customer", func(t *testing.T) {
+		// A registration token cannot read a customer.
+		t.Run("read with registration token", func(t *testing.T) {
 			e := a.do(t, reg.AccessToken, currentQ, nil).topLevel(t)
 			if e.Extensions["code"] != "FORBIDDEN" {
 				t.Fatalf("error = %+v", e)
@@ -115,7 +116,8 @@ func TestCustomerRegistrationFlow(t *testing.T) {
 			t.Fatalf("customer = %s", b)
 		}
 
-		t.Run("the registration token is still unlinked; creating twice is refused", func(t *testing.T) {
+		// The registration token is still unlinked; creating twice is refused.
+		t.Run("create twice", func(t *testing.T) {
 			var again customerPayload
 			a.do(t, reg.AccessToken, createCustomerQ, map[string]any{"input": map[string]any{}}).decode(t, "createCustomer", &again)
 			wantError(t, again.Errors, "NOT_ALLOWED")
@@ -130,13 +132,15 @@ func TestCustomerRegistrationFlow(t *testing.T) {
 			t.Fatalf("claims = %+v, %v", claims, err)
 		}
 
-		t.Run("a linked token cannot create another customer", func(t *testing.T) {
+		// A linked token cannot create another customer.
+		t.Run("create with linked token", func(t *testing.T) {
 			var p customerPayload
 			a.do(t, linked.AccessToken, createCustomerQ, map[string]any{"input": map[string]any{}}).decode(t, "createCustomer", &p)
 			wantError(t, p.Errors, "NOT_ALLOWED")
 		})
 
-		t.Run("sign-in now returns the customer", func(t *testing.T) {
+		// Sign-in now returns the customer.
+		t.Run("sign-in after create", func(t *testing.T) {
 			tk := mustTicket(t, a.authenticate(t, "CUSTOMER", "flow@example.com", "correct horse battery"))
 			if tk.ActorID == nil || *tk.ActorID != c.ID || tk.CustomerAccount.Email != "flow@example.com" {
 				t.Fatalf("ticket = %+v", tk)
@@ -185,7 +189,8 @@ func TestCustomerRegistrationFlow(t *testing.T) {
 			})
 		}
 
-		t.Run("user names are unique, case-insensitively", func(t *testing.T) {
+		// User names are unique, case-insensitively.
+		t.Run("taken user name", func(t *testing.T) {
 			other, _ := a.signUpCustomer(t, "other@example.com")
 			var p customerPayload
 			a.do(t, other, updateCustomerQ, map[string]any{"input": map[string]any{"userName": "ADA"}}).decode(t, "updateCustomer", &p)
@@ -236,7 +241,8 @@ func TestCustomerAddresses(t *testing.T) {
 			wantError(t, p.Errors, "INVALID_INPUT")
 		})
 
-		t.Run("another customer's address is not found and untouched", func(t *testing.T) {
+		// Another customer's address is not found and untouched.
+		t.Run("another customer's address", func(t *testing.T) {
 			var before customer
 			a.do(t, tok, currentQ, nil).decode(t, "currentCustomer", &before)
 			var up addressPayload
@@ -255,7 +261,8 @@ func TestCustomerAddresses(t *testing.T) {
 			}
 		})
 
-		t.Run("delete clears the defaults it held", func(t *testing.T) {
+		// Delete clears the defaults the address held.
+		t.Run("delete default", func(t *testing.T) {
 			// Home ships by default, the second address bills: deleting
 			// the second clears the billing default only.
 			var p addressPayload

@@ -62,12 +62,14 @@ func TestEvents(t *testing.T) {
 				}
 			})
 		}
-		t.Run("the invite event carries the invite token, sealed", func(t *testing.T) {
+		// The invite event carries the invite token, sealed.
+		t.Run("invite event", func(t *testing.T) {
 			if got := a.lastSecret(t, gatehouse.EventInviteCreated); got != inviteTok {
 				t.Fatal("the sealed token is not the invite token")
 			}
 		})
-		t.Run("a rolled-back change records no event", func(t *testing.T) {
+		// A rolled-back change records no event.
+		t.Run("rolled-back change", func(t *testing.T) {
 			// A second createCustomer with the same token fails and rolls back.
 			a.do(t, reg.AccessToken, `mutation { createCustomer(input: {firstName: "Again"}) { errors { code } } }`, nil)
 			if n := len(a.events(t, gatehouse.EventCustomerCreated)); n != 1 {

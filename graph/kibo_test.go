@@ -109,7 +109,8 @@ func TestCreateUserAuthTicket(t *testing.T) {
 			})
 		}
 
-		t.Run("unknown user name answers as a wrong password, with the same work", func(t *testing.T) {
+		// An unknown user name answers as a wrong password, with the same work.
+		t.Run("unknown user name", func(t *testing.T) {
 			before := a.Hasher.Derivations()
 			unknown := a.do(t, "", userTicketQ, map[string]any{"input": map[string]any{"userName": "nobody", "password": "wrong horse battery"}})
 			wrong := a.do(t, "", userTicketQ, map[string]any{"input": map[string]any{"userName": "shopper1", "password": "wrong horse battery"}})
@@ -128,7 +129,8 @@ func TestCreateUserAuthTicket(t *testing.T) {
 			wantError(t, a.kibo(t, "", userTicketQ, "createUserAuthTicket", map[string]any{"input": map[string]any{"password": "x"}}).Errors, "INVALID_INPUT")
 		})
 
-		t.Run("refreshUserAuthTicket detects reuse", func(t *testing.T) {
+		// refreshUserAuthTicket detects reuse.
+		t.Run("refreshUserAuthTicket reuse", func(t *testing.T) {
 			first := mustKibo(t, a.kibo(t, "", userTicketQ, "createUserAuthTicket", map[string]any{"input": map[string]any{"userName": "SHOPPER1", "password": "correct horse battery"}}))
 			mustKibo(t, a.kibo(t, "", refreshKiboQ, "refreshUserAuthTicket", map[string]any{"t": *first.RefreshToken}))
 			a.Clock.Advance(11 * time.Second)
@@ -171,7 +173,8 @@ func TestAnonymousMerge(t *testing.T) {
 			})
 		}
 
-		t.Run("a registered customer's token is not merged", func(t *testing.T) {
+		// A registered customer's token is not merged.
+		t.Run("registered customer token", func(t *testing.T) {
 			other := a.signedIn(t, "other@example.com")
 			tk := mustKibo(t, a.kibo(t, other.AccessToken, authenticateKQ, "authenticate", signIn))
 			if tk.MergedAnonymousUserID != nil {
@@ -180,7 +183,8 @@ func TestAnonymousMerge(t *testing.T) {
 			a.do(t, other.AccessToken, currentQ, nil).decode(t, "currentCustomer", &customer{})
 		})
 
-		t.Run("an unusable token does not fail the sign-in", func(t *testing.T) {
+		// An unusable token does not fail the sign-in.
+		t.Run("unusable token", func(t *testing.T) {
 			tk := mustKibo(t, a.kibo(t, "not-a-token", authenticateKQ, "authenticate", signIn))
 			if tk.MergedAnonymousUserID != nil {
 				t.Fatal("merged garbage")

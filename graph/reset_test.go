@@ -77,7 +77,8 @@ func TestPasswordReset(t *testing.T) {
 		const email, pw = "reset@example.com", "the first password"
 		reg := mustTicket(t, a.register(t, "CUSTOMER", email, pw, ""))
 
-		t.Run("known and unknown identifiers get byte-identical answers after equal work", func(t *testing.T) {
+		// Known and unknown identifiers get byte-identical answers after equal work.
+		t.Run("unknown identifier", func(t *testing.T) {
 			before := a.Hasher.Derivations()
 			known := a.requestReset(t, "CUSTOMER", email)
 			unknown := a.requestReset(t, "CUSTOMER", "nobody@example.com")
@@ -92,7 +93,8 @@ func TestPasswordReset(t *testing.T) {
 				t.Errorf("%d password_reset events, want 1 (the unknown path rolls back)", n)
 			}
 		})
-		t.Run("the event carries the token sealed, and the payload the identity", func(t *testing.T) {
+		// The event carries the token sealed, and the payload the identity.
+		t.Run("reset event", func(t *testing.T) {
 			a.requestReset(t, "CUSTOMER", email)
 			es := a.events(t, gatehouse.EventPasswordReset)
 			e := es[len(es)-1]
@@ -104,7 +106,8 @@ func TestPasswordReset(t *testing.T) {
 				t.Error("the token is stored in plain text")
 			}
 		})
-		t.Run("a reset sets the password, ends every session and is single-use", func(t *testing.T) {
+		// A reset sets the password, ends every session and is single-use.
+		t.Run("reset", func(t *testing.T) {
 			session := mustTicket(t, a.authenticate(t, "CUSTOMER", email, pw))
 			a.requestReset(t, "CUSTOMER", email)
 			tok := a.lastSecret(t, gatehouse.EventPasswordReset)
@@ -119,7 +122,8 @@ func TestPasswordReset(t *testing.T) {
 				t.Errorf("password_changed events = %+v", es)
 			}
 		})
-		t.Run("a newer request voids the older token", func(t *testing.T) {
+		// A newer request voids the older token.
+		t.Run("newer request", func(t *testing.T) {
 			a.requestReset(t, "CUSTOMER", email)
 			older := a.lastSecret(t, gatehouse.EventPasswordReset)
 			a.requestReset(t, "CUSTOMER", email)
@@ -147,7 +151,8 @@ func TestPasswordReset(t *testing.T) {
 				wantError(t, a.reset(t, "CUSTOMER", tok, "a fine new password").Errors, "TOKEN_EXPIRED")
 			})
 		})
-		t.Run("racing resets: one wins", func(t *testing.T) {
+		// Of racing resets, one wins.
+		t.Run("racing resets", func(t *testing.T) {
 			a.requestReset(t, "CUSTOMER", email)
 			tok := a.lastSecret(t, gatehouse.EventPasswordReset)
 			var wg sync.WaitGroup
@@ -192,13 +197,16 @@ func TestChangePassword(t *testing.T) {
 			a.do(t, bearer, changeQ, map[string]any{"cur": cur, "new": next}).decode(t, "changePassword", &p)
 			return p
 		}
-		t.Run("a wrong current password", func(t *testing.T) {
+		// A wrong current password is refused.
+		t.Run("wrong current password", func(t *testing.T) {
 			wantError(t, change(t, here.AccessToken, "not the password", "the new password").Errors, "INVALID_CREDENTIALS")
 		})
-		t.Run("the policy applies", func(t *testing.T) {
+		// The password policy applies.
+		t.Run("weak new password", func(t *testing.T) {
 			wantError(t, change(t, here.AccessToken, pw, "qwerty123").Errors, "PASSWORD_POLICY")
 		})
-		t.Run("a change ends the other sessions only", func(t *testing.T) {
+		// A change ends the other sessions only.
+		t.Run("other sessions end", func(t *testing.T) {
 			if p := change(t, here.AccessToken, pw, "the new password"); !p.Success {
 				t.Fatalf("change: %+v", p.Errors)
 			}
@@ -209,7 +217,8 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("events = %+v", es)
 			}
 		})
-		t.Run("needs a signed-in identity", func(t *testing.T) {
+		// A change needs a signed-in identity.
+		t.Run("signed out", func(t *testing.T) {
 			r := a.do(t, "", changeQ, map[string]any{"cur": pw, "new": "whatever new password"})
 			if e := r.topLevel(t); e.Extensions["code"] != "UNAUTHENTICATED" {
 				t.Fatalf("error = %+v", e)
@@ -228,7 +237,8 @@ func TestLockout(t *testing.T) {
 			return a.authenticate(t, "CUSTOMER", email, "a wrong password")
 		}
 
-		t.Run("five failures lock, and the lock looks like any failure", func(t *testing.T) {
+		// Five failures lock, and the lock looks like any failure.
+		t.Run("five failures", func(t *testing.T) {
 			for range 5 {
 				wantError(t, wrong(t).Errors, "INVALID_CREDENTIALS")
 			}
@@ -242,11 +252,13 @@ func TestLockout(t *testing.T) {
 				t.Fatalf("account_locked events = %d", len(es))
 			}
 		})
-		t.Run("the lock expires", func(t *testing.T) {
+		// The lock expires.
+		t.Run("lock expiry", func(t *testing.T) {
 			a.Clock.Advance(15*time.Minute + time.Second)
 			mustTicket(t, a.authenticate(t, "CUSTOMER", email, pw))
 		})
-		t.Run("the next lock lasts twice as long", func(t *testing.T) {
+		// The next lock lasts twice as long.
+		t.Run("second lock", func(t *testing.T) {
 			// An account of its own, locked once and let out, so that
 			// the subtest runs alone.
 			const relock = "relock@example.com"
@@ -265,7 +277,8 @@ func TestLockout(t *testing.T) {
 			a.Clock.Advance(15 * time.Minute)
 			mustTicket(t, a.authenticate(t, "CUSTOMER", relock, pw))
 		})
-		t.Run("a password reset unlocks", func(t *testing.T) {
+		// A password reset unlocks.
+		t.Run("reset while locked", func(t *testing.T) {
 			for range 5 {
 				wrong(t)
 			}
@@ -275,7 +288,8 @@ func TestLockout(t *testing.T) {
 			}
 			mustTicket(t, a.authenticate(t, "CUSTOMER", email, "a reset password"))
 		})
-		t.Run("50 parallel wrong attempts check at most five passwords", func(t *testing.T) {
+		// 50 parallel wrong attempts check at most five passwords.
+		t.Run("parallel wrong attempts", func(t *testing.T) {
 			const racer = "race@example.com"
 			mustTicket(t, a.register(t, "CUSTOMER", racer, pw, ""))
 			before := len(a.events(t, gatehouse.EventAccountLocked))

@@ -57,7 +57,8 @@ func TestRefreshRotation(t *testing.T) {
 			}
 		})
 
-		t.Run("reusing a retired token ends the session", func(t *testing.T) {
+		// Reusing a retired token ends the session.
+		t.Run("retired token reuse", func(t *testing.T) {
 			p := a.rotate(t, *first.RefreshToken)
 			e := wantError(t, p.Errors, "TOKEN_INVALID")
 			if e.Field[1] != "refreshToken" {
@@ -94,12 +95,14 @@ func TestRefreshGraceWindow(t *testing.T) {
 		}
 		next := mustTicket(t, a.rotate(t, *retry.RefreshToken))
 
-		t.Run("the parent of a used child is reuse, even within the window", func(t *testing.T) {
+		// The parent of a used child is reuse, even within the window.
+		t.Run("reuse within window", func(t *testing.T) {
 			wantError(t, a.rotate(t, *first.RefreshToken).Errors, "TOKEN_INVALID")
 			wantError(t, a.rotate(t, *next.RefreshToken).Errors, "TOKEN_INVALID")
 		})
 
-		t.Run("after the window it is reuse", func(t *testing.T) {
+		// After the window it is reuse.
+		t.Run("reuse after window", func(t *testing.T) {
 			s := a.signedIn(t, "grace2@example.com")
 			mustTicket(t, a.rotate(t, *s.RefreshToken))
 			a.Clock.Advance(11 * time.Second)
@@ -159,7 +162,8 @@ func TestSessionExpiry(t *testing.T) {
 			wantError(t, a.rotate(t, *s.RefreshToken).Errors, "TOKEN_EXPIRED")
 		})
 
-		t.Run("refreshing keeps it alive until the absolute lifetime", func(t *testing.T) {
+		// Refreshing keeps the session alive until the absolute lifetime.
+		t.Run("absolute lifetime", func(t *testing.T) {
 			s := a.signedIn(t, "busy@example.com")
 			tok := *s.RefreshToken
 			for range 3 {

@@ -75,7 +75,8 @@ func TestTracing(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no secret in any span", func(t *testing.T) {
+	// No secret is in any span.
+	t.Run("secrets in spans", func(t *testing.T) {
 		for _, s := range spans {
 			var all strings.Builder
 			all.WriteString(s.Name())

@@ -69,10 +69,12 @@ func TestUserInviteFlow(t *testing.T) {
 		}
 		tok := *inv.InviteToken
 
-		t.Run("registering with another email's invite is refused", func(t *testing.T) {
+		// Registering with another email's invite is refused.
+		t.Run("another email's invite", func(t *testing.T) {
 			wantError(t, a.register(t, "USER", "squatter@example.com", "correct horse battery", tok).Errors, "TOKEN_INVALID")
 		})
-		t.Run("registering with a garbage invite is refused", func(t *testing.T) {
+		// Registering with a garbage invite is refused.
+		t.Run("garbage invite", func(t *testing.T) {
 			wantError(t, a.register(t, "USER", "new.admin@example.com", "correct horse battery", "garbage").Errors, "TOKEN_INVALID")
 		})
 
@@ -81,7 +83,8 @@ func TestUserInviteFlow(t *testing.T) {
 			t.Fatalf("registration = %+v", reg)
 		}
 
-		t.Run("a customer token cannot accept an invite", func(t *testing.T) {
+		// A customer token cannot accept an invite.
+		t.Run("accept as customer", func(t *testing.T) {
 			cust := mustTicket(t, a.register(t, "CUSTOMER", "new.admin@example.com", "correct horse battery", ""))
 			e := a.do(t, cust.AccessToken, acceptInviteQ, map[string]any{"token": tok}).topLevel(t)
 			if e.Extensions["code"] != "FORBIDDEN" {
@@ -95,7 +98,8 @@ func TestUserInviteFlow(t *testing.T) {
 			t.Fatalf("acceptInvite = %+v", acc)
 		}
 
-		t.Run("an invite is single use", func(t *testing.T) {
+		// An invite is single use.
+		t.Run("invite reuse", func(t *testing.T) {
 			other := mustTicket(t, a.register(t, "USER", "late@example.com", "correct horse battery", a.invite(t, root, "late@example.com")))
 			var p userPayload
 			a.do(t, other.AccessToken, acceptInviteQ, map[string]any{"token": tok}).decode(t, "acceptInvite", &p)
@@ -112,7 +116,8 @@ func TestUserInviteFlow(t *testing.T) {
 			t.Fatalf("currentUser = %+v", me)
 		}
 
-		t.Run("inviting an existing admin is a duplicate", func(t *testing.T) {
+		// Inviting an existing admin is a duplicate.
+		t.Run("existing admin", func(t *testing.T) {
 			var p invitePayload
 			a.do(t, linked.AccessToken, createInviteQ, map[string]any{"email": "ROOT@example.com"}).decode(t, "createInvite", &p)
 			wantError(t, p.Errors, "DUPLICATE")
@@ -120,7 +125,8 @@ func TestUserInviteFlow(t *testing.T) {
 				t.Fatal("a refused invite must not return a token")
 			}
 		})
-		t.Run("a customer cannot invite", func(t *testing.T) {
+		// A customer cannot invite.
+		t.Run("invite as customer", func(t *testing.T) {
 			cust, _ := a.signUpCustomer(t, "shopper@example.com")
 			e := a.do(t, cust, createInviteQ, map[string]any{"email": "x@example.com"}).topLevel(t)
 			if e.Extensions["code"] != "FORBIDDEN" {

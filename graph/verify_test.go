@@ -31,16 +31,19 @@ func TestEmailVerification(t *testing.T) {
 			return p
 		}
 
-		t.Run("sign-in waits for a verified email, after the password check", func(t *testing.T) {
+		// Sign-in waits for a verified email, after the password check.
+		t.Run("unverified sign-in", func(t *testing.T) {
 			wantError(t, a.authenticate(t, "CUSTOMER", email, pw).Errors, "NOT_ALLOWED")
 			wantError(t, a.authenticate(t, "CUSTOMER", email, "a wrong password").Errors, "INVALID_CREDENTIALS")
 		})
-		t.Run("a request needs a signed-in identity", func(t *testing.T) {
+		// A request needs a signed-in identity.
+		t.Run("request signed out", func(t *testing.T) {
 			if e := a.do(t, "", requestVerifyQ, nil).topLevel(t); e.Extensions["code"] != "UNAUTHENTICATED" {
 				t.Fatalf("error = %+v", e)
 			}
 		})
-		t.Run("the link verifies the customer's email, once", func(t *testing.T) {
+		// The link verifies the customer's email, once.
+		t.Run("verify link", func(t *testing.T) {
 			var p okPayload
 			a.do(t, reg.AccessToken, requestVerifyQ, nil).decode(t, "requestEmailVerification", &p)
 			if !p.Accepted {
@@ -62,7 +65,8 @@ func TestEmailVerification(t *testing.T) {
 				t.Fatal("the customer's emailVerified is false")
 			}
 		})
-		t.Run("a link without signing in, revealing nothing", func(t *testing.T) {
+		// A link can be asked for without signing in, revealing nothing.
+		t.Run("link signed out", func(t *testing.T) {
 			const q = `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted errors { code } } }`
 			// An account verified here, so that the subtest runs alone.
 			done := mustTicket(t, a.register(t, "CUSTOMER", "already@example.com", pw, ""))

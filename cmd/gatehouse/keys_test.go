@@ -248,7 +248,8 @@ func TestSigningKeysEndToEnd(t *testing.T) {
 		})
 	}
 
-	t.Run("HS256 publishes nothing", func(t *testing.T) {
+	// HS256 publishes nothing.
+	t.Run("HS256", func(t *testing.T) {
 		getenv := testEnv(storetest.SQLite(t), "GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_ISSUER", e2eIssuer)
 		base, _ := startServer(t, getenv)
 		if set := fetchJWKS(t, base); len(set) != 0 {

@@ -380,7 +380,8 @@ func TestEndToEnd(t *testing.T) {
 				}
 			})
 
-			t.Run("the log holds no secret", func(t *testing.T) {
+			// The log holds no secret.
+			t.Run("secrets in log", func(t *testing.T) {
 				l := logs.String()
 				for _, s := range secrets {
 					if s != "" && strings.Contains(l, s) {

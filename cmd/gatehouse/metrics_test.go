@@ -127,7 +127,8 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	})
-	t.Run("no secret in a label", func(t *testing.T) {
+	// No secret is in a label.
+	t.Run("secrets in labels", func(t *testing.T) {
 		for k := range after {
 			for _, s := range []string{"m@example.com", "metrics password 1", ok.Ticket.AccessToken, ok.Ticket.RefreshToken, "no-such-provider-123"} {
 				if s != "" && strings.Contains(k, s) {

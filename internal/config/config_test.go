@@ -55,7 +55,8 @@ func TestLoad(t *testing.T) {
 			func(c *config.Config) bool { return c.Production() && !c.Playground && !c.Introspection }, nil},
 		{"production with playground", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_PLAYGROUND", "true"),
 			func(c *config.Config) bool { return c.Playground }, nil},
-		{"production needs a key-encryption key and issuer", env("GATEHOUSE_ENV", "production"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required", "GATEHOUSE_ISSUER: required"}},
+		// Production needs a key-encryption key and an issuer.
+		{"production without KEK or issuer", env("GATEHOUSE_ENV", "production"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required", "GATEHOUSE_ISSUER: required"}},
 		{"production HS256 needs a secret", env("GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_JWT_SECRET: required"}},
 		{"every problem at once", env("GATEHOUSE_ENV", "staging", "GATEHOUSE_ADDR", "8080", "GATEHOUSE_DATABASE_URL", "mysql://x", "GATEHOUSE_ARGON2_ITERATIONS", "x", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "-1s", "GATEHOUSE_AUTO_MIGRATE", "maybe"),
 			nil, []string{"GATEHOUSE_ENV", "GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "GATEHOUSE_AUTO_MIGRATE"}},
@@ -84,7 +85,8 @@ func TestLoad(t *testing.T) {
 		}, nil},
 		{"key files of commas", env("GATEHOUSE_SIGNING_KEY_FILES", ", ,"), nil, []string{"GATEHOUSE_SIGNING_KEY_FILES: must name"}},
 		{"key files with HS256", env("GATEHOUSE_SIGNING_KEY_FILES", "a.pem", "GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_SIGNING_KEY_FILES", "HS256"}},
-		{"JWKS max age sets the activation delay", env("GATEHOUSE_JWKS_MAX_AGE", "1h"), func(c *config.Config) bool {
+		// The JWKS max age sets the activation delay.
+		{"JWKS max age", env("GATEHOUSE_JWKS_MAX_AGE", "1h"), func(c *config.Config) bool {
 			return c.JWKSMaxAge == time.Hour && c.KeyActivationDelay == time.Hour+time.Minute
 		}, nil},
 		{"explicit activation delay", env("GATEHOUSE_JWKS_MAX_AGE", "1h", "GATEHOUSE_KEY_ACTIVATION_DELAY", "5m"), func(c *config.Config) bool {
@@ -93,9 +95,11 @@ func TestLoad(t *testing.T) {
 		{"activation delay of zero", env("GATEHOUSE_KEY_ACTIVATION_DELAY", "0s"), func(c *config.Config) bool { return c.KeyActivationDelay == 0 }, nil},
 		{"negative activation delay", env("GATEHOUSE_KEY_ACTIVATION_DELAY", "-1m"), nil, []string{"GATEHOUSE_KEY_ACTIVATION_DELAY"}},
 		{"JWKS max age under a second", env("GATEHOUSE_JWKS_MAX_AGE", "500ms"), nil, []string{"GATEHOUSE_JWKS_MAX_AGE"}},
-		{"production EdDSA with a KEK needs no JWT secret", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.JWTSecret == "" }, nil},
+		// Production EdDSA with a KEK needs no JWT secret.
+		{"production EdDSA with a KEK", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.JWTSecret == "" }, nil},
 		{"production RS256 needs a KEK", prod("GATEHOUSE_SIGNING_ALG", "RS256"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
-		{"production with key files still needs a KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
+		// Production with key files still needs a KEK.
+		{"production key files without KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
 		{"production with key files and a KEK", prod("GATEHOUSE_SIGNING_KEY_FILES", "a.pem", "GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return len(c.SigningKeyFiles) == 1 }, nil},
 		{"production HS256 still needs a KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32)), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required"}},
 		{"production HS256 with a KEK", prod("GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_JWT_SECRET", strings.Repeat("s", 32), "GATEHOUSE_KEY_ENCRYPTION_KEY", signingKEK), func(c *config.Config) bool { return c.SigningAlg == keys.HS256 }, nil},

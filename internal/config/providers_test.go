@@ -64,7 +64,8 @@ func TestProviders(t *testing.T) {
 			t.Errorf("okta = %+v", okta)
 		}
 	})
-	t.Run("the environment overrides the file and adds providers", func(t *testing.T) {
+	// The environment overrides the file and adds providers.
+	t.Run("environment override", func(t *testing.T) {
 		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file,
 			"GATEHOUSE_PROVIDER_GOOGLE_CLIENT_SECRET", "google-env-secret",
 			"GATEHOUSE_PROVIDER_GOOGLE_CUSTOMER_SIGN_UP", "false",
@@ -112,7 +113,8 @@ func TestProviders(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a secret is redacted when printed", func(t *testing.T) {
+	// A secret is redacted when printed.
+	t.Run("printed secret", func(t *testing.T) {
 		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file))
 		if err != nil {
 			t.Fatal(err)

@@ -51,7 +51,8 @@ func TestAllowedRedirect(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a bad entry in the list is still refused", func(t *testing.T) {
+	// A bad entry in the list is still refused.
+	t.Run("bad list entry", func(t *testing.T) {
 		if oauth.AllowedRedirect("https://a@evil.example/", []string{"https://a@evil.example/"}) {
 			t.Error("accepted a URL with userinfo because the list held it")
 		}

@@ -114,7 +114,8 @@ func TestWebhookDelivery(t *testing.T) {
 			return errors.New("roll back")
 		})
 
-		t.Run("a failing receiver gets nothing delivered, and order holds", func(t *testing.T) {
+		// A failing receiver gets nothing delivered, and order holds.
+		t.Run("failing receiver", func(t *testing.T) {
 			rcv.set(true)
 			if n, err := d.RunOnce(ctx); err != nil || n != 0 {
 				t.Fatalf("RunOnce = %d, %v", n, err)
@@ -125,7 +126,8 @@ func TestWebhookDelivery(t *testing.T) {
 				t.Fatalf("delivered %d before the backoff ended", n)
 			}
 		})
-		t.Run("after the backoff everything arrives, in order per identity", func(t *testing.T) {
+		// After the backoff everything arrives, in order per identity.
+		t.Run("after backoff", func(t *testing.T) {
 			now = now.Add(2 * time.Second)
 			if _, err := d.RunOnce(ctx); err != nil {
 				t.Fatal(err)
@@ -138,7 +140,8 @@ func TestWebhookDelivery(t *testing.T) {
 				t.Error("the secret did not reach the subscriber")
 			}
 		})
-		t.Run("delivered secrets are erased", func(t *testing.T) {
+		// Delivered secrets are erased.
+		t.Run("delivered secrets", func(t *testing.T) {
 			// Deliver what is due (already done when the subtests run in
 			// order), so that the subtest runs alone.
 			rcv.set(false)
@@ -158,7 +161,8 @@ func TestWebhookDelivery(t *testing.T) {
 				t.Fatal("the sealed token outlived its delivery")
 			}
 		})
-		t.Run("a dead event no longer blocks later ones", func(t *testing.T) {
+		// A dead event no longer blocks later ones.
+		t.Run("dead event", func(t *testing.T) {
 			appendEvent(st, "c.1", "authid_c", nil)
 			appendEvent(st, "c.2", "authid_c", nil)
 			rcv.set(true)

@@ -55,7 +55,8 @@ func TestLimiterContract(t *testing.T) {
 			}
 			return res[0].OK, res[0].RetryAfter
 		}
-		t.Run("a burst, then refused with a retry time", func(t *testing.T) {
+		// A burst, then refused with a retry time.
+		t.Run("burst", func(t *testing.T) {
 			for i := range 3 {
 				if ok, _ := take(t, "burst", now); !ok {
 					t.Fatalf("take %d refused", i+1)
@@ -66,7 +67,8 @@ func TestLimiterContract(t *testing.T) {
 				t.Fatalf("4th take: ok=%v retry=%v, want refused with ~10s", ok, retry)
 			}
 		})
-		t.Run("refills with time, never past the burst", func(t *testing.T) {
+		// A bucket refills with time, never past the burst.
+		t.Run("refill", func(t *testing.T) {
 			// Its own bucket, emptied here: the subtest stands alone.
 			for i := range 3 {
 				if ok, _ := take(t, "refill", now); !ok {
@@ -92,12 +94,14 @@ func TestLimiterContract(t *testing.T) {
 				t.Fatalf("%d tokens after an hour, want the burst, 3", n)
 			}
 		})
-		t.Run("buckets are separate", func(t *testing.T) {
+		// Buckets are separate.
+		t.Run("separate buckets", func(t *testing.T) {
 			if ok, _ := take(t, "other", now); !ok {
 				t.Fatal("a fresh bucket refused")
 			}
 		})
-		t.Run("a take older than the last one neither refills nor drains", func(t *testing.T) {
+		// A take older than the last one neither refills nor drains.
+		t.Run("out-of-order take", func(t *testing.T) {
 			if ok, _ := take(t, "late", now.Add(100*time.Second)); !ok {
 				t.Fatal("first take refused")
 			}
@@ -123,7 +127,8 @@ func TestLimiterContract(t *testing.T) {
 				}
 			}
 		})
-		t.Run("several buckets in one call, each on its own", func(t *testing.T) {
+		// Several buckets in one call, each on its own.
+		t.Run("several buckets", func(t *testing.T) {
 			one := ratelimit.Rate{Burst: 1, Per: time.Minute}
 			takes := []ratelimit.Take{{Key: "multi-b", Rate: one}, {Key: "multi-a", Rate: rate}}
 			for i, want := range [][2]bool{{true, true}, {false, true}, {false, true}, {false, false}} {
@@ -139,12 +144,14 @@ func TestLimiterContract(t *testing.T) {
 				}
 			}
 		})
-		t.Run("one bucket twice in a call is refused", func(t *testing.T) {
+		// One bucket twice in a call is refused.
+		t.Run("duplicate bucket", func(t *testing.T) {
 			if _, err := l.Take(ctx, now, ratelimit.Take{Key: "dup", Rate: rate}, ratelimit.Take{Key: "dup", Rate: rate}); err == nil {
 				t.Fatal("no error")
 			}
 		})
-		t.Run("concurrent takes: exactly the burst succeeds", func(t *testing.T) {
+		// Of concurrent takes, exactly the burst succeeds.
+		t.Run("concurrent takes", func(t *testing.T) {
 			var wins atomic.Int32
 			var wg sync.WaitGroup
 			errs := make(chan error, 20)

@@ -131,7 +131,8 @@ func TestJWKS(t *testing.T) {
 		})
 	}
 
-	t.Run("a rotation changes the ETag", func(t *testing.T) {
+	// A rotation changes the ETag.
+	t.Run("rotation", func(t *testing.T) {
 		k.set(edJWK)
 		rec := get(t, h, "GET", "/.well-known/jwks.json", "If-None-Match", etag)
 		if rec.Code != http.StatusOK || rec.Header().Get("ETag") == etag || strings.Contains(rec.Body.String(), rsaJWK.Kid) {

@@ -14,7 +14,8 @@ func TestAddresses(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := store.New(db)
 
-		t.Run("create, list, load, update, delete", func(t *testing.T) {
+		// Create, list, load, update and delete an address.
+		t.Run("lifecycle", func(t *testing.T) {
 			ctx := t.Context()
 			c := mustCreateCustomer(t, s, newCustomer("addr@example.com"))
 			home := newAddress(c.ID, "home")
@@ -118,7 +119,8 @@ func TestAddresses(t *testing.T) {
 			}
 		})
 
-		t.Run("nil metadata reads back empty", func(t *testing.T) {
+		// Nil metadata reads back empty.
+		t.Run("nil metadata", func(t *testing.T) {
 			ctx := t.Context()
 			c := mustCreateCustomer(t, s, newCustomer("nilmeta@example.com"))
 			a := newAddress(c.ID, "bare")

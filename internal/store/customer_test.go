@@ -14,7 +14,8 @@ func TestCustomers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := store.New(db)
 
-		t.Run("every field round-trips", func(t *testing.T) {
+		// Every field round-trips.
+		t.Run("every field", func(t *testing.T) {
 			ctx := t.Context()
 			c := &gatehouse.Customer{
 				ID:                  newID(),
@@ -52,7 +53,8 @@ func TestCustomers(t *testing.T) {
 			}
 		})
 
-		t.Run("zero fields round-trip", func(t *testing.T) {
+		// Zero fields round-trip.
+		t.Run("zero fields", func(t *testing.T) {
 			ctx := t.Context()
 			c := &gatehouse.Customer{ID: newID(), CreatedAt: t0, UpdatedAt: t0}
 			mustNoError(t, s.CreateCustomer(ctx, c))
@@ -65,7 +67,8 @@ func TestCustomers(t *testing.T) {
 			}
 		})
 
-		t.Run("times come back in UTC", func(t *testing.T) {
+		// Times come back in UTC.
+		t.Run("time zone", func(t *testing.T) {
 			ctx := t.Context()
 			c := newCustomer("zone@example.com")
 			c.CreatedAt = t0.In(time.FixedZone("UTC+5", 5*3600))
@@ -140,7 +143,8 @@ func TestCustomers(t *testing.T) {
 			wantDuplicate(t, s.UpdateCustomer(ctx, c), "A customer with this email already exists.")
 		})
 
-		t.Run("soft delete hides the customer", func(t *testing.T) {
+		// Soft delete hides the customer.
+		t.Run("soft delete", func(t *testing.T) {
 			ctx := t.Context()
 			c := mustCreateCustomer(t, s, newCustomer("del@example.com"))
 			c.DeletedAt = ptr(t0)

@@ -37,7 +37,8 @@ func TestIdentities(t *testing.T) {
 			}
 		})
 
-		t.Run("one email as customer and as user", func(t *testing.T) {
+		// One email can be both a customer's and a user's.
+		t.Run("shared email", func(t *testing.T) {
 			ctx := t.Context()
 			for _, actor := range []gatehouse.ActorType{gatehouse.ActorCustomer, gatehouse.ActorUser} {
 				a, p := newIdentity(actor, "both@example.com")
@@ -52,7 +53,8 @@ func TestIdentities(t *testing.T) {
 			}
 		})
 
-		t.Run("duplicate provider identity writes nothing", func(t *testing.T) {
+		// A duplicate provider identity writes nothing.
+		t.Run("duplicate provider identity", func(t *testing.T) {
 			ctx := t.Context()
 			a1, p1 := newIdentity(gatehouse.ActorUser, "dup@example.com")
 			mustNoError(t, s.CreateIdentity(ctx, a1, p1))
@@ -62,7 +64,8 @@ func TestIdentities(t *testing.T) {
 			wantCode(t, err, gatehouse.CodeNotFound)
 		})
 
-		t.Run("nil metadata reads back empty", func(t *testing.T) {
+		// Nil metadata reads back empty.
+		t.Run("nil metadata", func(t *testing.T) {
 			ctx := t.Context()
 			a, p := newIdentity(gatehouse.ActorCustomer, "nil@example.com")
 			a.AppMetadata, p.ProviderMetadata, p.UserMetadata = nil, nil, nil

@@ -31,7 +31,8 @@ func TestInvites(t *testing.T) {
 			}
 		})
 
-		t.Run("a new invite supersedes the pending one", func(t *testing.T) {
+		// A new invite supersedes the pending one for the email.
+		t.Run("superseded invite", func(t *testing.T) {
 			ctx := t.Context()
 			old := newInvite("again@example.com", "hash-old", expires)
 			mustNoError(t, s.CreateInvite(ctx, old))
@@ -93,7 +94,8 @@ func TestInvites(t *testing.T) {
 			}
 		})
 
-		t.Run("racing claims, one winner", func(t *testing.T) {
+		// Of racing claims, one wins.
+		t.Run("racing claims", func(t *testing.T) {
 			ctx := t.Context()
 			mustNoError(t, s.CreateInvite(ctx, newInvite("race@example.com", "hash-race", expires)))
 			const racers = 20

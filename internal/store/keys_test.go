@@ -84,7 +84,8 @@ func TestSigningKeysRoundTrip(t *testing.T) {
 			_, err := s.CreateFirstSigningKey(ctx, dup, t0.Add(2*time.Hour))
 			wantCode(t, err, gatehouse.CodeDuplicate)
 		})
-		t.Run("algorithm the schema does not know", func(t *testing.T) {
+		// An algorithm the schema does not know is an internal error.
+		t.Run("unknown algorithm", func(t *testing.T) {
 			_, err := s.CreateFirstSigningKey(ctx, newSigningKey("HS256", t0), t0)
 			wantCode(t, err, gatehouse.CodeInternal)
 		})

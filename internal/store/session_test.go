@@ -64,7 +64,8 @@ func TestSessions(t *testing.T) {
 			wantCode(t, s.TouchSession(ctx, "sess_missing", later, later), gatehouse.CodeNotFound)
 		})
 
-		t.Run("revoke one, then all", func(t *testing.T) {
+		// Revoke one, then all.
+		t.Run("revoke", func(t *testing.T) {
 			first := mustSession(t, s, "revoke@example.com")
 			second := newSession(first.AuthIdentityID)
 			mustNoError(t, s.CreateSession(ctx, second))
@@ -121,7 +122,8 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("racing claims: one winner", func(t *testing.T) {
+		// Of racing claims, one wins.
+		t.Run("racing claims", func(t *testing.T) {
 			sess := mustSession(t, s, "race@example.com")
 			rt := newRefreshToken(sess.ID, "hash-race")
 			mustNoError(t, s.CreateRefreshToken(ctx, rt))
@@ -177,7 +179,8 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("deleting an identity deletes its sessions and tokens", func(t *testing.T) {
+		// Deleting an identity deletes its sessions and tokens.
+		t.Run("deleted identity", func(t *testing.T) {
 			sess := mustSession(t, s, "cascade@example.com")
 			mustNoError(t, s.CreateRefreshToken(ctx, newRefreshToken(sess.ID, "hash-cascade")))
 			_, err := db.Bun().NewDelete().TableExpr("auth_identity").Where("id = ?", sess.AuthIdentityID).Exec(ctx)

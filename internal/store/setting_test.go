@@ -19,7 +19,8 @@ func TestSettings(t *testing.T) {
 			wantCode(t, err, gatehouse.CodeNotFound)
 		})
 
-		t.Run("first value stays", func(t *testing.T) {
+		// The first value stays.
+		t.Run("repeated init", func(t *testing.T) {
 			ctx := t.Context()
 			for _, tc := range []struct{ value, want string }{
 				{"first", "first"},
@@ -38,7 +39,8 @@ func TestSettings(t *testing.T) {
 			}
 		})
 
-		t.Run("racing initializers agree", func(t *testing.T) {
+		// Racing initializers agree.
+		t.Run("racing initializers", func(t *testing.T) {
 			ctx := t.Context()
 			const racers = 10
 			var wg sync.WaitGroup

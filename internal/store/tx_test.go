@@ -35,7 +35,8 @@ func TestTx(t *testing.T) {
 				}))
 				return errBoom
 			}, errBoom, false},
-			{"CreateIdentity inside Tx rolls back with it", func(t *testing.T, tx auth.Store, c *gatehouse.Customer, u *gatehouse.User) error {
+			// CreateIdentity inside Tx rolls back with it.
+			{"CreateIdentity inside Tx", func(t *testing.T, tx auth.Store, c *gatehouse.Customer, u *gatehouse.User) error {
 				a, p := newIdentity(gatehouse.ActorUser, u.Email)
 				a.ID = c.ID // looked up below as the customer id
 				p.AuthIdentityID = a.ID

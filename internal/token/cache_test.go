@@ -63,7 +63,8 @@ func TestVerifyCacheHit(t *testing.T) {
 				{"first verification checks the signature", nil, func(raw, _ string) string { return raw }, 1},
 				{"second verification is a hit", func(raw, _ string) []string { return []string{raw} }, func(raw, _ string) string { return raw }, 0},
 				{"another token checks its own", func(raw, _ string) []string { return []string{raw} }, func(_, other string) string { return other }, 1},
-				{"the first token is still a hit", func(raw, other string) []string { return []string{raw, other} }, func(raw, _ string) string { return raw }, 0},
+				// The first token is still a hit.
+				{"first token again", func(raw, other string) []string { return []string{raw, other} }, func(raw, _ string) string { return raw }, 0},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					f := newFixture(t, alg)
