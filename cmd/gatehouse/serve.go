@@ -75,6 +75,20 @@ func (a *app) serve(ctx context.Context, e env) error {
 		e.listening(addr)
 	}
 
+	// Every failed password check runs each kind of hash still stored
+	// (equal work for every account); the kinds are listed now and every
+	// few minutes, never on a sign-in. Until the first list, or should
+	// it fail, a kind is added when a sign-in meets it.
+	if err := a.auth.RefreshPasswordHashKinds(ctx); err != nil {
+		log.WarnContext(ctx, "listing password hash kinds", "error", err)
+	}
+	stopKinds := sweepEvery(passwordKindsEvery, func(ctx context.Context) {
+		if err := a.auth.RefreshPasswordHashKinds(ctx); err != nil {
+			log.WarnContext(ctx, "listing password hash kinds", "error", err)
+		}
+	})
+	defer stopKinds()
+
 	dispatcher := outbox.New(outbox.Options{
 		Store: a.store, Subscribers: a.subscribers, Open: a.auth.OpenEventSecrets, Logger: log,
 		OnFailure: a.metrics.OutboxFailure,
@@ -122,6 +136,12 @@ func (a *app) serve(ctx context.Context, e env) error {
 	}
 	return nil
 }
+
+// passwordKindsEvery is how often serve lists the kinds of stored password
+// hashes: a statement over every identity, so not often; a rehash drops a
+// kind within this time, an import in another process adds its kind at
+// its first sign-in.
+const passwordKindsEvery = 5 * time.Minute
 
 // servePprof serves net/http/pprof on a listener of its own (never the
 // public one), until stop.

@@ -104,5 +104,7 @@ func (s *Service) CreateAccount(ctx context.Context, actor gatehouse.ActorType, 
 	if err != nil {
 		return "", fmt.Errorf("create %s %s: %w", actor, email, err)
 	}
+	// A sign-in in this process costs, from now, what this hash costs too.
+	s.decoysFor(ctx, hash)
 	return actorID, nil
 }

@@ -9,8 +9,10 @@ package auth
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -95,6 +97,10 @@ type Service struct {
 	lockout         LockoutPolicy
 	resetTTL        time.Duration
 	requireVerified bool
+
+	// decoys are a hash of each kind still stored, which every failed
+	// password check runs (see equalwork.go).
+	decoys atomic.Pointer[password.Decoys]
 }
 
 // New returns a Service.
@@ -157,6 +163,12 @@ func New(o Options) (*Service, error) {
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
+	// The Hasher's own kind until the first RefreshPasswordHashKinds.
+	d, err := s.hasher.Decoys(nil)
+	if err != nil {
+		return nil, fmt.Errorf("auth: password decoys: %w", err)
+	}
+	s.decoys.Store(d)
 	return s, nil
 }
 

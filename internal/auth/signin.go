@@ -146,17 +146,18 @@ func (s *Service) countAttempt(ctx context.Context, p *gatehouse.ProviderIdentit
 // checkAttempt checks a sign-in password under the lockout rule, the
 // attempt at having been counted before the check, so that parallel
 // attempts cannot slip past the limit. A locked identity, an unknown
-// email and a wrong password all cost one hash and answer the same
-// INVALID_CREDENTIALS. A check that reaches no verdict (the hash queue is
-// full, the request ended) takes its count back: being turned away under
-// load must not lock an account.
+// email and a wrong password all cost the same hashing (one derivation of
+// each stored kind of hash) and answer the same INVALID_CREDENTIALS. A
+// check that reaches no verdict (the hash queue is full, the request
+// ended) takes its count back: being turned away under load must not lock
+// an account.
 func (s *Service) checkAttempt(ctx context.Context, actor gatehouse.ActorType, p *gatehouse.ProviderIdentity, at Attempt, lookupErr error, pw string) error {
 	if lookupErr != nil && gatehouse.ErrorCode(lookupErr) != gatehouse.CodeNotFound {
 		return lookupErr // nothing was counted
 	}
 	known := lookupErr == nil
 	if known && (at.Locked || at.Attempts > s.lockout.MaxAttempts) {
-		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+		if err := s.hasher.VerifyDecoys(ctx, pw, s.decoys.Load()); err != nil {
 			if !at.Locked {
 				s.uncount(ctx, p.AuthIdentityID)
 			}
@@ -239,11 +240,13 @@ func checkSignInPassword(pw string) error {
 }
 
 // checkPassword checks pw against the provider identity a lookup found
-// (lookupErr is the lookup's error). A missing identity costs the same
-// hashing work as a wrong password and gets the same answer.
+// (lookupErr is the lookup's error). A missing identity, an identity
+// without a usable hash and a wrong password all cost the same hashing
+// work, whatever the kind of the account's hash (equalwork.go), and get
+// the same answer.
 func (s *Service) checkPassword(ctx context.Context, p *gatehouse.ProviderIdentity, lookupErr error, pw string) error {
 	if gatehouse.ErrorCode(lookupErr) == gatehouse.CodeNotFound {
-		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+		if err := s.hasher.VerifyDecoys(ctx, pw, s.decoys.Load()); err != nil {
 			return hashError(err)
 		}
 		return errInvalidCredentials
@@ -251,7 +254,8 @@ func (s *Service) checkPassword(ctx context.Context, p *gatehouse.ProviderIdenti
 	if lookupErr != nil {
 		return lookupErr
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, pw, p.PasswordHash())
+	hash := p.PasswordHash()
+	ok, rehash, err := s.hasher.VerifyEqual(ctx, pw, hash, s.decoysFor(ctx, hash))
 	switch {
 	case errors.Is(err, password.ErrMalformedHash):
 		// Nothing the caller can do; the operator must see it.

@@ -87,6 +87,11 @@ type Store interface {
 	// locked is true (and nothing counted) while the identity is locked.
 	// locks is how many times it was locked before.
 	TakeAttempt(ctx context.Context, authIdentityID string, now time.Time) (attempts, locks int, locked bool, err error)
+	// PasswordHashPrefixes lists the distinct beginnings of the stored
+	// password hashes, each cut as password.KindPrefix cuts one, so that
+	// the answer is a row per kind of hash rather than per account. It
+	// reads every identity: for a background refresh, never a sign-in.
+	PasswordHashPrefixes(ctx context.Context) ([]string, error)
 	// Lock locks an identity until until.
 	Lock(ctx context.Context, authIdentityID string, until, now time.Time) error
 	// Unlock ends a lock and forgets attempts and earlier locks.

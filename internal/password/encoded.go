@@ -45,6 +45,8 @@ type storedHash interface {
 	// current reports whether the hash is argon2id exactly as a Hasher with
 	// params p would produce it today.
 	current(p Params) bool
+	// kind is the hash's family and cost parameters.
+	kind() Kind
 }
 
 // CheckEncoded reports whether encoded is a supported, well-formed hash with
@@ -82,6 +84,8 @@ func parse(encoded string, own *Params) (storedHash, error) {
 	}
 	return parseScrypt(raw)
 }
+
+func isMalformed(err error) bool { return errors.Is(err, ErrMalformedHash) }
 
 // malformed wraps ErrMalformedHash with a fixed reason. Reasons are
 // constants, never text or numbers taken from the hash.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -44,10 +45,15 @@ type Hasher struct {
 	randMu sync.Mutex // an injected Rand need not be safe for concurrent use
 	rand   io.Reader
 
-	// dummy is an argon2id hash of a random password with params, so that
-	// VerifyDummy costs what Verify costs.
-	dummy       string
+	// own holds an argon2id hash of a random password with params, so that
+	// VerifyDummy costs what Verify costs: the decoys of the Hasher's own
+	// kind, what a nil *Decoys means.
+	own         *Decoys
+	ownKind     Kind
 	derivations atomic.Uint64
+
+	workMu sync.Mutex
+	work   map[Kind]uint64 // derivations by kind, as Work reports them
 
 	// beforeDerive, when set by a test, runs on a worker just before each
 	// key derivation, so tests can hold workers busy without sleeping.
@@ -90,7 +96,9 @@ func NewHasher(o Options) (*Hasher, error) {
 	w := <-h.pool.sem
 	dummy := &argon2idHash{params: h.params, salt: salt, key: h.derive(w, pw, salt)}
 	h.pool.sem <- w
-	h.dummy = dummy.encode()
+	h.ownKind = dummy.kind()
+	h.own = &Decoys{hashes: []storedHash{dummy}, kinds: []Kind{h.ownKind}}
+	h.work = map[Kind]uint64{}
 	return h, nil
 }
 
@@ -108,7 +116,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	}
 	var key []byte
 	err = h.pool.do(ctx, func(w *workspace) {
-		h.derivationStarts()
+		h.derivationStarts(h.ownKind)
 		key = h.derive(w, []byte(pw), salt)
 	})
 	if err != nil {
@@ -124,6 +132,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 // caller should then store a fresh Hash. A malformed or unsupported encoding,
 // or one beyond the parameter caps, returns ErrMalformedHash (wrapped)
 // without any derivation. Other errors are as for Hash.
+//
+// A wrong password costs what encoded's kind costs; to answer a sign-in,
+// where every account must cost the same, use VerifyEqual.
 func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error) {
 	if err := CheckLength(pw); err != nil {
 		return false, false, err
@@ -132,10 +143,73 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	if err != nil {
 		return false, false, err
 	}
+	return h.verify(ctx, pw, stored, &Decoys{})
+}
+
+// VerifyEqual is Verify, except that a password that does not match also
+// runs, on the same worker, the decoys of every kind in d but encoded's, so
+// that a wrong password costs one derivation of each kind whatever the
+// account's kind (see Decoys; nil d is the Hasher's own kind). A malformed
+// encoding runs all of d's decoys before returning ErrMalformedHash. A
+// right password runs encoded's derivation only.
+func (h *Hasher) VerifyEqual(ctx context.Context, pw, encoded string, d *Decoys) (ok, rehash bool, err error) {
+	if err := CheckLength(pw); err != nil {
+		return false, false, err
+	}
+	stored, perr := parse(encoded, &h.params)
+	if perr != nil {
+		if _, _, err := h.verify(ctx, pw, nil, d); err != nil {
+			return false, false, err
+		}
+		return false, false, perr
+	}
+	return h.verify(ctx, pw, stored, d)
+}
+
+// VerifyDecoys does the work of VerifyEqual with a wrong password, through
+// the same pool and queue: one derivation of each kind in d (nil d: the
+// Hasher's own). Call it to check a password for an unknown or locked
+// account, so that its answer takes as long as a wrong password's. It
+// returns only the errors Verify would: ErrTooLong, *BusyError, ctx.Err().
+func (h *Hasher) VerifyDecoys(ctx context.Context, pw string, d *Decoys) error {
+	if err := CheckLength(pw); err != nil {
+		return err
+	}
+	_, _, err := h.verify(ctx, pw, nil, d)
+	return err
+}
+
+// VerifyDummy is VerifyDecoys with the Hasher's own kind alone: exactly
+// the work of Verify against an argon2id hash with h's parameters.
+func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
+	return h.VerifyDecoys(ctx, pw, nil)
+}
+
+// verify runs, on one worker, stored's derivation (when stored is not nil)
+// and, unless pw matched, the decoys in d of every other kind. One worker
+// for the lot: every check takes one place in the queue, and a full queue
+// turns each away before any derivation.
+func (h *Hasher) verify(ctx context.Context, pw string, stored storedHash, d *Decoys) (ok, rehash bool, err error) {
+	if d == nil {
+		d = h.own
+	}
 	var kdfErr error
 	err = h.pool.do(ctx, func(w *workspace) {
-		h.derivationStarts()
-		ok, kdfErr = stored.matches(pw, w)
+		var own Kind
+		if stored != nil {
+			own = stored.kind()
+			h.derivationStarts(own)
+			if ok, kdfErr = stored.matches(pw, w); ok || kdfErr != nil {
+				return
+			}
+		}
+		for i, decoy := range d.hashes {
+			if stored != nil && d.kinds[i] == own {
+				continue
+			}
+			h.derivationStarts(d.kinds[i])
+			_, _ = decoy.matches(pw, w) // a random key: matches nothing
+		}
 	})
 	if err != nil {
 		return false, false, err
@@ -146,20 +220,20 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	return true, !stored.current(h.params), nil
 }
 
-// VerifyDummy does exactly the work of Verify against an argon2id hash with
-// h's parameters, through the same pool and queue. Call it to sign in an
-// unknown account, so that its answer takes as long as a wrong password's.
-// It returns only the errors Verify would: ErrTooLong, *BusyError, ctx.Err().
-func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
-	_, _, err := h.Verify(ctx, pw, h.dummy)
-	return err
-}
-
 // Derivations returns how many key derivations (argon2, bcrypt or scrypt
-// runs) Hash, Verify and VerifyDummy have performed; the one NewHasher runs
+// runs) Hash and the Verify methods have performed; the one NewHasher runs
 // is not counted.
 func (h *Hasher) Derivations() uint64 {
 	return h.derivations.Load()
+}
+
+// Work returns the derivations counted by Derivations, by kind: what a test
+// compares to show that two paths do the same work, not merely as many
+// derivations.
+func (h *Hasher) Work() map[Kind]uint64 {
+	h.workMu.Lock()
+	defer h.workMu.Unlock()
+	return maps.Clone(h.work)
 }
 
 // Stats reports the callers waiting for a worker and the workers busy now.
@@ -167,11 +241,14 @@ func (h *Hasher) Stats() (waiting, busy int) {
 	return h.pool.stats()
 }
 
-func (h *Hasher) derivationStarts() {
+func (h *Hasher) derivationStarts(k Kind) {
 	if h.beforeDerive != nil {
 		h.beforeDerive()
 	}
 	h.derivations.Add(1)
+	h.workMu.Lock()
+	h.work[k]++
+	h.workMu.Unlock()
 }
 
 func (h *Hasher) derive(w *workspace, pw, salt []byte) []byte {

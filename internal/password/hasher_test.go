@@ -12,6 +12,29 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// TestNoTruncation: every character counts, the last of 1024 as much as
+// the first (ASVS 2.1.3).
+func TestNoTruncation(t *testing.T) {
+	h := newTestHasher(t, Options{})
+	ctx := context.Background()
+	pw := strings.Repeat("ё", MaxLength-1) + "a"
+	encoded := mustHash(t, h, pw)
+	for _, tc := range []struct {
+		name  string
+		wrong string
+	}{
+		{"last rune changed", strings.Repeat("ё", MaxLength-1) + "b"},
+		{"last rune dropped", strings.Repeat("ё", MaxLength-1)},
+		{"first 72 bytes only", pw[:72]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if ok, _, err := h.Verify(ctx, tc.wrong, encoded); ok || err != nil {
+				t.Fatalf("Verify = %v, %v; want a refusal", ok, err)
+			}
+		})
+	}
+}
+
 func TestHashVerifyRoundTrip(t *testing.T) {
 	h := newTestHasher(t, Options{})
 	tests := []struct {
