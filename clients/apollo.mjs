@@ -1,7 +1,8 @@
 // Apollo Client in Node, as a mobile or web app would use it: automatic
-// persisted queries over GET, and an onError link that refreshes an
-// expired access token once and retries.
-import { createHash } from "node:crypto";
+// persisted queries over GET, an onError link that refreshes an expired
+// access token once and retries, and a third-party sign-in bound to the
+// client by a callback challenge.
+import { createHash, randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import pkg from "@apollo/client/core/core.cjs";
 import pq from "@apollo/client/link/persisted-queries/persisted-queries.cjs";
@@ -15,7 +16,7 @@ const { onError } = errorPkg;
 const { setContext } = ctxPkg;
 const { Observable } = utilities;
 
-export async function apolloTest(base) {
+export async function apolloTest(base, github) {
   const methods = [];
   const tokens = { access: null, refresh: null };
   let refreshes = 0;
@@ -90,4 +91,34 @@ export async function apolloTest(base) {
   r = await client.query({ query: me, fetchPolicy: "network-only" });
   assert.equal(r.data.currentCustomer.email, email);
   assert.equal(refreshes, 1, "one refresh");
+
+  // third-party sign-in, as a mobile app or a page on another site than
+  // gatehouse must do it (no cookie comes back to either): authenticate
+  // with the SHA-256 of a verifier the client keeps, validateCallback
+  // with the verifier. The code and state alone, as an attacker would
+  // hand them to a victim's callback page, are refused.
+  tokens.access = null;
+  tokens.refresh = null;
+  const start = async () => {
+    const verifier = randomBytes(32).toString("base64url");
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const s = await client.mutate({
+      mutation: gql`mutation($r: String, $c: String) { authenticate(actor: CUSTOMER, provider: "github", input: {redirectUrl: $r, callbackChallenge: $c}) { location errors { code } } }`,
+      variables: { r: github.callback, c: challenge },
+    });
+    assert.deepEqual(s.data.authenticate.errors, []);
+    return { verifier, params: Object.fromEntries(await github.authorize(s.data.authenticate.location)) };
+  };
+  const callback = gql`mutation($p: JSON, $v: String) { validateCallback(actor: CUSTOMER, provider: "github", input: {params: $p, callbackVerifier: $v}) { ticket { accessToken actorId } errors { code } } }`;
+  let flow = await start();
+  r = await client.mutate({ mutation: callback, variables: { p: flow.params } });
+  assert.equal(r.data.validateCallback.ticket, null);
+  assert.deepEqual(r.data.validateCallback.errors.map((e) => e.code), ["STATE_INVALID"], "a callback without the verifier");
+  flow = await start();
+  r = await client.mutate({ mutation: callback, variables: { p: flow.params, v: flow.verifier } });
+  assert.deepEqual(r.data.validateCallback.errors, []);
+  assert.equal(r.data.validateCallback.ticket.actorId, null, "a new identity gets a registration ticket");
+  tokens.access = r.data.validateCallback.ticket.accessToken;
+  r = await client.mutate({ mutation: gql`mutation { createCustomer(input: {firstName: "Octo"}) { customer { email } errors { code } } }` });
+  assert.equal(r.data.createCustomer.customer.email, github.user.email);
 }

@@ -1,4 +1,5 @@
-// Starts gatehouse and runs the three real-client tests against it.
+// Starts gatehouse (with a fake GitHub as its third-party provider) and
+// runs the three real-client tests against it.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -6,6 +7,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { apolloTest } from "./apollo.mjs";
 import { browserTests } from "./browser.mjs";
+import { fakeGitHub } from "./provider.mjs";
 
 const [bin, dir] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +28,8 @@ async function serveStatic(root) {
 
 const spa = await serveStatic(join(here, "..", "examples", "spa"));
 const foreign = await serveStatic(join(here, "..", "examples", "spa"));
+const github = await fakeGitHub();
+github.callback = spa.origin + "/auth/callback";
 
 const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
@@ -40,6 +44,14 @@ const server = spawn(bin, ["serve"], {
     GATEHOUSE_RATE_LIMIT_IP: "10000/1m",
     GATEHOUSE_RATE_LIMIT_IDENTIFIER: "10000/1m",
     GATEHOUSE_LOG_LEVEL: "warn",
+    // A fake GitHub, for the Apollo test's third-party sign-in.
+    GATEHOUSE_PROVIDERS: "github",
+    GATEHOUSE_PROVIDER_GITHUB_CLIENT_ID: github.clientId,
+    GATEHOUSE_PROVIDER_GITHUB_CLIENT_SECRET: github.clientSecret,
+    GATEHOUSE_PROVIDER_GITHUB_AUTH_URL: github.authURL,
+    GATEHOUSE_PROVIDER_GITHUB_TOKEN_URL: github.tokenURL,
+    GATEHOUSE_PROVIDER_GITHUB_API_URL: github.apiURL,
+    GATEHOUSE_PROVIDER_GITHUB_CUSTOMER_REDIRECT_URLS: github.callback,
   },
   stdio: ["ignore", "inherit", "inherit"],
 });
@@ -50,7 +62,7 @@ try {
     if (i > 100) throw new Error("gatehouse did not become ready");
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const [name, run] of [["apollo", () => apolloTest(base)], ["browser", () => browserTests(base, spa.origin, foreign.origin)]]) {
+  for (const [name, run] of [["apollo", () => apolloTest(base, github)], ["browser", () => browserTests(base, spa.origin, foreign.origin)]]) {
     const t0 = Date.now();
     try {
       await run();
@@ -64,5 +76,6 @@ try {
   server.kill("SIGTERM");
   spa.close();
   foreign.close();
+  github.close();
 }
 process.exit(failed ? 1 : 0);

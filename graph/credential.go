@@ -17,7 +17,7 @@ import (
 // credential is what the request presents, for the service to check.
 func credential(ctx context.Context) auth.Credential {
 	st := request.From(ctx)
-	c := auth.Credential{Bearer: st.Bearer, Cookies: st.Cookies, CSRFToken: st.CSRFToken}
+	c := auth.Credential{Bearer: st.Bearer, Cookies: st.Cookies, CSRFToken: st.CSRFToken, PreAuthCookie: st.PreAuthCookie}
 	if graphql.HasOperationContext(ctx) {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 			c.Mutation = op.Operation == ast.Mutation
@@ -44,6 +44,28 @@ func setSessionCookie(ctx context.Context, actor gatehouse.ActorType, value stri
 	} else {
 		c.Expires = expires.UTC()
 		c.MaxAge = max(int(time.Until(expires).Seconds()), 1)
+	}
+	st.SetCookie(c)
+}
+
+// setPreAuthCookie sets (or, with an empty value, clears) the cookie that
+// binds a third-party sign-in to the browser that started it: as the
+// session cookies, HttpOnly, SameSite=Lax (it must come back on the
+// top-level navigation to the callback page's site), Path=/, Secure but
+// in development over loopback; it lives as long as the state.
+func setPreAuthCookie(ctx context.Context, value string, maxAge time.Duration) {
+	st := request.From(ctx)
+	c := &http.Cookie{
+		Name:     request.PreAuthCookieName(st.SecureCookies),
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   st.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   -1,
+	}
+	if value != "" {
+		c.MaxAge = max(int(maxAge.Seconds()), 1)
 	}
 	st.SetCookie(c)
 }

@@ -2060,6 +2060,21 @@ input AuthenticateInput {
   provider's configured redirect URLs, exactly.
   """
   redirectUrl: String
+  """
+  For third-party providers: binds the sign-in to this client, so that
+  nobody can hand their own code and state to your callback page (login
+  CSRF). The base64url (no padding) SHA-256 of a random verifier of 43 to
+  128 characters (as in PKCE: 32 random bytes, base64url) that the client
+  keeps until the callback and sends as ` + "`" + `validateCallback` + "`" + `'s
+  ` + "`" + `input.callbackVerifier` + "`" + `. Required for mobile apps and for any page that
+  is not same-site with gatehouse (same registrable domain, such as
+  ` + "`" + `shop.example.com` + "`" + ` and ` + "`" + `auth.example.com` + "`" + `). Without it, ` + "`" + `authenticate` + "`" + `
+  sets an HttpOnly, SameSite=Lax pre-auth cookie instead, which only comes
+  back to ` + "`" + `validateCallback` + "`" + ` from a same-site page whose GraphQL client
+  sends credentials. Anything but 43 base64url characters is
+  ` + "`" + `INVALID_INPUT` + "`" + `.
+  """
+  callbackChallenge: String
 }
 
 "Who asks for a password reset."
@@ -2228,6 +2243,13 @@ input ValidateCallbackInput {
   errorDescription: String
   "Every query parameter of the callback URL, as a JSON object of strings."
   params: JSON
+  """
+  Required when ` + "`" + `authenticate` + "`" + ` got a ` + "`" + `callbackChallenge` + "`" + `: the verifier
+  whose SHA-256 that challenge was. A wrong or missing verifier, or (when
+  no challenge was given) a missing pre-auth cookie, is ` + "`" + `STATE_INVALID` + "`" + `,
+  and the state is spent.
+  """
+  callbackVerifier: String
 }
 
 """
@@ -2641,7 +2663,9 @@ type Mutation {
   third-party provider (` + "`" + `google` + "`" + `, ` + "`" + `github` + "`" + `, ` + "`" + `oidc-…` + "`" + `: see ` + "`" + `authProviders` + "`" + `),
   returns ` + "`" + `location` + "`" + `, the provider's authorization URL to redirect the
   browser to; ` + "`" + `input.redirectUrl` + "`" + ` says where it comes back, and the page
-  there calls ` + "`" + `validateCallback` + "`" + `.
+  there calls ` + "`" + `validateCallback` + "`" + `. The sign-in is bound to the client:
+  through ` + "`" + `input.callbackChallenge` + "`" + `, or else a pre-auth cookie this answer
+  sets (same-site pages only).
   """
   authenticate(
     "Whom to sign in as."
@@ -2755,7 +2779,9 @@ type Mutation {
   """
   Finish a third-party sign-in: the storefront or dashboard page the
   provider redirected to passes the query parameters. The state is checked
-  and consumed (a replay fails with ` + "`" + `STATE_INVALID` + "`" + `), the code is exchanged
+  and consumed (a replay fails with ` + "`" + `STATE_INVALID` + "`" + `, and so does a state
+  another client started: pass ` + "`" + `input.callbackVerifier` + "`" + `, or send the
+  pre-auth cookie ` + "`" + `authenticate` + "`" + ` set, which this call clears), the code is exchanged
   with the PKCE verifier, the ID token (OpenID Connect) is verified and the
   identity signed in: a full ticket when it is linked to a customer or
   user, else a registration ticket (no ` + "`" + `actorId` + "`" + `) to call ` + "`" + `createCustomer` + "`" + `
@@ -10514,7 +10540,7 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "redirectUrl"}
+	fieldsInOrder := [...]string{"email", "password", "redirectUrl", "callbackChallenge"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10542,6 +10568,13 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 				return it, err
 			}
 			it.RedirectURL = graphql.OmittableOf(data)
+		case "callbackChallenge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackChallenge"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackChallenge = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -11179,7 +11212,7 @@ func (ec *executionContext) unmarshalInputValidateCallbackInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "state", "error", "errorDescription", "params"}
+	fieldsInOrder := [...]string{"code", "state", "error", "errorDescription", "params", "callbackVerifier"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11221,6 +11254,13 @@ func (ec *executionContext) unmarshalInputValidateCallbackInput(ctx context.Cont
 				return it, err
 			}
 			it.Params = graphql.OmittableOf(data)
+		case "callbackVerifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackVerifier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackVerifier = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil

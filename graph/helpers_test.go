@@ -26,6 +26,9 @@ type api struct {
 	*authtest.Env
 	h   http.Handler
 	log *syncBuffer
+	// verifiers holds the callbackVerifier of each third-party sign-in
+	// startOAuth began, by state (oauth_test.go).
+	verifiers sync.Map
 }
 
 type syncBuffer struct {

@@ -53,27 +53,39 @@ func oauthAPI(t *testing.T, db *store.DB, fake *oauthtest.Provider) *api {
 	return buildAPI(t, db, func(o *auth.Options) { o.OAuth = providers }, nil)
 }
 
-// startOAuth calls authenticate for a third-party provider and returns the
-// location, failing on errors.
+// startOAuth calls authenticate for a third-party provider, as an app
+// would, with a fresh callbackChallenge, and returns the location, failing
+// on errors. callback sends the challenge's verifier.
 func (a *api) startOAuth(t *testing.T, actor, provider, redirect string) string {
 	t.Helper()
+	verifier, challenge := newCallbackVerifier(t)
 	var p ticketPayload
-	a.do(t, "", authQ, map[string]any{"actor": actor, "provider": provider, "input": map[string]any{"redirectUrl": redirect}}).decode(t, "authenticate", &p)
+	a.do(t, "", authQ, map[string]any{"actor": actor, "provider": provider, "input": map[string]any{"redirectUrl": redirect, "callbackChallenge": challenge}}).decode(t, "authenticate", &p)
 	if len(p.Errors) > 0 || p.Location == nil || p.Ticket != nil {
 		t.Fatalf("authenticate(%s): want a location only, got %+v", provider, p)
 	}
+	loc, err := url.Parse(*p.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.verifiers.Store(loc.Query().Get("state"), verifier)
 	return *p.Location
 }
 
-// callback calls validateCallback with the query the provider sent back.
+// callback calls validateCallback with the query the provider sent back
+// and the verifier of the challenge startOAuth sent with its state.
 func (a *api) callback(t *testing.T, bearer, actor, provider string, q url.Values) ticketPayload {
 	t.Helper()
 	params := map[string]any{}
 	for k := range q {
 		params[k] = q.Get(k)
 	}
+	input := map[string]any{"params": params}
+	if v, ok := a.verifiers.Load(q.Get("state")); ok {
+		input["callbackVerifier"] = v
+	}
 	var p ticketPayload
-	a.do(t, bearer, callbackQ, map[string]any{"actor": actor, "provider": provider, "input": map[string]any{"params": params}}).decode(t, "validateCallback", &p)
+	a.do(t, bearer, callbackQ, map[string]any{"actor": actor, "provider": provider, "input": input}).decode(t, "validateCallback", &p)
 	return p
 }
 

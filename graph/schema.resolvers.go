@@ -38,9 +38,12 @@ func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer
 func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error) {
 	var creds auth.PasswordCredentials
 	if input != nil {
-		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value()}
+		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value(), CallbackChallenge: input.CallbackChallenge.Value()}
 	}
 	a, err := r.Auth.Authenticate(ctx, credential(ctx), actor, provider, creds)
+	if a.PreAuthCookie != "" {
+		setPreAuthCookie(ctx, a.PreAuthCookie, a.PreAuthMaxAge)
+	}
 	errs, err := payloadErrors(err)
 	var loc *string
 	if a.Location != "" {
@@ -115,15 +118,19 @@ func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEm
 
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
-	t, err := r.Auth.ValidateCallback(ctx, credential(ctx), actor, provider, auth.Callback{
+	a, err := r.Auth.ValidateCallback(ctx, credential(ctx), actor, provider, auth.Callback{
 		Code:             deref(input.Code.Value()),
 		State:            deref(input.State.Value()),
 		Error:            deref(input.Error.Value()),
 		ErrorDescription: deref(input.ErrorDescription.Value()),
 		Params:           input.Params.Value(),
+		Verifier:         deref(input.CallbackVerifier.Value()),
 	})
+	if a.PreAuthSpent {
+		setPreAuthCookie(ctx, "", 0)
+	}
 	errs, err := payloadErrors(err)
-	return &model.AuthenticatePayload{Ticket: t, Errors: errs}, err
+	return &model.AuthenticatePayload{Ticket: a.Ticket, Errors: errs}, err
 }
 
 // Register is the resolver for the register field.

@@ -60,7 +60,8 @@ func dump(t *testing.T, db *store.DB) string {
 	return out.String()
 }
 
-// After a full flow, no issued secret is in any table or in the log.
+// After a full flow, no issued secret is in any table or in the log, and
+// no email address is in the log.
 func TestNoSecretStoredOrLogged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		// With a subscriber, so the outbox holds its sealed secrets.
@@ -121,6 +122,12 @@ func TestNoSecretStoredOrLogged(t *testing.T) {
 			}
 			if strings.Contains(logs, probe) {
 				t.Errorf("a secret (%.6s…) is logged", s)
+			}
+		}
+		// Nor is any email address, in any spelling (ASVS 7.1.2).
+		for _, e := range []string{"secret@example.com", "secret.admin@example.com"} {
+			if strings.Contains(strings.ToLower(logs), e) {
+				t.Errorf("%s is logged", e)
 			}
 		}
 	})

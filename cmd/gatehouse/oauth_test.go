@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -38,17 +41,24 @@ func TestOAuthEndToEnd(t *testing.T) {
 
 	signIn := func() tk {
 		t.Helper()
+		// As an app does: the sign-in is bound to a verifier it keeps.
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			t.Fatal(err)
+		}
+		verifier := base64.RawURLEncoding.EncodeToString(raw)
+		sum := sha256.Sum256([]byte(verifier))
 		var start struct{ Location string }
-		c.field(c.do("", `mutation($r: String) { authenticate(actor: CUSTOMER, provider: "oidc-acme", input: {redirectUrl: $r}) { location errors { code } } }`,
-			map[string]any{"r": callback}), "authenticate", &start)
+		c.field(c.do("", `mutation($r: String, $c: String) { authenticate(actor: CUSTOMER, provider: "oidc-acme", input: {redirectUrl: $r, callbackChallenge: $c}) { location errors { code } } }`,
+			map[string]any{"r": callback, "c": base64.RawURLEncoding.EncodeToString(sum[:])}), "authenticate", &start)
 		back := fake.Authorize(start.Location)
 		params := map[string]any{}
 		for k := range back {
 			params[k] = back.Get(k)
 		}
 		var p tk
-		c.field(c.do("", `mutation($p: JSON) { validateCallback(actor: CUSTOMER, provider: "oidc-acme", input: {params: $p}) { `+ticketQ+` } }`,
-			map[string]any{"p": params}), "validateCallback", &p)
+		c.field(c.do("", `mutation($p: JSON, $v: String) { validateCallback(actor: CUSTOMER, provider: "oidc-acme", input: {params: $p, callbackVerifier: $v}) { `+ticketQ+` } }`,
+			map[string]any{"p": params, "v": verifier}), "validateCallback", &p)
 		return p
 	}
 

@@ -92,6 +92,19 @@ type AuthenticateInput struct {
 	// (your storefront's or dashboard's callback page). It must be one of the
 	// provider's configured redirect URLs, exactly.
 	RedirectURL graphql.Omittable[*string] `json:"redirectUrl,omitempty"`
+	// For third-party providers: binds the sign-in to this client, so that
+	// nobody can hand their own code and state to your callback page (login
+	// CSRF). The base64url (no padding) SHA-256 of a random verifier of 43 to
+	// 128 characters (as in PKCE: 32 random bytes, base64url) that the client
+	// keeps until the callback and sends as `validateCallback`'s
+	// `input.callbackVerifier`. Required for mobile apps and for any page that
+	// is not same-site with gatehouse (same registrable domain, such as
+	// `shop.example.com` and `auth.example.com`). Without it, `authenticate`
+	// sets an HttpOnly, SameSite=Lax pre-auth cookie instead, which only comes
+	// back to `validateCallback` from a same-site page whose GraphQL client
+	// sends credentials. Anything but 43 base64url characters is
+	// `INVALID_INPUT`.
+	CallbackChallenge graphql.Omittable[*string] `json:"callbackChallenge,omitempty"`
 }
 
 // The answer to `authenticate` and `register`.
@@ -453,6 +466,11 @@ type ValidateCallbackInput struct {
 	ErrorDescription graphql.Omittable[*string] `json:"errorDescription,omitempty"`
 	// Every query parameter of the callback URL, as a JSON object of strings.
 	Params graphql.Omittable[map[string]any] `json:"params,omitempty"`
+	// Required when `authenticate` got a `callbackChallenge`: the verifier
+	// whose SHA-256 that challenge was. A wrong or missing verifier, or (when
+	// no challenge was given) a missing pre-auth cookie, is `STATE_INVALID`,
+	// and the state is spent.
+	CallbackVerifier graphql.Omittable[*string] `json:"callbackVerifier,omitempty"`
 }
 
 // An email verification.

@@ -18,6 +18,10 @@ type PasswordCredentials struct {
 	Password *string
 	// RedirectURL is where a third-party provider sends the browser back.
 	RedirectURL *string
+	// CallbackChallenge binds a third-party sign-in to the client: the
+	// base64url SHA-256 of the verifier validateCallback will bring. Nil
+	// binds it to a pre-auth cookie instead.
+	CallbackChallenge *string
 }
 
 // Registration is what `register` receives.
@@ -39,8 +43,7 @@ func (s *Service) Authenticate(ctx context.Context, cred Credential, actor gateh
 		if err != nil {
 			return Authentication{}, err
 		}
-		loc, err := s.authorize(ctx, p, actor, deref(in.RedirectURL))
-		return Authentication{Location: loc}, err
+		return s.authorize(ctx, p, actor, deref(in.RedirectURL), in.CallbackChallenge)
 	}
 	t, err := s.authenticatePassword(ctx, bearer, actor, in)
 	return Authentication{Ticket: t}, err

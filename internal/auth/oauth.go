@@ -27,13 +27,27 @@ const oauthStateTTL = 10 * time.Minute
 type Callback struct {
 	Code, State, Error, ErrorDescription string
 	Params                               map[string]any
+	// Verifier is the client's callbackVerifier: the secret whose
+	// challenge it gave authenticate. The pre-auth cookie, the other way
+	// to prove the client, comes in the Credential.
+	Verifier string
 }
 
 // Authentication is what authenticate answers: a ticket, or for a
-// third-party provider the URL to send the browser to.
+// third-party provider the URL to send the browser to; and what
+// validateCallback answers: a ticket.
 type Authentication struct {
 	Ticket   *gatehouse.Ticket
 	Location string
+	// PreAuthCookie, when not "", is the value of the pre-auth cookie the
+	// caller of authenticate must set (HttpOnly, SameSite=Lax, for
+	// PreAuthMaxAge): the third-party sign-in is bound to it, as the
+	// client gave no challenge.
+	PreAuthCookie string
+	PreAuthMaxAge time.Duration
+	// PreAuthSpent tells the caller of validateCallback to clear the
+	// pre-auth cookie: it bound the state the call consumed.
+	PreAuthSpent bool
 }
 
 // oauthProvider returns the enabled third-party provider, or
@@ -56,36 +70,46 @@ func errProviderNotFound(actor gatehouse.ActorType, provider string) error {
 }
 
 // authorize starts a third-party sign-in: it records a fresh single-use
-// state bound to the actor type, provider and redirect URL, and returns the
-// provider's authorization URL carrying the state, the PKCE S256 challenge
-// and, for OpenID Connect, the nonce.
-func (s *Service) authorize(ctx context.Context, p *oauth.Provider, actor gatehouse.ActorType, redirectURL string) (string, error) {
+// state bound to the actor type, provider, redirect URL and client (its
+// challenge, or else a new pre-auth cookie: see oauthbinding.go), and
+// returns the provider's authorization URL carrying the state, the PKCE
+// S256 challenge and, for OpenID Connect, the nonce.
+func (s *Service) authorize(ctx context.Context, p *oauth.Provider, actor gatehouse.ActorType, redirectURL string, challenge *string) (Authentication, error) {
 	if !p.RedirectAllowed(redirectURL) {
-		return "", gatehouse.FieldError(gatehouse.CodeRedirectNotAllowed, []string{"input", "redirectUrl"},
+		return Authentication{}, gatehouse.FieldError(gatehouse.CodeRedirectNotAllowed, []string{"input", "redirectUrl"},
 			"The redirect URL is not one this provider may send the browser back to.")
+	}
+	binding, cookie, err := s.bindClient(challenge)
+	if err != nil {
+		return Authentication{}, err
 	}
 	state, err := secret.New(s.rand)
 	if err != nil {
-		return "", gatehouse.Internal(err)
+		return Authentication{}, gatehouse.Internal(err)
 	}
 	now := s.clock()
 	if err := s.store.CreateOAuthState(ctx, &gatehouse.OAuthState{
-		ID:          secret.Hash(state),
-		ActorType:   actor,
-		Provider:    p.ID(),
-		RedirectURL: redirectURL,
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(oauthStateTTL),
+		ID:            secret.Hash(state),
+		ActorType:     actor,
+		Provider:      p.ID(),
+		RedirectURL:   redirectURL,
+		ClientBinding: binding,
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(oauthStateTTL),
 	}); err != nil {
-		return "", err
+		return Authentication{}, err
 	}
 	verifier, nonce := s.oauthSecrets(state)
 	loc, err := p.AuthCodeURL(ctx, redirectURL, state, verifier, nonce)
 	if err != nil {
 		s.log.WarnContext(ctx, "third-party provider unavailable", "provider", p.ID(), "error", err)
-		return "", gatehouse.Errorf(gatehouse.CodeProviderError, "The provider cannot be reached; try again later.")
+		return Authentication{}, gatehouse.Errorf(gatehouse.CodeProviderError, "The provider cannot be reached; try again later.")
 	}
-	return loc, nil
+	a := Authentication{Location: loc}
+	if cookie != "" {
+		a.PreAuthCookie, a.PreAuthMaxAge = cookie, oauthStateTTL
+	}
+	return a, nil
 }
 
 // oauthSecrets derives a state's PKCE verifier (43 characters, RFC 7636)
@@ -103,15 +127,19 @@ func (s *Service) oauthSecrets(state string) (verifier, nonce string) {
 }
 
 // ValidateCallback finishes a third-party sign-in: it consumes the state
-// (a replay, a foreign or an expired state fails), reports the provider's
+// (a replay, a foreign or an expired state fails, and so does a state
+// another client started: the callback must bring the verifier of the
+// state's challenge or its pre-auth cookie), reports the provider's
 // error, exchanges the code with the PKCE verifier, verifies the profile,
 // and signs the identity in: a full ticket for an identity linked to a
-// customer or user, a registration ticket for a new one.
-func (s *Service) ValidateCallback(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in Callback) (*gatehouse.Ticket, error) {
-	bearer := cred.Bearer // these operations act on the bearer token only
+// customer or user, a registration ticket for a new one. PreAuthSpent
+// says the request's pre-auth cookie bound the state, which is spent
+// whatever the outcome: the caller clears the cookie. A cookie that bound
+// no state it consumed stays, as another tab's flow may still need it.
+func (s *Service) ValidateCallback(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in Callback) (Authentication, error) {
 	p, err := s.oauthProvider(actor, provider)
 	if err != nil {
-		return nil, err
+		return Authentication{}, err
 	}
 	param := func(named, key string) string {
 		if named != "" {
@@ -121,40 +149,61 @@ func (s *Service) ValidateCallback(ctx context.Context, cred Credential, actor g
 		return v
 	}
 	state := param(in.State, "state")
-	code := param(in.Code, "code")
-	providerErr := param(in.Error, "error")
-	description := param(in.ErrorDescription, "error_description")
 
 	errState := gatehouse.FieldError(gatehouse.CodeStateInvalid, []string{"input", "state"},
 		"The sign-in state is unknown, used or meant for another provider; start the sign-in again.")
 	if state == "" || len(state) > 256 {
-		return nil, errState
+		return Authentication{}, errState
+	}
+	if in.Verifier != "" {
+		if err := checkVerifier(in.Verifier); err != nil {
+			return Authentication{}, err
+		}
 	}
 	now := s.clock()
 	st, err := s.store.ClaimOAuthState(ctx, secret.Hash(state), now)
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return nil, errState
+		return Authentication{}, errState
 	case err != nil:
-		return nil, err
+		return Authentication{}, err
 	case st.ActorType != actor || st.Provider != p.ID():
-		return nil, errState
-	case !now.Before(st.ExpiresAt):
-		return nil, gatehouse.FieldError(gatehouse.CodeStateExpired, []string{"input", "state"},
+		return Authentication{}, errState
+	case !boundTo(st.ClientBinding, in.Verifier, cred.PreAuthCookie):
+		// The same answer as an unknown state, and the state is spent: a
+		// client that did not start the flow learns nothing and gets one
+		// try. Most likely login CSRF, or an older flow in another tab.
+		s.log.WarnContext(ctx, "third-party callback refused: not from the client that started the sign-in", "provider", p.ID())
+		return Authentication{}, errState
+	}
+	a := Authentication{PreAuthSpent: strings.HasPrefix(st.ClientBinding, bindingCookie)}
+	if !now.Before(st.ExpiresAt) {
+		return a, gatehouse.FieldError(gatehouse.CodeStateExpired, []string{"input", "state"},
 			"The sign-in took too long; start it again.")
 	}
-	if providerErr != "" {
-		msg := "The provider refused the sign-in: " + printable(providerErr, 64)
-		if d := printable(description, 256); d != "" {
+	// The sign-in acts on the bearer token only (an anonymous shopper's
+	// is merged); cookie sessions play no part.
+	a.Ticket, err = s.exchange(ctx, cred.Bearer, actor, p, st, state, Callback{
+		Code: param(in.Code, "code"), Error: param(in.Error, "error"), ErrorDescription: param(in.ErrorDescription, "error_description"),
+	})
+	return a, err
+}
+
+// exchange finishes a claimed, bound, unexpired state: the provider's
+// error, or its code exchanged for a profile that is signed in.
+func (s *Service) exchange(ctx context.Context, bearer string, actor gatehouse.ActorType, p *oauth.Provider, st *gatehouse.OAuthState, state string, in Callback) (*gatehouse.Ticket, error) {
+	if in.Error != "" {
+		msg := "The provider refused the sign-in: " + printable(in.Error, 64)
+		if d := printable(in.ErrorDescription, 256); d != "" {
 			msg += " (" + d + ")"
 		}
 		return nil, gatehouse.Errorf(gatehouse.CodeProviderError, "%s", msg)
 	}
-	if code == "" {
+	if in.Code == "" {
 		return nil, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "code"}, "The provider's code is missing.")
 	}
 	verifier, nonce := s.oauthSecrets(state)
-	prof, err := p.Exchange(ctx, st.RedirectURL, code, verifier, nonce)
+	prof, err := p.Exchange(ctx, st.RedirectURL, in.Code, verifier, nonce)
 	if err != nil {
 		s.log.WarnContext(ctx, "third-party sign-in failed", "provider", p.ID(), "error", err)
 		if errors.Is(err, oauth.ErrIDToken) {

@@ -18,6 +18,9 @@ type Credential struct {
 	Bearer    string
 	Cookies   map[gatehouse.ActorType]string
 	CSRFToken string
+	// PreAuthCookie is the pre-auth cookie authenticate set for a
+	// third-party sign-in, when the request carried it.
+	PreAuthCookie string
 	// Mutation says the operation changes state: a cookie then needs its
 	// CSRF token.
 	Mutation bool

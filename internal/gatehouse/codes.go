@@ -40,7 +40,7 @@ var codes = []CodeInfo{
 	{CodeConflict, "conflict", true, "A concurrent request won; retrying may succeed.", ""},
 	{CodeProviderError, "unauthorized", true, "The third-party provider refused, failed or sent a token that does not verify.", ""},
 	{CodeRedirectNotAllowed, "not_allowed", true, "The redirect URL is not on the provider's allow-list.", ""},
-	{CodeStateInvalid, "unauthorized", true, "The callback's state is unknown, used or another flow's.", ""},
+	{CodeStateInvalid, "unauthorized", true, "The callback's state is unknown, used, another flow's, or another client's (no matching `callbackVerifier` or pre-auth cookie).", ""},
 	{CodeStateExpired, "unauthorized", true, "The callback came more than 10 minutes after `authenticate`.", ""},
 
 	{CodeUnauthenticated, "unauthorized", false,

@@ -102,11 +102,17 @@ type Ticket struct {
 // server's key, so nothing stored would let anyone finish the flow.
 type OAuthState struct {
 	// ID is the hash of the state sent to the provider.
-	ID          string     `bun:"id,pk"`
-	ActorType   ActorType  `bun:"actor_type,notnull"`
-	Provider    string     `bun:"provider,notnull"`
-	RedirectURL string     `bun:"redirect_url,notnull"`
-	CreatedAt   time.Time  `bun:"created_at,notnull"`
-	ExpiresAt   time.Time  `bun:"expires_at,notnull"`
-	UsedAt      *time.Time `bun:"used_at"`
+	ID          string    `bun:"id,pk"`
+	ActorType   ActorType `bun:"actor_type,notnull"`
+	Provider    string    `bun:"provider,notnull"`
+	RedirectURL string    `bun:"redirect_url,notnull"`
+	// ClientBinding ties the state to the client that called
+	// authenticate, so that nobody can hand their own code and state to
+	// another browser (login CSRF): "challenge:" and the client's
+	// callbackChallenge, or "cookie:" and the hash of the pre-auth
+	// cookie. Neither is a secret; both are hashes of one.
+	ClientBinding string     `bun:"client_binding,notnull"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	ExpiresAt     time.Time  `bun:"expires_at,notnull"`
+	UsedAt        *time.Time `bun:"used_at"`
 }

@@ -29,6 +29,9 @@ type State struct {
 	Cookies map[gatehouse.ActorType]string
 	// CSRFToken is the X-CSRF-Token header.
 	CSRFToken string
+	// PreAuthCookie is the third-party sign-in's pre-auth cookie
+	// (PreAuthCookieName), when the request carried it.
+	PreAuthCookie string
 	// SecureCookies says whether cookies set on the response are Secure
 	// (always, but in development over loopback).
 	SecureCookies bool
@@ -95,7 +98,7 @@ func ID(ctx context.Context) string { return From(ctx).ID }
 // layer, such as tests and background work).
 func WithID(ctx context.Context, id string) context.Context {
 	s := From(ctx)
-	return With(ctx, &State{ID: id, Bearer: s.Bearer, Cookies: s.Cookies, CSRFToken: s.CSRFToken, SecureCookies: s.SecureCookies, w: s.w})
+	return With(ctx, &State{ID: id, Bearer: s.Bearer, Cookies: s.Cookies, CSRFToken: s.CSRFToken, PreAuthCookie: s.PreAuthCookie, SecureCookies: s.SecureCookies, w: s.w})
 }
 
 // CookieName is the name of an actor type's session cookie. Secure
@@ -109,6 +112,18 @@ func CookieName(actor gatehouse.ActorType, secure bool) string {
 		return "__Host-" + name
 	}
 	return name
+}
+
+// PreAuthCookieName is the name of the cookie that binds a third-party
+// sign-in to the browser that started it, when the page gave no
+// callbackChallenge. It takes the __Host- prefix when Secure, as the
+// session cookies do. There is one per browser: a newer sign-in replaces
+// it, and an older one still pending in another tab then fails.
+func PreAuthCookieName(secure bool) string {
+	if secure {
+		return "__Host-gatehouse-oauth"
+	}
+	return "gatehouse-oauth"
 }
 
 // LogHandler wraps h so every record logged with a request's context

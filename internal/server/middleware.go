@@ -42,6 +42,9 @@ func withRequest(next http.Handler, log *slog.Logger, production bool, trusted [
 				st.Cookies[a] = c.Value
 			}
 		}
+		if c, err := r.Cookie(request.PreAuthCookieName(st.SecureCookies)); err == nil {
+			st.PreAuthCookie = c.Value
+		}
 		ctx := request.With(r.Context(), st)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, state: st}
 		next.ServeHTTP(sw, r.WithContext(ctx))
