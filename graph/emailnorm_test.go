@@ -39,16 +39,19 @@ func TestEmailNormalization(t *testing.T) {
 			})
 		}
 
-		t.Run("sign in with the full-width form signs alice in", func(t *testing.T) {
+		// Sign in with the full-width form signs alice in.
+		t.Run("sign in full-width", func(t *testing.T) {
 			tk := mustTicket(t, a.authenticate(t, "CUSTOMER", "ａｌｉｃｅ@ｅｘａｍｐｌｅ.com", "correct horse battery"))
 			if tk.ActorID == nil || *tk.ActorID != alice.ID || tk.CustomerAccount == nil || tk.CustomerAccount.Email != "alice@example.com" {
 				t.Fatalf("ticket = %+v, want alice's (%s)", tk, alice.ID)
 			}
 		})
-		t.Run("sign in with the U-label domain", func(t *testing.T) {
+		// Sign in with the U-label domain.
+		t.Run("sign in U-label", func(t *testing.T) {
 			mustTicket(t, a.authenticate(t, "CUSTOMER", "bob@BÜCHER.example", "correct horse battery"))
 		})
-		t.Run("sign in with a zero-width space signs nobody in", func(t *testing.T) {
+		// Sign in with a zero-width space signs nobody in.
+		t.Run("sign in zero-width space", func(t *testing.T) {
 			wantError(t, a.authenticate(t, "CUSTOMER", "ali\u200bce@example.com", "correct horse battery").Errors, "INVALID_CREDENTIALS")
 		})
 	})

@@ -108,7 +108,8 @@ func TestEqualWorkForEveryAccount(t *testing.T) {
 			}
 		}
 
-		t.Run("while an account is on its imported scrypt hash", func(t *testing.T) {
+		// While an account is on its imported scrypt hash.
+		t.Run("scrypt account present", func(t *testing.T) {
 			wantKinds(t, argon2id) // nothing listed yet
 			if err := a.Service.RefreshPasswordHashKinds(ctx); err != nil {
 				t.Fatal(err)
@@ -117,7 +118,8 @@ func TestEqualWorkForEveryAccount(t *testing.T) {
 			checkPaths(t, map[password.Kind]uint64{argon2id: 1, scrypt: 1})
 		})
 
-		t.Run("after the rehash, and the kinds listed again", func(t *testing.T) {
+		// After the rehash, and the kinds listed again.
+		t.Run("after rehash and relisting", func(t *testing.T) {
 			// The right password: its own hash only, then the rehash.
 			var tk ticketPayload
 			got := hashWork(a, func() { tk = a.authenticate(t, "CUSTOMER", "medusa@example.com", "correct horse battery staple") })

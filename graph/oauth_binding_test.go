@@ -179,7 +179,8 @@ func TestCallbackBoundToClient(t *testing.T) {
 			})
 		}
 
-		t.Run("the attacker's flow works in the attacker's own browser", func(t *testing.T) {
+		// The attacker's flow works in the attacker's own browser.
+		t.Run("attacker's own browser", func(t *testing.T) {
 			// The refusals above are the binding's, not a broken flow's.
 			for _, challenge := range []bool{false, true} {
 				mallory := newCookieBrowser(t, "https://auth.shop.example")
@@ -209,7 +210,8 @@ func TestCallbackBinding(t *testing.T) {
 			p, _ := finishFlow(t, a, app, f.back, f.verifier)
 			mustTicket(t, p)
 		})
-		t.Run("the verifier works without the cookie jar", func(t *testing.T) {
+		// The verifier works without the cookie jar.
+		t.Run("verifier without cookies", func(t *testing.T) {
 			// A mobile app, or a page on another site: no cookie comes back.
 			f := startFlow(t, a, fake, newCookieBrowser(t, "https://auth.shop.example"), true)
 			p, _ := finishFlow(t, a, newCookieBrowser(t, "https://auth.shop.example"), f.back, f.verifier)
@@ -237,7 +239,8 @@ func TestCallbackBinding(t *testing.T) {
 			p, _ = finishFlow(t, a, app, f.back, f.verifier)
 			refusedAsUnknown(t, p) // spent by the wrong try
 		})
-		t.Run("the challenge itself as the verifier", func(t *testing.T) {
+		// The challenge itself as the verifier.
+		t.Run("challenge as verifier", func(t *testing.T) {
 			// The challenge is in no URL, but it is no secret either.
 			app := newCookieBrowser(t, "https://auth.shop.example")
 			_, c := newCallbackVerifier(t)
@@ -247,7 +250,8 @@ func TestCallbackBinding(t *testing.T) {
 			p, _ := finishFlow(t, a, app, fake.Authorize(*s.Location), c)
 			refusedAsUnknown(t, p)
 		})
-		t.Run("a pre-auth cookie with a challenge-bound state", func(t *testing.T) {
+		// A pre-auth cookie with a challenge-bound state.
+		t.Run("cookie for challenge-bound state", func(t *testing.T) {
 			// A flow bound by challenge needs its verifier: this browser's
 			// valid cookie from another flow does not stand in for it.
 			b := newCookieBrowser(t, "https://auth.shop.example")
@@ -256,7 +260,8 @@ func TestCallbackBinding(t *testing.T) {
 			p, _ := finishFlow(t, a, b, f.back, "")
 			refusedAsUnknown(t, p)
 		})
-		t.Run("a newer sign-in replaces the cookie", func(t *testing.T) {
+		// A newer sign-in replaces the cookie.
+		t.Run("newer sign-in", func(t *testing.T) {
 			// Two tabs, one cookie jar: the older flow fails, the newer
 			// one (whose cookie the refusal leaves alone) works.
 			b := newCookieBrowser(t, "https://auth.shop.example")
@@ -270,7 +275,8 @@ func TestCallbackBinding(t *testing.T) {
 			p, _ = finishFlow(t, a, b, newer.back, "")
 			mustTicket(t, p)
 		})
-		t.Run("a state from before bindings", func(t *testing.T) {
+		// A state from before bindings.
+		t.Run("unbound state", func(t *testing.T) {
 			state, _ := secret.New(rand.Reader)
 			now := a.Clock.Now()
 			if err := a.Store.CreateOAuthState(t.Context(), &gatehouse.OAuthState{ID: secret.Hash(state), ActorType: gatehouse.ActorCustomer,
@@ -394,7 +400,8 @@ func TestPreAuthCookie(t *testing.T) {
 				mustTicket(t, p)
 			})
 		}
-		t.Run("a state's cookie is its own", func(t *testing.T) {
+		// A state's cookie is its own.
+		t.Run("other flow's cookie", func(t *testing.T) {
 			b1, b2 := newCookieBrowser(t, "https://auth.shop.example"), newCookieBrowser(t, "https://auth.shop.example")
 			f1, f2 := startFlow(t, a, fake, b1, false), startFlow(t, a, fake, b2, false)
 			if f1.set[0].Value == f2.set[0].Value {

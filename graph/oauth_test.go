@@ -191,7 +191,8 @@ func TestOAuthSignIn(t *testing.T) {
 		a := oauthAPI(t, db, fake)
 		ada := oauthtest.User{Subject: "ada-1", Email: "Ada@Example.com", EmailVerified: true, Name: "Ada"}
 
-		t.Run("a new identity gets a registration ticket, then a customer", func(t *testing.T) {
+		// A new identity gets a registration ticket, then a customer.
+		t.Run("new identity", func(t *testing.T) {
 			tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", ada))
 			if tk.ActorID != nil || tk.RefreshToken == nil {
 				t.Fatalf("want a registration ticket with a session, got %+v", tk)
@@ -213,7 +214,8 @@ func TestOAuthSignIn(t *testing.T) {
 				a.do(t, tk.AccessToken, `mutation { createCustomer(input: {firstName: "Ada"}) { errors { code } } }`, nil)
 			}
 		}
-		t.Run("a known identity gets a full ticket", func(t *testing.T) {
+		// A known identity gets a full ticket.
+		t.Run("known identity", func(t *testing.T) {
 			linked(t, ada)
 			tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", ada))
 			if tk.ActorID == nil || tk.CustomerAccount == nil || tk.RefreshToken == nil {
@@ -223,7 +225,8 @@ func TestOAuthSignIn(t *testing.T) {
 				t.Fatalf("its refresh token does not rotate: %+v", r.Errors)
 			}
 		})
-		t.Run("an email change at the provider keeps the identity", func(t *testing.T) {
+		// An email change at the provider keeps the identity.
+		t.Run("email changed at provider", func(t *testing.T) {
 			linked(t, ada)
 			before := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", ada))
 			moved := ada
@@ -233,13 +236,15 @@ func TestOAuthSignIn(t *testing.T) {
 				t.Fatalf("identity changed: %s → %s", before.UserID, after.UserID)
 			}
 		})
-		t.Run("the same email at another provider is another identity", func(t *testing.T) {
+		// The same email at another provider is another identity.
+		t.Run("same email, other provider", func(t *testing.T) {
 			gh := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "github", oauthtest.User{Subject: "4242", Email: "ada@example.com", EmailVerified: true}))
 			if gh.ActorID != nil {
 				t.Fatalf("github signed into the oidc-test customer without linking: %+v", gh)
 			}
 		})
-		t.Run("an admin user registers through an invite for the verified email", func(t *testing.T) {
+		// An admin user registers through an invite for the verified email.
+		t.Run("admin via invite", func(t *testing.T) {
 			admin := a.admin(t)
 			inviteTok := a.invite(t, admin, "grace@example.com")
 			tk := mustTicket(t, a.signInWith(t, fake, "USER", "oidc-test", oauthtest.User{Subject: "grace-1", Email: "grace@example.com", EmailVerified: true}))
@@ -285,7 +290,8 @@ func TestOAuthCallbackRefused(t *testing.T) {
 			q := fake.Authorize(a.startOAuth(t, "CUSTOMER", "oidc-link", shopCallback))
 			wantError(t, a.callback(t, "", "CUSTOMER", "oidc-test", q).Errors, "STATE_INVALID")
 		})
-		t.Run("foreign: another actor type's state", func(t *testing.T) {
+		// Foreign: another actor type's state.
+		t.Run("other actor type's state", func(t *testing.T) {
 			q := fake.Authorize(a.startOAuth(t, "USER", "oidc-test", adminCallback))
 			wantError(t, a.callback(t, "", "CUSTOMER", "oidc-test", q).Errors, "STATE_INVALID")
 		})
@@ -304,7 +310,8 @@ func TestOAuthCallbackRefused(t *testing.T) {
 				t.Errorf("message = %q", e.Message)
 			}
 		})
-		t.Run("a code not from the provider", func(t *testing.T) {
+		// A code not from the provider.
+		t.Run("forged code", func(t *testing.T) {
 			q := fake.Authorize(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
 			q.Set("code", "made-up")
 			wantError(t, a.callback(t, "", "CUSTOMER", "oidc-test", q).Errors, "PROVIDER_ERROR")
@@ -338,7 +345,8 @@ func TestOAuthCallbackRefused(t *testing.T) {
 			p := a.signInWith(t, fake, "CUSTOMER", "oidc-test", oauthtest.User{Subject: "unverified-1", Email: "victim@example.com", EmailVerified: false})
 			wantError(t, p.Errors, "NOT_ALLOWED")
 		})
-		t.Run("GitHub without a verified email", func(t *testing.T) {
+		// GitHub without a verified email.
+		t.Run("github unverified email", func(t *testing.T) {
 			p := a.signInWith(t, fake, "CUSTOMER", "github", oauthtest.User{Subject: "777", Email: "octo@example.com", EmailVerified: false})
 			wantError(t, p.Errors, "NOT_ALLOWED")
 		})
@@ -354,7 +362,8 @@ func TestOAuthAccountLinking(t *testing.T) {
 		fake := oauthtest.New(t)
 		a := oauthAPI(t, db, fake)
 
-		t.Run("an unverified email never links", func(t *testing.T) {
+		// An unverified email never links.
+		t.Run("unverified email", func(t *testing.T) {
 			reg := mustTicket(t, a.register(t, "CUSTOMER", "kim@example.com", "kim's password 1", ""))
 			p := a.signInWith(t, fake, "CUSTOMER", "oidc-link", oauthtest.User{Subject: "kim-unverified", Email: "kim@example.com", EmailVerified: false})
 			wantError(t, p.Errors, "NOT_ALLOWED")
@@ -362,14 +371,16 @@ func TestOAuthAccountLinking(t *testing.T) {
 				t.Fatal("the password identity changed")
 			}
 		})
-		t.Run("a provider that may not link creates no link", func(t *testing.T) {
+		// A provider that may not link creates no link.
+		t.Run("linking not allowed", func(t *testing.T) {
 			reg := mustTicket(t, a.register(t, "CUSTOMER", "lee@example.com", "lee's password 1", ""))
 			tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", oauthtest.User{Subject: "lee-1", Email: "lee@example.com", EmailVerified: true}))
 			if tk.UserID == reg.UserID {
 				t.Fatal("oidc-test linked by email without being allowed to")
 			}
 		})
-		t.Run("a verified email takes over the unverified password identity", func(t *testing.T) {
+		// A verified email takes over the unverified password identity.
+		t.Run("verified email takes over", func(t *testing.T) {
 			// A squatter registered the victim's email first.
 			squat := mustTicket(t, a.register(t, "CUSTOMER", "owner@example.com", "squatter's password", ""))
 			var c struct{ Customer struct{ ID string } }

@@ -56,18 +56,21 @@ func TestRateLimits(t *testing.T) {
 			return map[string]any{"actor": "CUSTOMER", "input": map[string]any{"email": email, "password": "some password 1"}}
 		}
 
-		t.Run("per identifier, whatever the IP", func(t *testing.T) {
+		// Per identifier, whatever the IP.
+		t.Run("per identifier", func(t *testing.T) {
 			a.from(t, "198.51.100.1", "", authQ, signIn("target@example.com"))
 			a.from(t, "198.51.100.2", "", authQ, signIn("Target@Example.com"))
 			wantRateLimited(t, a.from(t, "198.51.100.3", "", authQ, signIn(" target@example.com")))
 		})
-		t.Run("sendEmailVerification per identifier, whatever the IP", func(t *testing.T) {
+		// SendEmailVerification per identifier, whatever the IP.
+		t.Run("sendEmailVerification per identifier", func(t *testing.T) {
 			const q = `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted } }`
 			a.from(t, "198.51.100.11", "", q, map[string]any{"e": "verify-me@example.com"})
 			a.from(t, "198.51.100.12", "", q, map[string]any{"e": "Verify-Me@example.com"})
 			wantRateLimited(t, a.from(t, "198.51.100.13", "", q, map[string]any{"e": "verify-me@example.com"}))
 		})
-		t.Run("per IP, whatever the identifier", func(t *testing.T) {
+		// Per IP, whatever the identifier.
+		t.Run("per IP", func(t *testing.T) {
 			for i, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 				if r := a.from(t, "203.0.113.7", "", authQ, signIn(e)); len(r.Errors) > 0 {
 					t.Fatalf("attempt %d refused: %s", i+1, r.raw)
@@ -87,13 +90,15 @@ func TestRateLimits(t *testing.T) {
 				t.Fatalf("another /64 was limited: %s", r.raw)
 			}
 		})
-		t.Run("a forwarded address from an untrusted peer is ignored", func(t *testing.T) {
+		// A forwarded address from an untrusted peer is ignored.
+		t.Run("untrusted forwarded address", func(t *testing.T) {
 			for i, e := range []string{"e@example.com", "f@example.com", "g@example.com"} {
 				a.from(t, "203.0.113.8", "192.0.2."+string(rune('1'+i)), authQ, signIn(e))
 			}
 			wantRateLimited(t, a.from(t, "203.0.113.8", "192.0.2.9", authQ, signIn("h@example.com")))
 		})
-		t.Run("a trusted proxy's forwarded address is the client's", func(t *testing.T) {
+		// A trusted proxy's forwarded address is the client's.
+		t.Run("trusted proxy", func(t *testing.T) {
 			for i := range 4 {
 				r := a.from(t, "10.1.2.3", "192.0.2.77, 10.9.9.9", authQ, signIn("proxied"+string(rune('a'+i))+"@example.com"))
 				if i < 3 && len(r.Errors) > 0 {
@@ -108,7 +113,8 @@ func TestRateLimits(t *testing.T) {
 				t.Fatalf("another client behind the proxy was limited: %s", r.raw)
 			}
 		})
-		t.Run("one credential mutation per operation", func(t *testing.T) {
+		// One credential mutation per operation.
+		t.Run("credential mutations batched", func(t *testing.T) {
 			r := a.from(t, "203.0.113.50", "", `mutation { a: authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "x@example.com", password: "p1 password"}) { errors { code } }
 				b: authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "x@example.com", password: "p2 password"}) { errors { code } } }`, nil)
 			e := r.topLevel(t)

@@ -79,7 +79,8 @@ func TestOAuthEndToEnd(t *testing.T) {
 		t.Fatalf("second sign-in: want a full ticket for the customer, got %+v", again)
 	}
 
-	t.Run("no provider secret in the log or --help", func(t *testing.T) {
+	// No provider secret in the log or --help.
+	t.Run("provider secret hidden", func(t *testing.T) {
 		var help bytes.Buffer
 		_ = runEnv(context.Background(), env{getenv: getenv, stdin: strings.NewReader(""), stdout: &help, stderr: &help}, []string{"serve", "--help"})
 		for _, s := range []string{fake.ClientSecret, reg.Ticket.AccessToken, again.Ticket.RefreshToken} {

@@ -199,7 +199,8 @@ func TestVerifyEqualWork(t *testing.T) {
 			}
 		})
 	}
-	t.Run("the hasher's own kind alone", func(t *testing.T) {
+	// The hasher's own kind alone.
+	t.Run("own kind only", func(t *testing.T) {
 		own := map[Kind]uint64{ownKind: 1}
 		if got := work(t, h, func() error { return h.VerifyDecoys(ctx, pw, nil) }); !maps.Equal(got, own) {
 			t.Errorf("VerifyDecoys(nil): work = %v, want %v", got, own)
