@@ -62,7 +62,10 @@ func (c *caller) phase(ctx context.Context, d time.Duration, workers []worker) (
 			defer wg.Done()
 			ops := map[string]*OpStats{}
 			results[i] = ops
-			for n := 0; ctx.Err() == nil && time.Now().Before(deadline); n++ {
+			// At least one pass of the plan, however short d is, so that
+			// every operation of the scenario is measured once even on a
+			// slow machine.
+			for n := 0; ctx.Err() == nil && (n < len(w.plan) || time.Now().Before(deadline)); n++ {
 				op := w.plan[n%len(w.plan)]
 				s := w.mine[(n/len(w.plan))%len(w.mine)]
 				t0 := time.Now()
