@@ -20,11 +20,15 @@ clients:
 generate:
 	go tool gqlgen generate
 
-# Every static check; .ci/run calls it.
+# Every static check; .ci/run calls it: formatting, vet, staticcheck,
+# generated code current, the package dependency rules, and the tests
+# docs/security.md names.
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change:" >&2; echo "$$unformatted" >&2; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
+	scripts/check-generated.sh
+	go test -count=1 -run 'TestPackageDependencies|TestSecurityDocument' ./internal/auth ./docs
 
 # The load suite against a fresh server on PostgreSQL and on SQLite
 # (scripts/bench.sh; docs/perf.md). Quick: BENCH_DURATION=2s BENCH_CONCURRENCY=8 make bench
