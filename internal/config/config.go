@@ -111,6 +111,9 @@ type Config struct {
 	// PprofAddr, when set, is a listener of its own serving Go's
 	// profiles (net/http/pprof).
 	PprofAddr string
+	// ManagementAddr, when set, is a listener of its own for /metrics,
+	// /healthz and /readyz, which then leave the public listener.
+	ManagementAddr string
 
 	// Providers are the third-party sign-in providers, one per provider
 	// and actor type.
@@ -120,8 +123,11 @@ type Config struct {
 	// WebhookSecret; LogEvents prints them (development).
 	WebhookURL    string
 	WebhookSecret Secret
-	NATSURL       Secret
-	LogEvents     bool
+	// WebhookLegacyHeaders also sends the Gatehouse-Signature header of
+	// before the Standard Webhooks headers.
+	WebhookLegacyHeaders bool
+	NATSURL              Secret
+	LogEvents            bool
 
 	// Rate limits, per client IP and per identifier, of the credential
 	// and token mutations; RedisURL moves their buckets to Redis.
@@ -357,6 +363,14 @@ var settings = []Setting{
 			c.PprofAddr = v
 			return nil
 		}},
+	{Name: "GATEHOUSE_MANAGEMENT_ADDR", Description: "When set (host:port), a listener of its own for `/metrics`, `/healthz` and `/readyz`, which then leave the public listener: point probes and the Prometheus scraper there, and keep it off the internet.",
+		parse: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port")
+			}
+			c.ManagementAddr = v
+			return nil
+		}},
 	{Name: "GATEHOUSE_WEBHOOK_URL", Description: "An http(s) URL that receives every auth event as a signed JSON POST (see [Events](#events)): wire reset and invite emails here.",
 		parse: func(c *Config, v string) error {
 			if !httpURL(v) {
@@ -373,6 +387,8 @@ var settings = []Setting{
 			c.WebhookSecret = Secret(v)
 			return nil
 		}},
+	{Name: "GATEHOUSE_WEBHOOK_LEGACY_HEADERS", Default: "true", Description: "Also send the `Gatehouse-Signature: t=…,v1=…` header of earlier releases beside the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Default true until the next minor release, then false.",
+		parse: boolVar(func(c *Config) *bool { return &c.WebhookLegacyHeaders })},
 	{Name: "GATEHOUSE_NATS_URL", Secret: true, Description: "`nats://…`: also publish every auth event to the NATS JetStream stream `GATEHOUSE_EVENTS` on `gatehouse.events.<type>`, with the event id as `Nats-Msg-Id`.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
