@@ -92,6 +92,18 @@ func New() *Metrics {
 }
 
 // Handler serves the registry in the Prometheus text format.
+// BuildInfo registers gatehouse_build_info, always 1, whose labels say
+// which binary is running: join it to any other series to tell versions
+// apart during a rolling upgrade.
+func (m *Metrics) BuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info",
+		Help: "The running binary: version, commit and Go version as labels; always 1.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	m.reg.MustRegister(g)
+}
+
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
