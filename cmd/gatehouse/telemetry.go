@@ -3,46 +3,61 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
+	"os"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/otlp"
 )
 
-// newTracer returns the tracer that exports to the configured OTLP
-// endpoint, and the function that flushes and stops it; with no endpoint,
-// a nil tracer (tracing off, nothing installed) and a no-op.
+// newTracer returns the tracer that exports over OTLP/HTTP, configured by
+// the standard OTEL_* variables (endpoint, headers, timeout, protocol,
+// OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER) or
+// GATEHOUSE_OTLP_ENDPOINT, and the function that flushes and stops it;
+// with no endpoint, a nil tracer (tracing off, nothing installed) and a
+// no-op.
 func newTracer(ctx context.Context, cfg *config.Config) (trace.Tracer, func(context.Context) error, error) {
-	if cfg.OTLPEndpoint == "" {
+	oc, ok, err := otlp.FromEnv(os.Getenv, cfg.OTLPEndpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
 		return nil, func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(tracesURL(cfg.OTLPEndpoint)))
+	exp, err := otlptrace.New(ctx, otlp.NewClient(oc))
 	if err != nil {
 		return nil, nil, fmt.Errorf("OTLP exporter: %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
-		sdktrace.WithResource(resource.NewSchemaless(
-			attribute.String("service.name", "gatehouse"),
+	// Ours first; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override.
+	res, err := resource.Merge(
+		resource.NewSchemaless(
+			semconv.ServiceName("gatehouse"),
 			attribute.String("service.version", version()),
-		)),
+		),
+		mustEnvResource(ctx),
 	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	// The sampler comes from OTEL_TRACES_SAMPLER and _ARG (the SDK reads
+	// them); by default every trace whose parent is sampled, or all.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return tp.Tracer("github.com/gatehouse/gatehouse"), tp.Shutdown, nil
 }
 
-// tracesURL is the collector's traces endpoint: the configured URL, with
-// the OTLP traces path added when it names only the collector.
-func tracesURL(endpoint string) string {
-	u, err := url.Parse(endpoint)
-	if err != nil || strings.Trim(u.Path, "/") != "" {
-		return endpoint
+// mustEnvResource is the resource the OTEL_* variables describe, or an
+// empty one when they are malformed (the SDK's detector reports that as a
+// partial resource; the service still starts).
+func mustEnvResource(ctx context.Context) *resource.Resource {
+	r, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil && r == nil {
+		return resource.Empty()
 	}
-	u.Path = "/v1/traces"
-	return u.String()
+	return r
 }
