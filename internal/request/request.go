@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
@@ -127,7 +129,8 @@ func PreAuthCookieName(secure bool) string {
 }
 
 // LogHandler wraps h so every record logged with a request's context
-// carries its request_id.
+// carries its request_id, and the trace_id and span_id of its span when
+// it is traced.
 func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
 
 type logHandler struct{ slog.Handler }
@@ -135,6 +138,11 @@ type logHandler struct{ slog.Handler }
 func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := ID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	// The trace the line belongs to, when tracing is on, so that a log
+	// line and its spans can be joined.
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return l.Handler.Handle(ctx, r)
 }
