@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return getenv(name)
 		}
 		return ""
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

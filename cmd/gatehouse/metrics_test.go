@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,6 +115,12 @@ func TestMetrics(t *testing.T) {
 			}
 		})
 	}
+	t.Run("build info", func(t *testing.T) {
+		// Constant, so not a delta: one series, 1, naming this binary.
+		if got := sum(after, "gatehouse_build_info", `version="devel"`, `goversion="`+runtime.Version()+`"`); got != 1 {
+			t.Errorf("gatehouse_build_info = %v, want one series of 1", got)
+		}
+	})
 	t.Run("gauges", func(t *testing.T) {
 		for _, name := range []string{"gatehouse_password_hash_queue_length", "gatehouse_password_hash_workers_busy", "gatehouse_outbox_backlog", "go_sql_open_connections", "go_goroutines"} {
 			found := false

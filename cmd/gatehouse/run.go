@@ -17,9 +17,12 @@ var errUsage = errors.New("usage")
 // env is what a command reads from the outside world.
 type env struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment (os.Environ), so that configuration
+	// can tell an unknown GATEHOUSE_ variable; nil skips that check.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 	// listening, when set, is told the address the server listens on
 	// (tests start the server on port 0).
 	listening func(addr string)
@@ -43,8 +46,8 @@ func commands() []command {
 }
 
 // run is the whole program: main only wires the process to it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return runEnv(ctx, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
+func run(ctx context.Context, args []string, getenv func(string) string, environ func() []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runEnv(ctx, env{getenv: getenv, environ: environ, stdin: stdin, stdout: stdout, stderr: stderr}, args)
 }
 
 func runEnv(ctx context.Context, e env, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -13,7 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -23,11 +26,68 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, args); err != nil {
 		return quiet(err)
 	}
-	return withApp(ctx, e, func(a *app) error { return a.serve(ctx, e) })
+	// The log waits for the start line (startline.go), which comes first.
+	held := holdLog(e.stderr)
+	defer held.release("")
+	e.stderr = held
+	return withDB(ctx, e, autoMigrate, func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error {
+		// Listening before the service is built, so that probes learn
+		// why it is not ready while its migrations are pending.
+		ready := &readiness{db: db}
+		hs, err := listen(cfg, log, ready, m)
+		if err != nil {
+			return err
+		}
+		defer hs.close()
+		announce(e.stderr, startLine(cfg, hs.publicAddr, hs.managementAddr))
+		if e.listening != nil {
+			e.listening(hs.publicAddr)
+		}
+		if err := awaitMigrations(ctx, log, ready); err != nil {
+			log.Info("shutting down while waiting for migrations")
+			return hs.shutdown(cfg.ShutdownTimeout)
+		}
+		a, err := newApp(ctx, cfg, log, db, m)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return a.serve(ctx, e, hs, ready)
+	})
 }
 
-// serve runs the HTTP server until ctx ends, then shuts it down gracefully.
-func (a *app) serve(ctx context.Context, e env) error {
+// awaitMigrations returns once no migration is pending, checking every
+// second: with GATEHOUSE_AUTO_MIGRATE off, the service is built only
+// after another process has run `gatehouse migrate up`, since nearly all
+// it does at start (the signing keys, the outbox, the rate limiter's
+// sweep) needs the tables. It returns ctx's error if ctx ends first.
+func awaitMigrations(ctx context.Context, log *slog.Logger, r *readiness) error {
+	waiting := 0
+	for {
+		pending, err := r.pendingMigrations(ctx)
+		switch {
+		case err != nil:
+			log.WarnContext(ctx, "reading the pending migrations", "error", err)
+		case len(pending) == 0:
+			if waiting > 0 {
+				log.InfoContext(ctx, "migrations applied: starting")
+			}
+			return nil
+		case len(pending) != waiting:
+			log.WarnContext(ctx, "waiting for migrations: "+pendingCount(len(pending))+": run gatehouse migrate up (GATEHOUSE_AUTO_MIGRATE is false)", "pending", pending)
+			waiting = len(pending)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(migrationsCheckEvery):
+		}
+	}
+}
+
+// serve runs the service on hs until ctx ends, then shuts hs down
+// gracefully.
+func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readiness) error {
 	cfg, log := a.cfg, a.log
 	if cfg.HashNice > 0 {
 		// The hash workers' threads each hold a Go processor while they
@@ -54,25 +114,20 @@ func (a *app) serve(ctx context.Context, e env) error {
 	if rdb != nil {
 		defer rdb.Close()
 	}
-	srv, stopHTTP := a.newHTTPServer(tracer, rdb)
+	routes, stopHTTP := a.newHandler(tracer, rdb, ready)
 	defer stopHTTP()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	if cfg.PprofAddr != "" {
 		stop, err := servePprof(cfg.PprofAddr)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		defer stop()
 		log.InfoContext(ctx, "serving profiles", "pprof", "http://"+cfg.PprofAddr+"/debug/pprof/")
 	}
-	addr := ln.Addr().String()
+	addr := hs.publicAddr
 	log.InfoContext(ctx, "listening", "addr", addr, "graphql", "http://"+addr+"/graphql", "playground", cfg.Playground, "database", a.db.Dialect())
-	if e.listening != nil {
-		e.listening(addr)
+	if hs.management != nil {
+		log.InfoContext(ctx, "serving management", "addr", hs.managementAddr, "readyz", "http://"+hs.managementAddr+"/readyz")
 	}
 
 	// Every failed password check runs each kind of hash still stored
@@ -118,23 +173,17 @@ func (a *app) serve(ctx context.Context, e env) error {
 		<-polled
 	}()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// The routes, then readiness: /readyz answers 200 only once the
+	// public listener serves the service.
+	hs.routes.set(routes)
+	ready.app.Store(a)
 	select {
-	case err := <-errc:
+	case err := <-hs.errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return hs.shutdown(cfg.ShutdownTimeout)
 }
 
 // passwordKindsEvery is how often serve lists the kinds of stored password

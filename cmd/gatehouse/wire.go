@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -81,14 +84,19 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate b
 // database after: the preamble of every command. m, when metrics are
 // on, is the registry the database's shed statements count on.
 func withDB(ctx context.Context, e env, migrate func(*config.Config) bool, fn func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error) error {
-	cfg, err := config.Load(e.getenv)
+	cfg, err := config.Load(e.getenv, e.environ)
 	if err != nil {
 		return err
 	}
 	log := newLogger(e.stderr, cfg.LogLevel)
+	for _, w := range cfg.Warnings {
+		log.WarnContext(ctx, w)
+	}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New()
+		b := buildInfo()
+		m.BuildInfo(b.Version, b.Commit, runtime.Version())
 	}
 	db, err := openDB(ctx, cfg, log, migrate(cfg), m)
 	if err != nil {
@@ -101,9 +109,18 @@ func withDB(ctx context.Context, e env, migrate func(*config.Config) bool, fn fu
 // autoMigrate migrates as GATEHOUSE_AUTO_MIGRATE says.
 func autoMigrate(cfg *config.Config) bool { return cfg.AutoMigrate }
 
-// withApp opens the database (migrated) and the service for a command.
+// withApp opens the database (migrated) and the service for a command;
+// with migrations pending (GATEHOUSE_AUTO_MIGRATE=false), it says so
+// rather than meet a missing table.
 func withApp(ctx context.Context, e env, fn func(*app) error) error {
 	return withDB(ctx, e, autoMigrate, func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error {
+		pending, err := db.Pending(ctx)
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("%s: run gatehouse migrate up", pendingCount(len(pending)))
+		}
 		a, err := newApp(ctx, cfg, log, db, m)
 		if err != nil {
 			return err
@@ -216,10 +233,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	return a, nil
 }
 
-// newHTTPServer wires the HTTP side on the app: the rate limiter of the
-// configured backend, the GraphQL handler and the routes. stop ends what
-// it started (the SQL limiter's sweep of refilled buckets).
-func (a *app) newHTTPServer(tracer trace.Tracer, rdb *redis.Client) (srv *http.Server, stop func()) {
+// newHandler wires the HTTP side on the app: the rate limiter of the
+// configured backend, the GraphQL handler and the public routes, which
+// answer /readyz from ready. stop ends what it started (the SQL limiter's
+// sweep of refilled buckets).
+func (a *app) newHandler(tracer trace.Tracer, rdb *redis.Client, ready server.Checker) (h http.Handler, stop func()) {
 	cfg, log := a.cfg, a.log
 	stop = func() {}
 	var limiter ratelimit.Limiter
@@ -267,28 +285,22 @@ func (a *app) newHTTPServer(tracer trace.Tracer, rdb *redis.Client) (srv *http.S
 	if a.metrics != nil {
 		metricsHandler = a.metrics.Handler()
 	}
-	srv = &http.Server{
-		Handler: server.New(server.Options{
-			Logger:         log,
-			GraphQL:        gql,
-			Ready:          a,
-			Playground:     cfg.Playground,
-			Production:     cfg.Production(),
-			AllowedOrigins: cfg.CORSOrigins,
-			Keys:           a.keys,
-			Issuer:         cfg.Issuer,
-			JWKSMaxAge:     cfg.JWKSMaxAge,
-			MaxBodyBytes:   cfg.MaxBodyBytes,
-			Metrics:        metricsHandler,
-			TrustedProxies: cfg.TrustedProxies,
-		}),
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-	}
-	return srv, stop
+	h = server.New(server.Options{
+		Logger:          log,
+		GraphQL:         gql,
+		Ready:           ready,
+		Playground:      cfg.Playground,
+		Production:      cfg.Production(),
+		AllowedOrigins:  cfg.CORSOrigins,
+		Keys:            a.keys,
+		Issuer:          cfg.Issuer,
+		JWKSMaxAge:      cfg.JWKSMaxAge,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Metrics:         metricsHandler,
+		TrustedProxies:  cfg.TrustedProxies,
+		ManagementApart: cfg.ManagementAddr != "",
+	})
+	return h, stop
 }
 
 // oauthProviders builds the configured third-party providers. They reach
@@ -313,7 +325,11 @@ const eventKeyLabel = "gatehouse/events/v1"
 func subscribers(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]outbox.Subscriber, error) {
 	var out []outbox.Subscriber
 	if cfg.WebhookURL != "" {
-		out = append(out, &outbox.Webhook{URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret.Reveal())})
+		w, err := outbox.NewWebhook(outbox.WebhookOptions{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret.Reveal(), LegacyHeaders: cfg.WebhookLegacyHeaders})
+		if err != nil {
+			return nil, fmt.Errorf("GATEHOUSE_WEBHOOK_SECRET: %w", err)
+		}
+		out = append(out, w)
 	}
 	if cfg.NATSURL != "" {
 		n, err := outbox.NewNATS(ctx, cfg.NATSURL.Reveal())
@@ -390,21 +406,62 @@ func retiredKeysVerifyFor(cfg *config.Config) time.Duration {
 	return max(cfg.CustomerAccessTokenTTL, cfg.UserAccessTokenTTL) + token.DefaultLeeway + keys.DefaultReloadEvery
 }
 
-// Ready reports whether the service can serve: the database answers, its
-// migrations are current and a signing key is loaded.
-func (a *app) Ready(ctx context.Context) error {
-	if err := a.db.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
+// readiness answers /readyz from the moment the process listens: the
+// database answers, its migrations are current and, once serve has built
+// the service and handed its routes to the public server, a signing key is
+// loaded.
+type readiness struct {
+	db *store.DB
+	// app is set by serve once it serves the service's routes.
+	app atomic.Pointer[app]
+
+	mu sync.Mutex
+	// pending are the migrations pending at readAt (zero until read).
+	pending []string
+	readAt  time.Time
+}
+
+// migrationsCheckEvery is how long readiness trusts a read of the pending
+// migrations: probes and the wait for migrations cost a read a second,
+// whatever the number of probers.
+const migrationsCheckEvery = time.Second
+
+// Ready reports whether the service can serve, and why not in a reason
+// the probe shows.
+func (r *readiness) Ready(ctx context.Context) error {
+	if err := r.db.Ping(ctx); err != nil {
+		return &server.NotReady{Reason: "database unreachable", Err: err}
 	}
-	pending, err := a.db.Pending(ctx)
+	pending, err := r.pendingMigrations(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	if len(pending) > 0 {
-		return fmt.Errorf("migrations pending: %v", pending)
+		return &server.NotReady{Reason: pendingCount(len(pending)) + ": run gatehouse migrate up", Err: fmt.Errorf("pending: %v", pending)}
+	}
+	a := r.app.Load()
+	if a == nil {
+		return &server.NotReady{Reason: "starting"}
 	}
 	if _, err := a.keys.SigningKey(); err != nil {
-		return fmt.Errorf("signing key: %w", err)
+		return &server.NotReady{Reason: "no signing key", Err: err}
 	}
 	return nil
+}
+
+// pendingMigrations names the pending migrations, read again only when
+// the last read is older than migrationsCheckEvery; a failed read is not
+// kept.
+func (r *readiness) pendingMigrations(ctx context.Context) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.readAt.IsZero() && time.Since(r.readAt) < migrationsCheckEvery {
+		return r.pending, nil
+	}
+	pending, err := r.db.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.pending, r.readAt = pending, time.Now()
+	return pending, nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,12 +120,16 @@ type Config struct {
 	// and actor type.
 	Providers []Provider
 
+	// Warnings are the problems development tolerates and production
+	// refuses (an unknown GATEHOUSE_ variable), for the log.
+	Warnings []string
+
 	// Events: a webhook that receives every auth event, signed with
 	// WebhookSecret; LogEvents prints them (development).
 	WebhookURL    string
 	WebhookSecret Secret
-	// WebhookLegacyHeaders also sends the Gatehouse-Signature header of
-	// before the Standard Webhooks headers.
+	// WebhookLegacyHeaders also sends the Gatehouse-* headers of earlier
+	// releases beside the Standard Webhooks ones.
 	WebhookLegacyHeaders bool
 	NATSURL              Secret
 	LogEvents            bool
@@ -183,10 +188,18 @@ type Setting struct {
 
 // Settings lists every setting, in the order the README and --help show
 // them.
-func Settings() []Setting { return settings }
+func Settings() []Setting {
+	out := slices.Clone(settings)
+	for i, s := range out {
+		if s.Secret {
+			out[i].Description += " Secret: `" + s.Name + fileSuffix + "` may name a file holding it instead (its trailing newline dropped), such as a mounted Kubernetes or Docker secret."
+		}
+	}
+	return out
+}
 
 var settings = []Setting{
-	{Name: "GATEHOUSE_ENV", Default: EnvDevelopment, Description: "`development` or `production`. Production requires an explicit issuer and key-encryption key (and for HS256 a JWT secret) and turns the playground and introspection off unless asked.",
+	{Name: "GATEHOUSE_ENV", Default: EnvDevelopment, Description: "`development` or `production`. Production requires an explicit database URL, issuer and key-encryption key (and for HS256 a JWT secret), refuses to start with a `GATEHOUSE_` variable it does not know (development warns, naming the nearest setting), and turns the playground and introspection off unless asked.",
 		parse: func(c *Config, v string) error {
 			if v != EnvDevelopment && v != EnvProduction {
 				return fmt.Errorf("must be %q or %q", EnvDevelopment, EnvProduction)
@@ -202,7 +215,7 @@ var settings = []Setting{
 			c.Addr = v
 			return nil
 		}},
-	{Name: "GATEHOUSE_DATABASE_URL", Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset.",
+	{Name: "GATEHOUSE_DATABASE_URL", Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset. Required in production: the default SQLite file is for development.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
 				return errors.New("must be a postgres://, postgresql:// or sqlite: URL")
@@ -387,7 +400,7 @@ var settings = []Setting{
 			c.WebhookSecret = Secret(v)
 			return nil
 		}},
-	{Name: "GATEHOUSE_WEBHOOK_LEGACY_HEADERS", Default: "true", Description: "Also send the `Gatehouse-Signature: t=…,v1=…` header of earlier releases beside the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Default true until the next minor release, then false.",
+	{Name: "GATEHOUSE_WEBHOOK_LEGACY_HEADERS", Default: "true", Description: "Also send the headers of earlier releases (`Gatehouse-Event-Id`, `Gatehouse-Event-Type`, `Gatehouse-Timestamp`, `Gatehouse-Signature: v1=<hex>`) beside the Standard Webhooks ones (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Deprecated: they, and this setting, go in the next minor release.",
 		parse: boolVar(func(c *Config) *bool { return &c.WebhookLegacyHeaders })},
 	{Name: "GATEHOUSE_NATS_URL", Secret: true, Description: "`nats://…`: also publish every auth event to the NATS JetStream stream `GATEHOUSE_EVENTS` on `gatehouse.events.<type>`, with the event id as `Nats-Msg-Id`.",
 		parse: func(c *Config, v string) error {
@@ -460,7 +473,7 @@ var settings = []Setting{
 		parse: func(*Config, string) error { return nil }},
 	{Name: "GATEHOUSE_PROVIDERS", Description: "Comma-separated third-party providers to enable besides the file's: `google`, `github`, or a name of yours for an OpenID Connect issuer (`oidc-okta`).",
 		parse: func(*Config, string) error { return nil }},
-	{Name: "GATEHOUSE_PROVIDER_<ID>_[<ACTOR>_]<FIELD>", Description: "One field of a provider (`<ID>` upper-cased, `-` as `_`), optionally for one actor type (`CUSTOMER`, `USER`): `CLIENT_ID`, `CLIENT_SECRET`, `SCOPES`, `REDIRECT_URLS` (comma-separated, exact matches), `SIGN_UP`, `LINK_BY_EMAIL`; provider-wide `TYPE`, `ISSUER`, `AUTH_URL`, `TOKEN_URL`, `API_URL`, `DISPLAY_NAME`, `ACTORS`.",
+	{Name: "GATEHOUSE_PROVIDER_<ID>_[<ACTOR>_]<FIELD>", Description: "One field of a provider (`<ID>` upper-cased, `-` as `_`), optionally for one actor type (`CUSTOMER`, `USER`): `CLIENT_ID`, `CLIENT_SECRET` (or `CLIENT_SECRET_FILE`, a file holding it), `SCOPES`, `REDIRECT_URLS` (comma-separated, exact matches), `SIGN_UP`, `LINK_BY_EMAIL`; provider-wide `TYPE`, `ISSUER`, `AUTH_URL`, `TOKEN_URL`, `API_URL`, `DISPLAY_NAME`, `ACTORS`. Only the providers `GATEHOUSE_PROVIDERS` or the config file list read theirs: another provider's variable counts as unknown.",
 		parse: func(*Config, string) error { return nil }},
 	{Name: "GATEHOUSE_OTLP_ENDPOINT", Description: "OTLP/HTTP endpoint (`http://collector:4318`) that receives traces: one span per GraphQL operation and per resolver of a root field. Unset, tracing is off and costs nothing.",
 		parse: func(c *Config, v string) error {
@@ -474,8 +487,11 @@ var settings = []Setting{
 }
 
 // Load reads the configuration through getenv and validates it. Every
-// problem is reported in one joined error.
-func Load(getenv func(string) string) (*Config, error) {
+// problem is reported in one joined error. environ, when not nil, lists
+// the environment (os.Environ): a GATEHOUSE_ variable that nothing reads
+// is then a warning in development (in Config.Warnings) and an error in
+// production.
+func Load(getenv func(string) string, environ func() []string) (*Config, error) {
 	c := &Config{
 		DBMaxOpenConns: max(8, 4*runtime.GOMAXPROCS(0)),
 		HashWorkers:    runtime.GOMAXPROCS(0),
@@ -488,8 +504,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("%s: the default %q does not parse: %w", st.Name, st.Default, err)
 		}
 	}
+	src := newSource(getenv)
 	lookup := func(name string) string {
-		v := getenv(name)
+		v := src.get(name)
 		if v == "" && name == "GATEHOUSE_DATABASE_URL" {
 			v = getenv("DATABASE_URL")
 		}
@@ -541,9 +558,22 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.Issuer == "" && !c.Production() {
 		c.Issuer = "http://" + c.Addr
 	}
-	var perrs []error
-	c.Providers, perrs = loadProviders(lookup)
+	if c.Production() && !explicit["GATEHOUSE_DATABASE_URL"] {
+		errs = append(errs, errors.New("GATEHOUSE_DATABASE_URL: required in production (or DATABASE_URL): the default SQLite file is for development"))
+	}
+	providers, listed, perrs := loadProviders(lookup)
+	c.Providers = providers
 	errs = append(errs, perrs...)
+	errs = append(errs, src.errs...)
+	if environ != nil {
+		for _, u := range unknownVariables(environ(), listed, getenv("GATEHOUSE_CONFIG_FILE") != "") {
+			if c.Production() {
+				errs = append(errs, fmt.Errorf("%s: %s (production refuses unknown GATEHOUSE_ variables)", u.name, u.reason))
+			} else {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s is ignored: %s", u.name, u.reason))
+			}
+		}
+	}
 	errs = append(errs, c.Validate())
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)

@@ -24,8 +24,17 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// environ lists the variables of kv as os.Environ does.
+func environ(kv ...string) func() []string {
+	var out []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, kv[i]+"="+kv[i+1])
+	}
+	return func() []string { return out }
+}
+
 func TestDefaults(t *testing.T) {
-	c, err := config.Load(env())
+	c, err := config.Load(env(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +50,7 @@ func TestLoad(t *testing.T) {
 	kek := base64.StdEncoding.EncodeToString([]byte(secret))
 	signingKEK := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfe}, 32))
 	prod := func(kv ...string) func(string) string {
-		return env(append([]string{"GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://auth.example.com"}, kv...)...)
+		return env(append([]string{"GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://auth.example.com", "GATEHOUSE_DATABASE_URL", "postgres://db/gatehouse"}, kv...)...)
 	}
 	for _, tc := range []struct {
 		name    string
@@ -51,13 +60,21 @@ func TestLoad(t *testing.T) {
 	}{
 		{"DATABASE_URL fallback", env("DATABASE_URL", "postgres://x@y/z"), func(c *config.Config) bool { return c.DatabaseURL == "postgres://x@y/z" }, nil},
 		{"GATEHOUSE_DATABASE_URL wins", env("DATABASE_URL", "postgres://x@y/z", "GATEHOUSE_DATABASE_URL", "sqlite::memory:"), func(c *config.Config) bool { return c.DatabaseURL == "sqlite::memory:" }, nil},
-		{"production defaults", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://auth.example.com"),
+		{"production defaults", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek),
 			func(c *config.Config) bool { return c.Production() && !c.Playground && !c.Introspection }, nil},
-		{"production with playground", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_PLAYGROUND", "true"),
+		{"production with playground", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_PLAYGROUND", "true"),
 			func(c *config.Config) bool { return c.Playground }, nil},
-		// Production needs a key-encryption key and an issuer.
-		{"production without KEK or issuer", env("GATEHOUSE_ENV", "production"), nil, []string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required", "GATEHOUSE_ISSUER: required"}},
-		{"production HS256 needs a secret", env("GATEHOUSE_ENV", "production", "GATEHOUSE_ISSUER", "https://a", "GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_JWT_SECRET: required"}},
+		// Production needs a database URL, a key-encryption key and an
+		// issuer.
+		{"production without KEK or issuer", env("GATEHOUSE_ENV", "production"), nil,
+			[]string{"GATEHOUSE_KEY_ENCRYPTION_KEY: required", "GATEHOUSE_ISSUER: required", "GATEHOUSE_DATABASE_URL: required in production"}},
+		{"production without database URL", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a"), nil,
+			[]string{"GATEHOUSE_DATABASE_URL: required in production"}},
+		{"production DATABASE_URL", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a", "DATABASE_URL", "postgres://db/x"),
+			func(c *config.Config) bool { return c.DatabaseURL == "postgres://db/x" }, nil},
+		{"production explicit SQLite", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_DATABASE_URL", "sqlite:gatehouse.db"),
+			func(c *config.Config) bool { return c.DatabaseURL == "sqlite:gatehouse.db" }, nil},
+		{"production HS256 needs a secret", prod("GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_JWT_SECRET: required"}},
 		{"every problem at once", env("GATEHOUSE_ENV", "staging", "GATEHOUSE_ADDR", "8080", "GATEHOUSE_DATABASE_URL", "mysql://x", "GATEHOUSE_ARGON2_ITERATIONS", "x", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "-1s", "GATEHOUSE_AUTO_MIGRATE", "maybe"),
 			nil, []string{"GATEHOUSE_ENV", "GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "GATEHOUSE_AUTO_MIGRATE"}},
 		{"short secret, not echoed", env("GATEHOUSE_JWT_SECRET", "tooshort-secret-value"), nil, []string{"GATEHOUSE_JWT_SECRET: must be at least 32 bytes"}},
@@ -106,7 +123,7 @@ func TestLoad(t *testing.T) {
 		{"equal audiences", env("GATEHOUSE_CUSTOMER_AUDIENCE", "a", "GATEHOUSE_USER_AUDIENCE", "a"), nil, []string{"AUDIENCE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := config.Load(tc.env)
+			c, err := config.Load(tc.env, nil)
 			if len(tc.wantErr) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -134,7 +151,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestSecretRedacts(t *testing.T) {
-	c, err := config.Load(env("GATEHOUSE_JWT_SECRET", "a-very-secret-value-of-32-bytes-!!"))
+	c, err := config.Load(env("GATEHOUSE_JWT_SECRET", "a-very-secret-value-of-32-bytes-!!"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +210,7 @@ func TestREADMESettingsTable(t *testing.T) {
 
 func TestKeyEncryptionKeyRedacts(t *testing.T) {
 	kek := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfe}, 32))
-	c, err := config.Load(env("GATEHOUSE_KEY_ENCRYPTION_KEY", kek))
+	c, err := config.Load(env("GATEHOUSE_KEY_ENCRYPTION_KEY", kek), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +226,7 @@ func TestKeyEncryptionKeyRedacts(t *testing.T) {
 // The defaults, now read from Settings' Default strings, are the values
 // the service always had.
 func TestDefaultValues(t *testing.T) {
-	c, err := config.Load(func(string) string { return "" })
+	c, err := config.Load(func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,29 +79,57 @@ type actorSection struct {
 
 var providerID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
-// envName is a provider's environment variable prefix:
-// GATEHOUSE_PROVIDER_OIDC_OKTA_ for oidc-okta.
+// providerPrefix begins every provider variable.
+const providerPrefix = "GATEHOUSE_PROVIDER_"
+
+// envName is a provider's variable: GATEHOUSE_PROVIDER_OIDC_OKTA_ISSUER
+// for oidc-okta's ISSUER.
 func envName(id string, parts ...string) string {
-	return "GATEHOUSE_PROVIDER_" + strings.ToUpper(strings.ReplaceAll(id, "-", "_")) + "_" + strings.Join(parts, "_")
+	return providerPrefix + strings.ToUpper(strings.ReplaceAll(id, "-", "_")) + "_" + strings.Join(parts, "_")
+}
+
+// providerFields are a provider's own variables; actorFields are also
+// read per actor type (GATEHOUSE_PROVIDER_GOOGLE_USER_CLIENT_ID).
+var (
+	providerFields = []string{"TYPE", "DISPLAY_NAME", "ISSUER", "AUTH_URL", "TOKEN_URL", "API_URL", "ACTORS"}
+	actorFields    = []string{"CLIENT_ID", "CLIENT_SECRET", "SCOPES", "REDIRECT_URLS", "SIGN_UP", "LINK_BY_EMAIL"}
+)
+
+// providerVariables are every variable that provider id reads.
+func providerVariables(id string) []string {
+	var out []string
+	for _, f := range providerFields {
+		out = append(out, envName(id, f))
+	}
+	for _, f := range actorFields {
+		for _, parts := range [][]string{{f}, {"CUSTOMER", f}, {"USER", f}} {
+			out = append(out, envName(id, parts...))
+			if secretName(envName(id, parts...)) {
+				out = append(out, envName(id, parts...)+fileSuffix)
+			}
+		}
+	}
+	return out
 }
 
 // loadProviders reads the providers of the YAML file named by
 // GATEHOUSE_CONFIG_FILE and of GATEHOUSE_PROVIDERS, the environment
-// overriding the file field by field, and reports every problem.
-func loadProviders(getenv func(string) string) ([]Provider, []error) {
-	var errs []error
+// overriding the file field by field, and reports every problem. listed
+// holds every provider named, valid or not; it is nil when the file could
+// not be read.
+func loadProviders(getenv func(string) string) (providers []Provider, listed map[string]bool, errs []error) {
 	sections := map[string]providerSection{}
 	if path := getenv("GATEHOUSE_CONFIG_FILE"); path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, []error{fmt.Errorf("GATEHOUSE_CONFIG_FILE: %w", err)}
+			return nil, nil, []error{fmt.Errorf("GATEHOUSE_CONFIG_FILE: %w", err)}
 		}
 		var f providerFile
 		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 			// The YAML error names a line, never a value.
-			return nil, []error{fmt.Errorf("GATEHOUSE_CONFIG_FILE %s: %v", path, err)}
+			return nil, nil, []error{fmt.Errorf("GATEHOUSE_CONFIG_FILE %s: %v", path, err)}
 		}
 		sections = f.Providers
 		if sections == nil {
@@ -116,8 +144,10 @@ func loadProviders(getenv func(string) string) ([]Provider, []error) {
 		}
 	}
 	ids := make([]string, 0, len(sections))
+	listed = map[string]bool{}
 	for id := range sections {
 		ids = append(ids, id)
+		listed[id] = true
 	}
 	slices.Sort(ids)
 
@@ -195,7 +225,7 @@ func loadProviders(getenv func(string) string) ([]Provider, []error) {
 			}
 		}
 	}
-	return out, errs
+	return out, listed, errs
 }
 
 // provider resolves one actor's settings: the actor's own, else the

@@ -46,7 +46,7 @@ func TestProviders(t *testing.T) {
 		return nil
 	}
 	t.Run("from the file", func(t *testing.T) {
-		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file))
+		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,16 +66,22 @@ func TestProviders(t *testing.T) {
 	})
 	// The environment overrides the file and adds providers.
 	t.Run("environment override", func(t *testing.T) {
-		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file,
+		vars := []string{"GATEHOUSE_CONFIG_FILE", file,
 			"GATEHOUSE_PROVIDER_GOOGLE_CLIENT_SECRET", "google-env-secret",
 			"GATEHOUSE_PROVIDER_GOOGLE_CUSTOMER_SIGN_UP", "false",
 			"GATEHOUSE_PROVIDERS", "github",
 			"GATEHOUSE_PROVIDER_GITHUB_CLIENT_ID", "gh-id",
 			"GATEHOUSE_PROVIDER_GITHUB_CLIENT_SECRET", "gh-secret",
 			"GATEHOUSE_PROVIDER_GITHUB_REDIRECT_URLS", "https://shop.example/auth/github",
-		))
+		}
+		c, err := config.Load(env(vars...), environ(vars...))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The file's providers and GATEHOUSE_PROVIDERS' read their
+		// variables: none is unknown.
+		if len(c.Warnings) > 0 {
+			t.Fatalf("warnings: %q", c.Warnings)
 		}
 		if g := find(c, "google", "customer"); g.ClientSecret.Reveal() != "google-env-secret" || g.SignUp {
 			t.Errorf("google customer = %+v", g)
@@ -99,7 +105,7 @@ func TestProviders(t *testing.T) {
 			[]string{"not an absolute http(s) URL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Load(env(tc.env...))
+			_, err := config.Load(env(tc.env...), nil)
 			if err == nil {
 				t.Fatal("loaded")
 			}
@@ -115,7 +121,7 @@ func TestProviders(t *testing.T) {
 	}
 	// A secret is redacted when printed.
 	t.Run("printed secret", func(t *testing.T) {
-		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file))
+		c, err := config.Load(env("GATEHOUSE_CONFIG_FILE", file), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,17 +10,8 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -196,65 +187,6 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// Webhook POSTs each message as JSON, signed: the Gatehouse-Signature
-// header is "v1=" and the hex HMAC-SHA256, under the webhook's secret, of
-// the Gatehouse-Timestamp header's value, a dot, and the body. A 2xx answer
-// is a delivery.
-type Webhook struct {
-	URL    string
-	Secret []byte
-	Client *http.Client
-	Now    func() time.Time
-}
-
-// Name implements Subscriber.
-func (w *Webhook) Name() string { return "webhook" }
-
-// Deliver implements Subscriber.
-func (w *Webhook) Deliver(ctx context.Context, m Message) error {
-	body, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
-	}
-	ts := strconv.FormatInt(now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Gatehouse-Event-Id", m.ID)
-	req.Header.Set("Gatehouse-Event-Type", m.Type)
-	req.Header.Set("Gatehouse-Timestamp", ts)
-	req.Header.Set("Gatehouse-Signature", "v1="+Sign(w.Secret, ts, body))
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return errors.New("webhook unreachable")
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered HTTP %d", resp.StatusCode)
-	}
-	return nil
-}
-
-// Sign is the webhook signature of a body sent at timestamp ts: what a
-// receiver recomputes and compares in constant time.
-func Sign(secret []byte, ts string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Log prints each message, secrets included, to the log: for development

@@ -2,7 +2,6 @@ package outbox_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
+	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -23,10 +23,14 @@ import (
 
 var key = []byte("0123456789abcdef0123456789abcdef")
 
+// webhookSecret signs TestWebhookDelivery's webhook.
+const webhookSecret = "a raw secret of at least 32 characters"
+
 // receiver is a webhook endpoint that fails while failing is set and
-// checks every signature.
+// checks every signature, Standard Webhooks' and the legacy one.
 type receiver struct {
 	t       *testing.T
+	clock   *clocktest.Clock
 	mu      sync.Mutex
 	failing bool
 	got     []outbox.Message
@@ -34,9 +38,11 @@ type receiver struct {
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	ts, sig := req.Header.Get("Gatehouse-Timestamp"), req.Header.Get("Gatehouse-Signature")
-	if !hmac.Equal([]byte(sig), []byte("v1="+outbox.Sign([]byte("whsec"), ts, body))) {
-		r.t.Errorf("bad signature on %s", body)
+	if err := verifyStandard(webhookSecret, req.Header, body, r.clock.Now()); err != nil {
+		r.t.Errorf("%v on %s", err, body)
+	}
+	if err := verifyLegacy(webhookSecret, req.Header, body, r.clock.Now()); err != nil {
+		r.t.Errorf("legacy: %v on %s", err, body)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -71,14 +77,17 @@ func TestWebhookDelivery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		st := store.New(db)
-		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-		clock := func() time.Time { return now }
-		rcv := &receiver{t: t}
+		clk := clocktest.New(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
+		rcv := &receiver{t: t, clock: clk}
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()
+		w, err := outbox.NewWebhook(outbox.WebhookOptions{URL: srv.URL, Secret: webhookSecret, LegacyHeaders: true, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := outbox.New(outbox.Options{
 			Store:       st,
-			Subscribers: []outbox.Subscriber{&outbox.Webhook{URL: srv.URL, Secret: []byte("whsec"), Now: clock}},
+			Subscribers: []outbox.Subscriber{w},
 			Open: func(id, sealed string) (map[string]string, error) {
 				if sealed == "" {
 					return nil, nil
@@ -88,13 +97,13 @@ func TestWebhookDelivery(t *testing.T) {
 				_ = json.Unmarshal(b, &m)
 				return m, err
 			},
-			Now: clock, MaxAttempts: 3, Backoff: time.Second,
+			Now: clk.Now, MaxAttempts: 3, Backoff: time.Second,
 		})
 		seq := 0
 		appendEvent := func(st auth.Store, name, identity string, secrets map[string]string) string {
 			seq++
 			e := &gatehouse.Event{ID: gatehouse.NewID(gatehouse.PrefixEvent), Name: name, AuthIdentityID: identity,
-				ActorType: gatehouse.ActorCustomer, Payload: map[string]any{"seq": seq}, CreatedAt: now}
+				ActorType: gatehouse.ActorCustomer, Payload: map[string]any{"seq": seq}, CreatedAt: clk.Now()}
 			sealed := ""
 			if secrets != nil {
 				b, _ := json.Marshal(secrets)
@@ -128,7 +137,7 @@ func TestWebhookDelivery(t *testing.T) {
 		})
 		// After the backoff everything arrives, in order per identity.
 		t.Run("after backoff", func(t *testing.T) {
-			now = now.Add(2 * time.Second)
+			clk.Advance(2 * time.Second)
 			if _, err := d.RunOnce(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +154,7 @@ func TestWebhookDelivery(t *testing.T) {
 			// Deliver what is due (already done when the subtests run in
 			// order), so that the subtest runs alone.
 			rcv.set(false)
-			now = now.Add(2 * time.Second)
+			clk.Advance(2 * time.Second)
 			if _, err := d.RunOnce(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +177,7 @@ func TestWebhookDelivery(t *testing.T) {
 			rcv.set(true)
 			for range 3 {
 				_, _ = d.RunOnce(ctx)
-				now = now.Add(time.Hour)
+				clk.Advance(time.Hour)
 			}
 			rcv.set(false)
 			if _, err := d.RunOnce(ctx); err != nil {

@@ -42,14 +42,41 @@ type Options struct {
 	MaxBodyBytes int
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
+	// ManagementApart leaves the management routes (/healthz, /readyz,
+	// /metrics) off the public handler: Management serves them, on a
+	// listener of their own.
+	ManagementApart bool
 	// TrustedProxies may forward the client's address in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 }
 
 // New returns the service's HTTP handler.
 func New(o Options) http.Handler {
+	return handler(o, addRoutes)
+}
+
+// Management returns the handler of the management listener: /healthz,
+// /readyz and /metrics, whatever ManagementApart says, and 404 for every
+// other path. It needs only o's Logger, Ready, Metrics, Production and
+// TrustedProxies, so it serves before the service is built.
+func Management(o Options) http.Handler {
+	return handler(o, func(mux *http.ServeMux, o Options) {
+		addManagementRoutes(mux, o)
+		mux.Handle("/", http.NotFoundHandler())
+	})
+}
+
+// Starting returns the public handler for while the service is being
+// built (its migrations pending, say), from the same options as
+// Management: the management routes unless they are apart, and 503 for
+// every other path.
+func Starting(o Options) http.Handler {
+	return handler(o, addStartingRoutes)
+}
+
+func handler(o Options, routes func(*http.ServeMux, Options)) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, o)
+	routes(mux, o)
 	var h http.Handler = mux
 	h = securityHeaders(h, o.Production)
 	h = withRequest(h, o.Logger, o.Production, o.TrustedProxies)

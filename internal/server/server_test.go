@@ -97,3 +97,59 @@ func TestRequestIDIsSanitized(t *testing.T) {
 		})
 	}
 }
+
+// The management routes are served on the public handler, or apart on the
+// management one; /readyz shows a NotReady's reason and never its cause.
+func TestManagementRoutes(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "metric_total 1\n") })
+	notReady := checker(func(context.Context) error {
+		return &NotReady{Reason: "2 migrations pending: run gatehouse migrate up", Err: errors.New("secret cause")}
+	})
+	ready := checker(func(context.Context) error { return nil })
+	gql := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "graphql") })
+	o := func(apart bool, c Checker) Options {
+		return Options{Logger: log, GraphQL: gql, Ready: c, Metrics: metrics, ManagementApart: apart}
+	}
+	for _, tc := range []struct {
+		name   string
+		h      http.Handler
+		path   string
+		status int
+		body   string
+	}{
+		{"public healthz", New(o(false, ready)), "/healthz", 200, `"ok"`},
+		{"public readyz", New(o(false, ready)), "/readyz", 200, `"ok"`},
+		{"public metrics", New(o(false, ready)), "/metrics", 200, "metric_total"},
+		{"public readyz reason", New(o(false, notReady)), "/readyz", 503, `"reason":"2 migrations pending: run gatehouse migrate up"`},
+		{"apart healthz", New(o(true, ready)), "/healthz", 404, ""},
+		{"apart readyz", New(o(true, ready)), "/readyz", 404, ""},
+		{"apart metrics", New(o(true, ready)), "/metrics", 404, ""},
+		{"apart graphql", New(o(true, ready)), "/graphql", 200, "graphql"},
+		{"management healthz", Management(o(true, ready)), "/healthz", 200, `"ok"`},
+		{"management readyz", Management(o(true, ready)), "/readyz", 200, `"ok"`},
+		{"management readyz reason", Management(o(true, notReady)), "/readyz", 503, `"reason":"2 migrations pending`},
+		{"management metrics", Management(o(true, ready)), "/metrics", 200, "metric_total"},
+		{"management graphql", Management(o(true, ready)), "/graphql", 404, ""},
+		{"starting healthz", Starting(o(false, notReady)), "/healthz", 200, `"ok"`},
+		{"starting readyz", Starting(o(false, notReady)), "/readyz", 503, `"reason":"2 migrations pending`},
+		{"starting metrics", Starting(o(false, notReady)), "/metrics", 200, "metric_total"},
+		{"starting graphql", Starting(o(false, notReady)), "/graphql", 503, `"unavailable"`},
+		{"starting apart readyz", Starting(o(true, notReady)), "/readyz", 404, ""},
+		{"starting apart metrics", Starting(o(true, notReady)), "/metrics", 404, ""},
+		{"starting apart graphql", Starting(o(true, notReady)), "/graphql", 503, `"unavailable"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("Apollo-Require-Preflight", "true") // past the browser guard of /graphql
+			tc.h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.body) {
+				t.Fatalf("GET %s = %d %s", tc.path, rec.Code, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "secret cause") {
+				t.Fatal("readyz leaks the cause")
+			}
+		})
+	}
+}

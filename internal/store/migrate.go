@@ -49,24 +49,72 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Rollback rolls back the last group of migrations (those one Migrate call
-// applied), newest first, and returns their names.
-func (db *DB) Rollback(ctx context.Context) ([]string, error) {
-	var names []string
+// ErrMigrationMoved means the migration Rollback was told to roll back is
+// no longer the last one applied: another process migrated in between.
+var ErrMigrationMoved = errors.New("store: the last applied migration changed")
+
+// Rollback rolls back one migration, the one LastApplied names, and
+// returns its name; "" when none is applied. When want is not empty, it is
+// the name the caller showed for confirmation: should the last migration
+// now be another, nothing is rolled back and the error is
+// ErrMigrationMoved.
+func (db *DB) Rollback(ctx context.Context, want string) (string, error) {
+	var name string
 	err := db.locked(ctx, func(m *migrate.Migrator) error {
-		group, err := m.Rollback(ctx)
-		if err == nil {
-			names = groupNames(group)
-			for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
-				names[i], names[j] = names[j], names[i]
+		ms, err := m.MigrationsWithStatus(ctx)
+		if err != nil {
+			return err
+		}
+		last := lastApplied(ms)
+		if last == nil {
+			if want != "" {
+				return fmt.Errorf("%w: none is applied, not %s", ErrMigrationMoved, want)
+			}
+			return nil
+		}
+		if want != "" && last.String() != want {
+			return fmt.Errorf("%w: it is %s, not %s", ErrMigrationMoved, last, want)
+		}
+		if last.Down != nil {
+			if err := last.Down(ctx, m, last); err != nil {
+				return fmt.Errorf("%s: down: %w", last, err)
 			}
 		}
-		return err
+		// Recorded as rolled back only once its down migration succeeded.
+		if err := m.MarkUnapplied(ctx, last); err != nil {
+			return err
+		}
+		name = last.String()
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: rollback: %w", err)
+		return "", fmt.Errorf("store: rollback: %w", err)
 	}
-	return names, nil
+	return name, nil
+}
+
+// LastApplied names the migration Rollback would roll back: the newest of
+// those the last Migrate call applied; "" when none is applied. It writes
+// nothing.
+func (db *DB) LastApplied(ctx context.Context) (string, error) {
+	ms, err := db.migrationsWithStatus(ctx)
+	if err != nil {
+		return "", fmt.Errorf("store: last applied migration: %w", err)
+	}
+	if last := lastApplied(ms); last != nil {
+		return last.String(), nil
+	}
+	return "", nil
+}
+
+// lastApplied is the newest migration of the last group applied, as
+// Bun's own Rollback would roll back first; nil when none is applied.
+func lastApplied(ms migrate.MigrationSlice) *migrate.Migration {
+	g := ms.LastGroup()
+	if len(g.Migrations) == 0 {
+		return nil
+	}
+	return &g.Migrations[len(g.Migrations)-1]
 }
 
 // MigrationStatus lists every migration, oldest first, with its status. It

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"reflect"
@@ -42,7 +43,7 @@ var allMigrations = func() []string {
 	return names
 }()
 
-// newestFirst is allMigrations in the order Rollback reports them.
+// newestFirst is allMigrations in the order Rollback rolls them back.
 func newestFirst() []string {
 	r := slices.Clone(allMigrations)
 	slices.Reverse(r)
@@ -103,7 +104,7 @@ func wantPending(t *testing.T, db *store.DB, want []string) {
 		if name := m.Name + "_" + m.Comment; name != allMigrations[i] {
 			t.Errorf("status[%d] is %s, want %s", i, name, allMigrations[i])
 		}
-		applied := len(want) == 0
+		applied := !slices.Contains(want, allMigrations[i])
 		if m.Applied != applied || (m.GroupID > 0) != applied || m.MigratedAt.IsZero() == applied {
 			t.Errorf("status[%d] = %+v, want applied %v", i, m, applied)
 		}
@@ -133,12 +134,26 @@ func TestMigrateUpDownUp(t *testing.T) {
 			}
 			fill(t, store.New(db))
 
-			rolledBack, err := db.Rollback(ctx)
-			mustNoError(t, err)
-			if !reflect.DeepEqual(rolledBack, newestFirst()) {
-				t.Fatalf("round %d: Rollback = %q, want %q", round, rolledBack, newestFirst())
+			// One migration at a time, newest first, each down
+			// migration on the data the ones after it left.
+			for i, name := range newestFirst() {
+				last, err := db.LastApplied(ctx)
+				mustNoError(t, err)
+				if last != name {
+					t.Fatalf("round %d: LastApplied = %q, want %q", round, last, name)
+				}
+				rolledBack, err := db.Rollback(ctx, "")
+				mustNoError(t, err)
+				if rolledBack != name {
+					t.Fatalf("round %d: Rollback = %q, want %q", round, rolledBack, name)
+				}
+				wantPending(t, db, allMigrations[len(allMigrations)-1-i:])
 			}
-			wantPending(t, db, allMigrations)
+			none, err := db.Rollback(ctx, "")
+			mustNoError(t, err)
+			if none != "" {
+				t.Errorf("round %d: Rollback with nothing applied = %q", round, none)
+			}
 			wantTables(t, db, false)
 		}
 	})
@@ -168,6 +183,38 @@ func fill(t *testing.T, s *store.Store) {
 	mustNoError(t, s.CreateRefreshToken(ctx, newRefreshToken(sess.ID, "hash-fill")))
 	mustNoError(t, s.AppendEvent(ctx, &gatehouse.Event{ID: newID(), Name: "fill", AuthIdentityID: a.ID, CreatedAt: t0}, "", []string{"webhook"}))
 	mustNoError(t, s.RotateSigningKey(ctx, newSigningKey(keys.EdDSA, t0), t0))
+}
+
+// Rollback rolls back only the migration its caller named (and showed for
+// confirmation): when another is now the last applied, nothing changes.
+func TestRollbackNamed(t *testing.T) {
+	last := allMigrations[len(allMigrations)-1]
+	for _, tc := range []struct {
+		name     string
+		want     string
+		moved    bool
+		pendings []string
+	}{
+		{"the last", last, false, []string{last}},
+		{"another", allMigrations[0], true, nil},
+		{"unknown", "20000101000000_nothing", true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachURL(t, func(t *testing.T, url string) {
+				db := mustOpenEmpty(t, url)
+				_, err := db.Migrate(t.Context())
+				mustNoError(t, err)
+				got, err := db.Rollback(t.Context(), tc.want)
+				if errors.Is(err, store.ErrMigrationMoved) != tc.moved {
+					t.Fatalf("Rollback(%q) = %q, %v; want moved %v", tc.want, got, err, tc.moved)
+				}
+				if !tc.moved && got != tc.want {
+					t.Fatalf("Rollback(%q) = %q", tc.want, got)
+				}
+				wantPending(t, db, tc.pendings)
+			})
+		})
+	}
 }
 
 func TestMigrateConcurrently(t *testing.T) {
