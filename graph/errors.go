@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -180,6 +181,41 @@ func inputPath(ctx context.Context, e *gqlerror.Error) (string, bool) {
 		parts = append(parts, fmt.Sprint(p))
 	}
 	return strings.Join(parts, "."), true
+}
+
+// HTTP status codes, as the GraphQL-over-HTTP spec gives them for each
+// response media type. A request that is not a well-formed
+// GraphQL-over-HTTP request (not JSON, no query, variables that are not
+// an object, a mutation over GET, a form post) is refused with its 4xx
+// under both types, by the transport that finds it.
+
+// requestErrorStatus is the status of a request error: the operation was
+// never executed (it does not parse or validate, a document limit refused
+// it, its variables do not coerce, a persisted query is unknown). Under
+// application/json every well-formed request answers 200, since a client
+// cannot tell another status from a proxy's; under
+// application/graphql-response+json it is 400.
+func requestErrorStatus(media string) int {
+	if media == request.GraphQLResponseJSON {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// executedStatus is the status of an executed operation's answer: 200,
+// field errors or not. The one exception is a shed request
+// (UNAVAILABLE) under application/graphql-response+json whose data is
+// null, nothing having been answered: 503, with the Retry-After the
+// presenter set, for load balancers and clients that retry on it (the
+// spec lets a server turn a request away with a 5xx for a reason that is
+// not the request's content). Data that is not null is always 200, as
+// the spec requires.
+func executedStatus(ctx context.Context, media string, resp *graphql.Response) int {
+	if media == request.GraphQLResponseJSON && request.From(ctx).Shedding() &&
+		(len(resp.Data) == 0 || string(resp.Data) == "null") {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
 }
 
 // badUserInput is a transport's refusal of a request the caller must fix,

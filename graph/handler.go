@@ -57,7 +57,7 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Auth: o.Auth}}))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.AddTransport(refuseTransport{})
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated)

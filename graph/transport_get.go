@@ -7,15 +7,13 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // getTransport serves queries over GET (GraphQL over HTTP). It replaces
 // gqlgen's transport.GET, whose refusals (a mutation over GET, undecodable
 // variables) bypass the error presenter and so carry no code, type or
-// request id.
+// request id, and which answers request errors with 422.
 type getTransport struct{}
 
 var _ graphql.Transport = getTransport{}
@@ -25,57 +23,51 @@ func (getTransport) Supports(r *http.Request) bool {
 }
 
 func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	w.Header().Set("Content-Type", "application/json")
 	// GET answers may be cached by browsers and proxies: never one that
-	// depends on a credential, and caches must key on the credentials.
-	w.Header().Add("Vary", "Authorization, Cookie")
+	// depends on a credential, and caches must key on the credentials
+	// and on the media type asked for.
+	w.Header().Add("Vary", "Accept, Authorization, Cookie")
 	if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
-	refuse := func(status int, msg string) {
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{badUserInput(msg)}))
+	media, ok := negotiate(w, r, exec)
+	if !ok {
+		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		refuse(http.StatusBadRequest, "The query string could not be parsed.")
+		refuse(w, r, exec, media, http.StatusBadRequest, "The query string could not be parsed.")
 		return
 	}
-	raw := &graphql.RawParams{
+	params := &graphql.RawParams{
 		Query:         q.Get("query"),
 		OperationName: q.Get("operationName"),
 		Headers:       r.Header,
 	}
-	raw.ReadTime.Start = graphql.Now()
-	for name, dst := range map[string]*map[string]any{"variables": &raw.Variables, "extensions": &raw.Extensions} {
+	params.ReadTime.Start = graphql.Now()
+	for name, dst := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
 		if v := q.Get(name); v != "" {
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
-			if err := dec.Decode(dst); err != nil {
-				refuse(http.StatusBadRequest, "The "+name+" parameter is not a JSON object.")
+			if err := dec.Decode(dst); err != nil || dec.More() {
+				refuse(w, r, exec, media, http.StatusBadRequest, "The "+name+" parameter is not a JSON object.")
 				return
 			}
 		}
 	}
-	raw.ReadTime.End = graphql.Now()
-
-	opCtx, gqlErr := exec.CreateOperationContext(r.Context(), raw)
-	if gqlErr != nil {
-		if errcode.GetErrorKind(gqlErr) == errcode.KindProtocol {
-			w.WriteHeader(http.StatusUnprocessableEntity)
+	params.ReadTime.End = graphql.Now()
+	if !hasQuery(params) {
+		refuse(w, r, exec, media, http.StatusBadRequest, `The request has no "query" parameter.`)
+		return
+	}
+	// A mutation over GET is 405 under either media type (the spec's
+	// MUST), before any limit or error of the operation is reported.
+	run(r.Context(), w, exec, media, params, func(opCtx *graphql.OperationContext) bool {
+		if opCtx.Operation.Operation == ast.Query {
+			return true
 		}
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(r.Context(), opCtx), gqlErr))
-		return
-	}
-	if op := opCtx.Doc.Operations.ForName(opCtx.OperationName); op == nil || op.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
-		refuse(http.StatusMethodNotAllowed, "Only queries may be sent with GET; send mutations with POST.")
-		return
-	}
-	responses, ctx := exec.DispatchOperation(r.Context(), opCtx)
-	writeResponse(w, responses(ctx))
-}
-
-func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
-	_ = json.NewEncoder(w).Encode(resp)
+		refuse(w, r, exec, media, http.StatusMethodNotAllowed, "Only queries may be sent with GET; send mutations with POST.")
+		return false
+	})
 }

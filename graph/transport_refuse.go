@@ -4,7 +4,8 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/gatehouse/gatehouse/internal/request"
 )
 
 // refuseTransport is the last transport: it answers every request the
@@ -22,7 +23,11 @@ func (refuseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		status = http.StatusMethodNotAllowed
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	writeResponse(w, exec.DispatchError(r.Context(), gqlerror.List{badUserInput(msg)}))
+	// The refusal is the answer whatever Accept allows: in its type when
+	// it names one, else in application/json.
+	media, ok := request.ResponseMediaType(r)
+	if !ok {
+		media = request.JSON
+	}
+	refuse(w, r, exec, media, status, msg)
 }

@@ -12,7 +12,10 @@ import (
 
 // limitBody reads a request's body, refusing one larger than maxBytes
 // with a GraphQL error that says so (rather than the decoder's complaint
-// about a cut-off document), before GraphQL spends anything on it.
+// about a cut-off document), before GraphQL spends anything on it. The
+// refusal is 413 under either response media type: the HTTP request was
+// turned away before it was read as a GraphQL request, which the
+// GraphQL-over-HTTP spec lets a server do with a 4xx.
 func limitBody(next http.Handler, maxBytes int) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 64 << 10

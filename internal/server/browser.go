@@ -7,9 +7,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/request"
-
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/request"
 )
 
 // browserGuard protects the GraphQL endpoint from other sites' pages.
@@ -88,20 +87,26 @@ func preflighted(r *http.Request) bool {
 	return true
 }
 
-// refuse answers as the GraphQL error presenter would, before GraphQL runs.
-// extra adds to the error's extensions.
 // refuse answers a request the server turns away before GraphQL runs, as
-// a GraphQL error with code (and its type from gatehouse's table).
+// the GraphQL error presenter would: a GraphQL error with code (and its
+// type from gatehouse's table), extra added to its extensions, and no data
+// entry, since nothing was executed. status is the same under either
+// response media type: these are refusals of the HTTP request (too large,
+// forgeable, from a foreign origin), not answers to a GraphQL request. The
+// Content-Type is the one the Accept header chose, else application/json.
 func refuse(w http.ResponseWriter, r *http.Request, status int, code gatehouse.Code, msg string, extra map[string]any) {
 	info, _ := gatehouse.Info(code)
 	ext := map[string]any{"code": string(code), "type": info.Type, "requestId": request.ID(r.Context())}
 	for k, v := range extra {
 		ext[k] = v
 	}
-	w.Header().Set("Content-Type", "application/json")
+	media, ok := request.ResponseMediaType(r)
+	if !ok {
+		media = request.JSON
+	}
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": ext}},
-		"data":   nil,
 	})
 }

@@ -46,7 +46,7 @@ func withRequest(next http.Handler, log *slog.Logger, production bool, trusted [
 			st.PreAuthCookie = c.Value
 		}
 		ctx := request.With(r.Context(), st)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, state: st}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", r.Method),
@@ -114,14 +114,11 @@ func securityHeaders(next http.Handler, production bool) http.Handler {
 	})
 }
 
-// statusWriter records the status, and answers 503 instead of 200 for a
-// request the GraphQL layer shed, when the response is
-// application/graphql-response+json (the GraphQL-over-HTTP spec keeps
-// application/json answers at 200, which older clients expect).
+// statusWriter records the status. (The GraphQL transports choose it,
+// 503 for a shed request included: graph/errors.go.)
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	state  *request.State
 	wrote  bool
 }
 
@@ -130,10 +127,6 @@ func (s *statusWriter) WriteHeader(code int) {
 		return
 	}
 	s.wrote = true
-	if code == http.StatusOK && s.state.Shedding() &&
-		strings.HasPrefix(s.Header().Get("Content-Type"), "application/graphql-response+json") {
-		code = http.StatusServiceUnavailable
-	}
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
