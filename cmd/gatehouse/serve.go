@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,19 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer held.release("")
 	e.stderr = held
 	return withDB(ctx, e, autoMigrate, func(cfg *config.Config, log *slog.Logger, db *store.DB, m *metrics.Metrics) error {
+		// Tracing first, so that a wrong OTEL_* variable stops the start
+		// before anything listens.
+		tp, stopTracing, err := newTracer(ctx, cfg, e.getenv)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := stopTracing(sctx); err != nil {
+				log.Warn("flushing traces", "error", err)
+			}
+		}()
 		// Listening before the service is built, so that probes learn
 		// why it is not ready while its migrations are pending.
 		ready := &readiness{db: db}
@@ -47,12 +61,17 @@ func serve(ctx context.Context, e env, args []string) error {
 			log.Info("shutting down while waiting for migrations")
 			return hs.shutdown(cfg.ShutdownTimeout)
 		}
+		if tp != nil {
+			// Before the store is built on it: the hook goes on the
+			// handle the store keeps.
+			db.Trace(tp.Tracer(tracerName))
+		}
 		a, err := newApp(ctx, cfg, log, db, m)
 		if err != nil {
 			return err
 		}
 		defer a.close()
-		return a.serve(ctx, e, hs, ready)
+		return a.serve(ctx, e, hs, ready, tp)
 	})
 }
 
@@ -87,7 +106,7 @@ func awaitMigrations(ctx context.Context, log *slog.Logger, r *readiness) error 
 
 // serve runs the service on hs until ctx ends, then shuts hs down
 // gracefully.
-func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readiness) error {
+func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readiness, tp trace.TracerProvider) error {
 	cfg, log := a.cfg, a.log
 	if cfg.HashNice > 0 {
 		// The hash workers' threads each hold a Go processor while they
@@ -96,17 +115,10 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 		// niced.
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + cfg.HashWorkers)
 	}
-	tracer, stopTracing, err := newTracer(ctx, cfg)
-	if err != nil {
-		return err
+	var tracer trace.Tracer
+	if tp != nil {
+		tracer = tp.Tracer(tracerName)
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := stopTracing(sctx); err != nil {
-			log.Warn("flushing traces", "error", err)
-		}
-	}()
 	rdb, err := newRedis(ctx, cfg)
 	if err != nil {
 		return err
@@ -175,7 +187,7 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 
 	// The routes, then readiness: /readyz answers 200 only once the
 	// public listener serves the service.
-	hs.routes.set(routes)
+	hs.routes.set(traceHTTP(tp, routes))
 	ready.app.Store(a)
 	select {
 	case err := <-hs.errc:
