@@ -1,28 +1,32 @@
 // Apollo Client in Node, as a mobile or web app would use it: automatic
-// persisted queries over GET, an onError link that refreshes an expired
-// access token once and retries, and a third-party sign-in bound to the
-// client by a callback challenge.
+// persisted queries over GET, the refresh link of docs/clients.md
+// (refresh-link.mjs, imported as an app copies it: one refresh at a time,
+// one retry, sign-out when the session is over), and a third-party sign-in
+// bound to the client by a callback challenge.
 import { createHash, randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
-import pkg from "@apollo/client/core/core.cjs";
-import pq from "@apollo/client/link/persisted-queries/persisted-queries.cjs";
-import errorPkg from "@apollo/client/link/error/error.cjs";
-import ctxPkg from "@apollo/client/link/context/context.cjs";
-import utilities from "@apollo/client/utilities/utilities.cjs";
-
-const { ApolloClient, InMemoryCache, HttpLink, from, gql } = pkg;
-const { createPersistedQueryLink } = pq;
-const { onError } = errorPkg;
-const { setContext } = ctxPkg;
-const { Observable } = utilities;
+import { ApolloClient, InMemoryCache, HttpLink, from, gql } from "@apollo/client/core";
+import { createPersistedQueryLink } from "@apollo/client/link/persisted-queries";
+import { createRefreshLink } from "./refresh-link.mjs";
 
 export async function apolloTest(base, github) {
   const methods = [];
   const tokens = { access: null, refresh: null };
   let refreshes = 0;
-  const fetchSpy = (url, init) => {
+  let signOuts = 0;
+  // Every answer passes through onAnswer, when set, before Apollo sees it.
+  let onAnswer = null;
+  const fetchSpy = async (url, init) => {
     methods.push(`${init.method} ${new URL(url).searchParams.has("extensions") ? "hashed" : ""}`);
-    return fetch(url, init);
+    const res = await fetch(url, init);
+    if (onAnswer) await onAnswer(await res.clone().json());
+    return res;
+  };
+  const refused = (body) => (body.errors || []).some((e) => e.extensions.code === "UNAUTHENTICATED");
+  const poll = async (what, ok) => {
+    for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() - t0 > 30000) throw new Error("timed out waiting for " + what);
+    }
   };
   const http = new HttpLink({
     uri: base + "/graphql",
@@ -35,26 +39,24 @@ export async function apolloTest(base, github) {
     sha256: (q) => createHash("sha256").update(q).digest("hex"),
     useGETForHashedQueries: true,
   });
-  const auth = setContext((_, { headers }) => ({
-    headers: { ...headers, ...(tokens.access && { authorization: "Bearer " + tokens.access }) },
-  }));
-  const refreshMutation = gql`mutation Refresh($t: String) { refreshToken(input: {refreshToken: $t}) { ticket { accessToken refreshToken } errors { code } } }`;
-  const refreshOnce = onError(({ graphQLErrors, operation, forward }) => {
-    const expired = (graphQLErrors || []).some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED");
-    if (!expired || operation.getContext().retried || operation.operationName === "Refresh") return;
-    return new Observable((observer) => {
+  // The fetch that sends the refresh mutation; a case below wraps it.
+  let refreshFetch = fetch;
+  const refreshLink = createRefreshLink({
+    uri: base + "/graphql",
+    getTokens: () => ({ accessToken: tokens.access, refreshToken: tokens.refresh }),
+    setTokens: ({ accessToken, refreshToken }) => {
       refreshes++;
-      client.mutate({ mutation: refreshMutation, variables: { t: tokens.refresh } }).then(({ data }) => {
-        const t = data.refreshToken.ticket;
-        assert.ok(t, "the refresh failed: " + JSON.stringify(data.refreshToken.errors));
-        tokens.access = t.accessToken;
-        tokens.refresh = t.refreshToken;
-        operation.setContext({ retried: true });
-        forward(operation).subscribe(observer);
-      }, (err) => observer.error(err));
-    });
+      tokens.access = accessToken;
+      tokens.refresh = refreshToken;
+    },
+    signOut: () => {
+      signOuts++;
+      tokens.access = null;
+      tokens.refresh = null;
+    },
+    fetch: (url, init) => refreshFetch(url, init),
   });
-  const client = new ApolloClient({ link: from([refreshOnce, auth, persisted, http]), cache: new InMemoryCache() });
+  const client = new ApolloClient({ link: from([refreshLink, persisted, http]), cache: new InMemoryCache() });
   const email = `apollo-${Date.now()}@example.com`;
   const password = "a client passphrase for the GraphQL tests";
 
@@ -86,11 +88,89 @@ export async function apolloTest(base, github) {
   r = await client.mutate({ mutation: gql`mutation($id: ID!) { deleteCustomerAddress(id: $id) { deleted errors { code } } }`, variables: { id } });
   assert.equal(r.data.deleteCustomerAddress.deleted, true);
 
-  // an expired access token is refreshed once and the query retried
+  // An expired access token: two queries refused while one refresh runs
+  // share it (the refresh waits until both are refused), and both are
+  // retried with its token.
+  const signIn = async () => {
+    const a = await client.mutate({ mutation: gql`mutation SignIn($e: String, $p: String) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken refreshToken } errors { code } } }`, variables: { e: email, p: password } });
+    tokens.access = a.data.authenticate.ticket.accessToken;
+    tokens.refresh = a.data.authenticate.ticket.refreshToken;
+  };
+  const session = gql`query Session { currentSession(actor: CUSTOMER) { id } }`;
+  const expired = tokens.access;
   await new Promise((res) => setTimeout(res, 12500)); // 2 s lifetime + 10 s leeway
+  let refusals = 0;
+  onAnswer = (body) => { if (refused(body)) refusals++; };
+  refreshFetch = async (url, init) => {
+    await poll("two refused queries", () => refusals >= 2);
+    return fetch(url, init);
+  };
+  const [a, b] = await Promise.all([
+    client.query({ query: me, fetchPolicy: "network-only" }),
+    client.query({ query: session, fetchPolicy: "network-only" }),
+  ]);
+  assert.equal(a.data.currentCustomer.email, email);
+  assert.ok(b.data.currentSession.id, "the second query was retried too");
+  onAnswer = null;
+  refreshFetch = fetch;
+  assert.equal(refusals, 2);
+  assert.equal(refreshes, 1, "one refresh for two refused queries");
+  assert.notEqual(tokens.access, expired);
+  assert.equal(signOuts, 0);
+
+  // A query refused after its token was replaced (another operation's
+  // refresh landed meanwhile) is retried with the new token, without
+  // rotating again.
+  const rotated = await fetch(base + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "mutation($t: String) { refreshToken(input: {refreshToken: $t}) { ticket { accessToken refreshToken } } }", variables: { t: tokens.refresh } }),
+  }).then((res) => res.json()).then((body) => body.data.refreshToken.ticket);
+  tokens.access = "a-replaced-token";
+  onAnswer = (body) => {
+    if (refused(body)) Object.assign(tokens, { access: rotated.accessToken, refresh: rotated.refreshToken });
+  };
   r = await client.query({ query: me, fetchPolicy: "network-only" });
+  onAnswer = null;
   assert.equal(r.data.currentCustomer.email, email);
-  assert.equal(refreshes, 1, "one refresh");
+  assert.equal(refreshes, 1, "no refresh for a token already replaced");
+  assert.equal(tokens.access, rotated.accessToken);
+
+  // A revoked session: the refresh token is refused, so the link signs
+  // out and the query gets its UNAUTHENTICATED error.
+  r = await client.mutate({ mutation: gql`mutation LogOut { logout { revokedSessions errors { code } } }` });
+  assert.equal(r.data.logout.revokedSessions, 1);
+  await assert.rejects(client.query({ query: me, fetchPolicy: "network-only" }), (e) =>
+    e.graphQLErrors.some((g) => g.extensions.code === "UNAUTHENTICATED"));
+  assert.equal(refreshes, 1, "a refused refresh stores nothing");
+  assert.equal(signOuts, 1, "signed out when the refresh token is refused");
+  assert.equal(tokens.refresh, null);
+
+  // The retried query refused again (the session ends between the refresh
+  // and the retry): signed out, no second refresh.
+  await signIn();
+  tokens.access = "not-a-token";
+  refreshFetch = async (url, init) => {
+    const res = await fetch(url, init);
+    const body = await res.json();
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + body.data.refreshToken.ticket.accessToken },
+      body: JSON.stringify({ query: "mutation { logout { revokedSessions } }" }),
+    });
+    return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  };
+  await assert.rejects(client.query({ query: me, fetchPolicy: "network-only" }), (e) =>
+    e.graphQLErrors.some((g) => g.extensions.code === "UNAUTHENTICATED"));
+  refreshFetch = fetch;
+  assert.equal(refreshes, 2, "one refresh, then no other");
+  assert.equal(signOuts, 2, "signed out when the retry is refused");
+  assert.equal(tokens.access, null);
+
+  // A refused operation with neither token: signed out, no refresh sent.
+  await assert.rejects(client.query({ query: me, fetchPolicy: "network-only" }));
+  assert.equal(refreshes, 2);
+  assert.equal(signOuts, 3);
 
   // third-party sign-in, as a mobile app or a page on another site than
   // gatehouse must do it (no cookie comes back to either): authenticate

@@ -1,5 +1,6 @@
 // Starts gatehouse (with a fake GitHub as its third-party provider) and
-// runs the three real-client tests against it.
+// runs the real-client tests against it: the README's first session, Apollo
+// Client in Node, and the example SPA and the playground in Chromium.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -8,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { apolloTest } from "./apollo.mjs";
 import { browserTests } from "./browser.mjs";
 import { fakeGitHub } from "./provider.mjs";
+import { readmeTest } from "./readme.mjs";
 
 const [bin, dir] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,28 +35,26 @@ github.callback = spa.origin + "/auth/callback";
 
 const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ["serve"], {
-  env: {
-    ...process.env,
-    GATEHOUSE_ADDR: `127.0.0.1:${port}`,
-    GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, "clients.db")}`,
-    GATEHOUSE_CORS_ORIGINS: spa.origin,
-    // Short tokens, so the Apollo test meets an expired one.
-    GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL: "2s",
-    GATEHOUSE_RATE_LIMIT_IP: "10000/1m",
-    GATEHOUSE_RATE_LIMIT_IDENTIFIER: "10000/1m",
-    GATEHOUSE_LOG_LEVEL: "warn",
-    // A fake GitHub, for the Apollo test's third-party sign-in.
-    GATEHOUSE_PROVIDERS: "github",
-    GATEHOUSE_PROVIDER_GITHUB_CLIENT_ID: github.clientId,
-    GATEHOUSE_PROVIDER_GITHUB_CLIENT_SECRET: github.clientSecret,
-    GATEHOUSE_PROVIDER_GITHUB_AUTH_URL: github.authURL,
-    GATEHOUSE_PROVIDER_GITHUB_TOKEN_URL: github.tokenURL,
-    GATEHOUSE_PROVIDER_GITHUB_API_URL: github.apiURL,
-    GATEHOUSE_PROVIDER_GITHUB_CUSTOMER_REDIRECT_URLS: github.callback,
-  },
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const env = {
+  ...process.env,
+  GATEHOUSE_ADDR: `127.0.0.1:${port}`,
+  GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, "clients.db")}`,
+  GATEHOUSE_CORS_ORIGINS: spa.origin,
+  // Short tokens, so the Apollo test meets an expired one.
+  GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL: "2s",
+  GATEHOUSE_RATE_LIMIT_IP: "10000/1m",
+  GATEHOUSE_RATE_LIMIT_IDENTIFIER: "10000/1m",
+  GATEHOUSE_LOG_LEVEL: "warn",
+  // A fake GitHub, for the Apollo test's third-party sign-in.
+  GATEHOUSE_PROVIDERS: "github",
+  GATEHOUSE_PROVIDER_GITHUB_CLIENT_ID: github.clientId,
+  GATEHOUSE_PROVIDER_GITHUB_CLIENT_SECRET: github.clientSecret,
+  GATEHOUSE_PROVIDER_GITHUB_AUTH_URL: github.authURL,
+  GATEHOUSE_PROVIDER_GITHUB_TOKEN_URL: github.tokenURL,
+  GATEHOUSE_PROVIDER_GITHUB_API_URL: github.apiURL,
+  GATEHOUSE_PROVIDER_GITHUB_CUSTOMER_REDIRECT_URLS: github.callback,
+};
+const server = spawn(bin, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
 let failed = false;
 try {
   for (let i = 0; ; i++) {
@@ -62,7 +62,11 @@ try {
     if (i > 100) throw new Error("gatehouse did not become ready");
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const [name, run] of [["apollo", () => apolloTest(base, github)], ["browser", () => browserTests(base, spa.origin, foreign.origin)]]) {
+  for (const [name, run] of [
+    ["readme", () => readmeTest(base, bin, env)],
+    ["apollo", () => apolloTest(base, github)],
+    ["browser", () => browserTests(base, spa.origin, foreign.origin)],
+  ]) {
     const t0 = Date.now();
     try {
       await run();

@@ -231,7 +231,7 @@ var settings = []Setting{
 		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBConnMaxLifetime })},
 	{Name: "GATEHOUSE_DB_CONN_MAX_IDLE_TIME", Default: "5m", Description: "An idle connection is closed after this long; `0s` never.",
 		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBConnMaxIdleTime })},
-	{Name: "GATEHOUSE_DB_ACQUIRE_TIMEOUT", Default: "2s", Description: "How long a request waits for a free database connection; past it the answer is `UNAVAILABLE` with `retryAfterSeconds` and a `Retry-After` header (HTTP 503 under `application/graphql-response+json`). `0s` waits as long as the request may run.",
+	{Name: "GATEHOUSE_DB_ACQUIRE_TIMEOUT", Default: "2s", Description: "How long a request waits for a free database connection; past it the answer is `UNAVAILABLE` with `retryAfterSeconds` and a `Retry-After` header (HTTP 503 under `application/graphql-response+json` when no data is returned). `0s` waits as long as the request may run.",
 		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DBAcquireTimeout })},
 	{Name: "GATEHOUSE_AUTO_MIGRATE", Default: "true", Description: "Apply pending migrations when the server starts.",
 		parse: boolVar(func(c *Config) *bool { return &c.AutoMigrate })},
