@@ -35,7 +35,7 @@ func startLine(cfg *config.Config, addr, managementAddr string) string {
 	parts := []string{
 		fmt.Sprintf("gatehouse %s (%s) on %s%s", version(), cfg.Env, base, where),
 		"GraphQL " + base + "/graphql, " + playground,
-		databaseLabel(cfg.DatabaseURL),
+		databaseLabel(cfg.DatabaseURL.Reveal()),
 	}
 	if managementAddr != "" {
 		parts = append(parts, "probes and metrics on http://"+managementAddr)

@@ -55,7 +55,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // Statements that give up waiting for a connection count on m (which may
 // be nil).
 func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool, m *metrics.Metrics) (*store.DB, error) {
-	db, err := store.OpenPool(ctx, cfg.DatabaseURL, store.Pool{
+	db, err := store.OpenPool(ctx, cfg.DatabaseURL.Reveal(), store.Pool{
 		MaxOpen:        cfg.DBMaxOpenConns,
 		MaxIdle:        cfg.DBMaxIdleConns,
 		MaxLifetime:    cfg.DBConnMaxLifetime,

@@ -39,7 +39,8 @@ const (
 type Config struct {
 	Env         string
 	Addr        string
-	DatabaseURL string
+	// DatabaseURL may hold the database's password.
+	DatabaseURL Secret
 	AutoMigrate bool
 	// The database connection pool.
 	DBMaxOpenConns    int
@@ -215,12 +216,12 @@ var settings = []Setting{
 			c.Addr = v
 			return nil
 		}},
-	{Name: "GATEHOUSE_DATABASE_URL", Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset. Required in production: the default SQLite file is for development.",
+	{Name: "GATEHOUSE_DATABASE_URL", Secret: true, Default: "sqlite:gatehouse.db", Description: "`postgres://…`, `sqlite:PATH` or `sqlite::memory:`. `DATABASE_URL` is read when this is unset. Required in production: the default SQLite file is for development.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
 				return errors.New("must be a postgres://, postgresql:// or sqlite: URL")
 			}
-			c.DatabaseURL = v
+			c.DatabaseURL = Secret(v)
 			return nil
 		}},
 	{Name: "GATEHOUSE_DB_MAX_OPEN_CONNS", computed: true, Default: "4 × GOMAXPROCS, at least 8", Description: "Most database connections open at once, in use or idle: the database never sees more from one instance (at least 2: migrating holds one for its lock). Size it so that instances × this stays under the server's `max_connections` (PostgreSQL: 100), or put pgbouncer in front.",

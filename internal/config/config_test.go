@@ -38,7 +38,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.DatabaseURL != "sqlite:gatehouse.db" || c.Production() || !c.AutoMigrate ||
+	if c.Addr != "127.0.0.1:8080" || c.DatabaseURL.Reveal() != "sqlite:gatehouse.db" || c.Production() || !c.AutoMigrate ||
 		!c.Playground || !c.Introspection || c.Issuer != "http://127.0.0.1:8080" || c.CustomerAccessTokenTTL != 15*time.Minute ||
 		c.Argon2MemoryKiB != 19456 || c.Argon2Iterations != 2 || c.Argon2Parallelism != 1 || c.HashQueue != 4*c.HashWorkers {
 		t.Fatalf("defaults = %+v", c)
@@ -58,8 +58,8 @@ func TestLoad(t *testing.T) {
 		check   func(*config.Config) bool
 		wantErr []string
 	}{
-		{"DATABASE_URL fallback", env("DATABASE_URL", "postgres://x@y/z"), func(c *config.Config) bool { return c.DatabaseURL == "postgres://x@y/z" }, nil},
-		{"GATEHOUSE_DATABASE_URL wins", env("DATABASE_URL", "postgres://x@y/z", "GATEHOUSE_DATABASE_URL", "sqlite::memory:"), func(c *config.Config) bool { return c.DatabaseURL == "sqlite::memory:" }, nil},
+		{"DATABASE_URL fallback", env("DATABASE_URL", "postgres://x@y/z"), func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "postgres://x@y/z" }, nil},
+		{"GATEHOUSE_DATABASE_URL wins", env("DATABASE_URL", "postgres://x@y/z", "GATEHOUSE_DATABASE_URL", "sqlite::memory:"), func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "sqlite::memory:" }, nil},
 		{"production defaults", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek),
 			func(c *config.Config) bool { return c.Production() && !c.Playground && !c.Introspection }, nil},
 		{"production with playground", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_PLAYGROUND", "true"),
@@ -71,9 +71,9 @@ func TestLoad(t *testing.T) {
 		{"production without database URL", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a"), nil,
 			[]string{"GATEHOUSE_DATABASE_URL: required in production"}},
 		{"production DATABASE_URL", env("GATEHOUSE_ENV", "production", "GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_ISSUER", "https://a", "DATABASE_URL", "postgres://db/x"),
-			func(c *config.Config) bool { return c.DatabaseURL == "postgres://db/x" }, nil},
+			func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "postgres://db/x" }, nil},
 		{"production explicit SQLite", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_DATABASE_URL", "sqlite:gatehouse.db"),
-			func(c *config.Config) bool { return c.DatabaseURL == "sqlite:gatehouse.db" }, nil},
+			func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "sqlite:gatehouse.db" }, nil},
 		{"production HS256 needs a secret", prod("GATEHOUSE_SIGNING_ALG", "HS256"), nil, []string{"GATEHOUSE_JWT_SECRET: required"}},
 		{"every problem at once", env("GATEHOUSE_ENV", "staging", "GATEHOUSE_ADDR", "8080", "GATEHOUSE_DATABASE_URL", "mysql://x", "GATEHOUSE_ARGON2_ITERATIONS", "x", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "-1s", "GATEHOUSE_AUTO_MIGRATE", "maybe"),
 			nil, []string{"GATEHOUSE_ENV", "GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_USER_ACCESS_TOKEN_TTL", "GATEHOUSE_AUTO_MIGRATE"}},
@@ -167,6 +167,34 @@ func TestSecretRedacts(t *testing.T) {
 	}
 }
 
+// TestDatabaseURLRedacts: the database URL holds the database's password;
+// neither a printed Config nor a refusal of the URL shows it.
+func TestDatabaseURLRedacts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"valid", "postgres://gatehouse:hunter2-secret@db/gatehouse"},
+		{"refused", "mysql://gatehouse:hunter2-secret@db/gatehouse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(env("GATEHOUSE_DATABASE_URL", tc.url), nil)
+			out := fmt.Sprint(err)
+			if c != nil {
+				var logged bytes.Buffer
+				slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
+				out += fmt.Sprintf(" %v %+v %#v ", c, c, c) + logged.String()
+				if c.DatabaseURL.Reveal() != tc.url {
+					t.Fatal("Reveal lost the URL")
+				}
+			}
+			if strings.Contains(out, "hunter2") {
+				t.Fatalf("the password is printed: %s", out)
+			}
+		})
+	}
+}
+
 var update = flag.Bool("update", false, "rewrite the README's settings table")
 
 // The README's settings table is generated from Settings, so it can
@@ -236,7 +264,7 @@ func TestDefaultValues(t *testing.T) {
 	}{
 		{"env", c.Env, config.EnvDevelopment},
 		{"addr", c.Addr, "127.0.0.1:8080"},
-		{"database", c.DatabaseURL, "sqlite:gatehouse.db"},
+		{"database", c.DatabaseURL.Reveal(), "sqlite:gatehouse.db"},
 		{"auto-migrate", c.AutoMigrate, true},
 		{"pool lifetime", c.DBConnMaxLifetime, 30 * time.Minute},
 		{"pool idle time", c.DBConnMaxIdleTime, 5 * time.Minute},
