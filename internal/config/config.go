@@ -37,8 +37,8 @@ const (
 
 // Config is the service's configuration.
 type Config struct {
-	Env         string
-	Addr        string
+	Env  string
+	Addr string
 	// DatabaseURL may hold the database's password.
 	DatabaseURL Secret
 	AutoMigrate bool
