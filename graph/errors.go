@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -61,6 +62,16 @@ func payloadErrors(err error) ([]*model.AuthError, error) {
 	return nil, e
 }
 
+// errClientGone answers a request whose client went away: nobody reads
+// it, and it is logged at INFO, not as an internal error.
+var errClientGone = &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: time.Second, Message: "The request was cancelled."}
+
+// clientGone reports whether err comes of the request's context being
+// cancelled, which is the client closing the connection.
+func clientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled)
+}
+
 // ErrorPresenter returns the presenter that turns every error into what a
 // client may see: a stable code and type in extensions, the request id, a
 // safe message. Internal causes are logged here, once, and never sent.
@@ -73,15 +84,31 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &ge):
 			code = string(ge.Code)
 			if _, ok := gatehouse.Info(ge.Code); !ok || ge.Code == gatehouse.CodeInternal {
-				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
-				ge = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: gatehouse.InternalMessage}
-				code = string(gatehouse.CodeInternal)
+				if clientGone(ctx, err) {
+					ge = errClientGone
+				} else {
+					log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
+					ge = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: gatehouse.InternalMessage}
+				}
+				code = string(ge.Code)
+			}
+			switch {
+			case ge.Code == gatehouse.CodeUnavailable && clientGone(ctx, err):
+				log.InfoContext(ctx, "request cancelled by the client", "path", gqlErr.Path.String())
+			case ge.Type == gatehouse.TypeDatabaseError:
+				log.WarnContext(ctx, "database unreachable", "path", gqlErr.Path.String(), "error", err)
 			}
 			gqlErr.Message = ge.Message
 		default:
 			var ok bool
 			code, gqlErr.Message, ok = transportError(ctx, gqlErr)
-			if !ok {
+			switch {
+			case ok:
+			case clientGone(ctx, err):
+				ge = errClientGone
+				code, gqlErr.Message = string(ge.Code), ge.Message
+				log.InfoContext(ctx, "request cancelled by the client", "path", gqlErr.Path.String())
+			default:
 				// Not a domain error, not one of gqlgen's about the
 				// request: a bug. Logged once; nothing of it sent.
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err)
@@ -92,6 +119,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		ext := map[string]any{
 			"code": code,
 			"type": info.Type,
+		}
+		if ge != nil && ge.Type != "" {
+			ext["type"] = ge.Type
 		}
 		if ge != nil && ge.Reason != "" {
 			ext["reason"] = string(ge.Reason)

@@ -34,6 +34,8 @@ func TestErrorPresenter(t *testing.T) {
 		{"unknown code", &gatehouse.Error{Code: "MADE_UP", Message: "leaky detail"}, "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 		{"panic", Recover(ctx, "boom"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 		{"a raw error, not a domain one", errors.New("pq: connection reset by peer"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
+		{"database unreachable", &gatehouse.Error{Code: gatehouse.CodeUnavailable, Type: gatehouse.TypeDatabaseError, RetryAfter: 2 * time.Second, Message: "The database cannot be reached; retry shortly.", Err: errors.New("dial tcp: connection refused")},
+			"UNAVAILABLE", "database_error", "The database cannot be reached; retry shortly.", map[string]any{"retryAfterSeconds": 2}, true},
 		{"a gqlgen error without a code", gqlerror.Errorf("the requested element is null which the schema does not allow"), "INTERNAL_SERVER_ERROR", "unknown_error", "An internal error occurred.", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +55,33 @@ func TestErrorPresenter(t *testing.T) {
 			}
 			if tc.logged != strings.Contains(logs.String(), `"request_id":"req-1"`) {
 				t.Fatalf("logged = %q, want logged %v", logs.String(), tc.logged)
+			}
+		})
+	}
+}
+
+// TestErrorPresenterClientGone: an error of a request whose client closed
+// the connection is logged at INFO, never as an internal error.
+func TestErrorPresenterClientGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(request.WithID(context.Background(), "req-2"))
+	cancel()
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"internal cause", gatehouse.Internal(context.Canceled)},
+		{"raw cause", context.Canceled},
+		{"store answer", &gatehouse.Error{Code: gatehouse.CodeUnavailable, Message: "The request was cancelled.", Err: context.Canceled}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			log := slog.New(request.LogHandler(slog.NewJSONHandler(&logs, nil)))
+			got := ErrorPresenter(log)(ctx, tc.err)
+			if got.Extensions["code"] != "UNAVAILABLE" {
+				t.Errorf("presented %+v", got)
+			}
+			if out := logs.String(); strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, `"level":"INFO","msg":"request cancelled by the client"`) {
+				t.Errorf("logged %q, want one INFO line", out)
 			}
 		})
 	}

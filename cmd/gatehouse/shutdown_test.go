@@ -26,10 +26,15 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	defer conn.Close()
 	half := len(body) / 2
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body[:half])
-	// The server has read the headers once it answers a later request
-	// on another connection; the in-flight request is then active.
-	waitHealthy(t, base)
+	// Expect: 100-continue makes the server say when its handler starts
+	// reading the body: from then on the request is in flight, not an
+	// idle connection that shutdown may close.
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
+	br := bufio.NewReader(conn)
+	if cont, err := http.ReadResponse(br, nil); err != nil || cont.StatusCode != http.StatusContinue {
+		t.Fatalf("want 100 Continue, got %v, %v", cont, err)
+	}
+	fmt.Fprint(conn, body[:half])
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -53,7 +58,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := conn.Write([]byte(body[half:])); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("in-flight request: %v", err)
 	}

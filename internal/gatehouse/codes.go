@@ -53,7 +53,7 @@ var codes = []CodeInfo{
 		"Over a rate limit, or the password-hash queue is full; `retryAfterSeconds` says when to retry.",
 		"Wait, then retry."},
 	{CodeUnavailable, "unavailable", false,
-		"The request was shed, nothing done: no database connection became free within `GATEHOUSE_DB_ACQUIRE_TIMEOUT`, or the rate limiter could not be asked (with `GATEHOUSE_RATE_LIMIT_FAILURE=closed`). `retryAfterSeconds` and the `Retry-After` header say when to retry; HTTP 503 under `Accept: application/graphql-response+json` when no data is returned (200 whenever some is), 200 under `application/json`.",
+		"The request was shed, nothing done: no database connection became free within `GATEHOUSE_DB_ACQUIRE_TIMEOUT`, the database could not be reached (then `extensions.type` is `database_error`), or the rate limiter could not be asked (with `GATEHOUSE_RATE_LIMIT_FAILURE=closed`). `retryAfterSeconds` and the `Retry-After` header say when to retry; HTTP 503 under `Accept: application/graphql-response+json` when no data is returned (200 whenever some is), 200 under `application/json`.",
 		"Wait, then retry the same request."},
 	{CodeLimitExceeded, "invalid_data", false,
 		"Over a request limit: `limit` is `bodyBytes`, `depth`, `aliases`, `rootMutationFields`, `credentialMutations`, `complexity` or `parserTokens`; `max` its value.",

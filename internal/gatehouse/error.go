@@ -67,6 +67,10 @@ type Error struct {
 	Reason Reason
 	// RetryAfter qualifies CodeRateLimited and CodeUnavailable.
 	RetryAfter time.Duration
+	// Type, when set, is sent as extensions.type in place of the code's
+	// own: TypeDatabaseError marks a CodeUnavailable that is a database
+	// outage.
+	Type string
 	// Err is the cause; it stays on the server.
 	Err error
 }
@@ -139,3 +143,7 @@ func AsError(err error) *Error {
 	}
 	return Internal(err)
 }
+
+// TypeDatabaseError is extensions.type of a request answered
+// CodeUnavailable because the database could not be reached.
+const TypeDatabaseError = "database_error"

@@ -1,11 +1,16 @@
 package store
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lib/pq"
@@ -52,6 +57,14 @@ func dbError(op, entity string, err error) error {
 	case errors.Is(err, ErrNoConnection):
 		return &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: time.Second,
 			Message: "The service is busy; retry shortly.", Err: fmt.Errorf("store: %s: %w", op, err)}
+	case cancelled(err):
+		// The caller went away (or its deadline passed): nothing to
+		// answer, and no fault of ours.
+		return &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: time.Second,
+			Message: "The request was cancelled.", Err: fmt.Errorf("store: %s: %w", op, err)}
+	case unreachable(err):
+		return &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: 2 * time.Second, Type: gatehouse.TypeDatabaseError,
+			Message: "The database cannot be reached; retry shortly.", Err: fmt.Errorf("store: %s: %w", op, err)}
 	}
 	if constraint, ok := uniqueViolation(err); ok {
 		msg := capitalize(entity) + " already exists."
@@ -94,4 +107,42 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// cancelled reports whether err is the request's own context ending, as
+// the context or as PostgreSQL's cancellation of the statement it ran.
+func cancelled(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == pqerror.QueryCanceled
+}
+
+// unreachable reports whether err says the database cannot be reached or
+// is not taking statements now: a refused, reset or dropped connection, a
+// network timeout, a server shutting down, starting or out of
+// connections, or a read-only server during a failover. A retry later
+// may succeed; nothing of the statement happened, or its transaction was
+// rolled back with the connection.
+func unreachable(err error) bool {
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow,
+			pqerror.TooManyConnections, pqerror.ReadOnlySQLTransaction:
+			return true
+		}
+		return pqErr.Code.Class() == "08" // connection exception
+	}
+	return false
 }
