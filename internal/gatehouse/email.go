@@ -42,6 +42,10 @@ var emailDomain = idna.New(
 // unconverted, a form ValidEmail refuses. Normalizing twice changes
 // nothing.
 func NormalizeEmail(s string) string {
+	// Invalid UTF-8 first becomes U+FFFD: NFKC leaves an invalid byte
+	// and the character after it alone, but lower-casing does not, so
+	// without this a second pass would change the result.
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = norm.NFKC.String(s)
 	s = norm.NFKC.String(strings.ToLower(s))
 	s = strings.TrimSpace(s)
