@@ -170,12 +170,6 @@ func transportCode(ctx context.Context, e *gqlerror.Error) (code, msg string) {
 		return code, "PersistedQueryNotFound"
 	case code == codeParseFailed || code == codeValidationFailed || code == codeLimitExceeded || code == codeBadUserInput:
 		return code, msg
-	case strings.HasPrefix(msg, "json request body could not be decoded") && strings.Contains(msg, "cannot unmarshal array"):
-		return codeBadUserInput, "Batched requests are not supported: send one operation per request."
-	case strings.HasPrefix(msg, "json request body could not be decoded"):
-		return codeBadUserInput, "The request body is not a valid GraphQL request in JSON."
-	case strings.HasPrefix(msg, "could not read request body"):
-		return codeBadUserInput, "The request body could not be read."
 	case msg == "provided APQ hash does not match query":
 		return codeBadUserInput, "The persisted query's hash does not match its query."
 	case code == "" && e.Err != nil:

@@ -4,59 +4,22 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/gatehouse/gatehouse/internal/otlp/otlptest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
-
-// collector is an in-process OTLP/HTTP receiver.
-type collector struct {
-	mu    sync.Mutex
-	spans []*tracepb.Span
-}
-
-func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(body) > 0 {
-		_, _, n := protowire.ConsumeTag(body)
-		if n < 0 {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		body = body[n:]
-		m, n := protowire.ConsumeBytes(body)
-		if n < 0 {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		body = body[n:]
-		var rs tracepb.ResourceSpans
-		if err := proto.Unmarshal(m, &rs); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		for _, ss := range rs.ScopeSpans {
-			c.spans = append(c.spans, ss.Spans...)
-		}
-	}
-}
 
 // TestTraceContextPropagation: a request carrying a W3C traceparent gets a
 // server span that is its child, the GraphQL and statement spans below
 // that, all in the caller's trace, and its log lines name the trace.
 func TestTraceContextPropagation(t *testing.T) {
-	col := &collector{}
+	col := &otlptest.Collector{}
 	otlpSrv := httptest.NewServer(col)
 	defer otlpSrv.Close()
 	addr, logs, stop := serveInBackground(t, testEnv(storetest.SQLite(t), "OTEL_EXPORTER_OTLP_ENDPOINT", otlpSrv.URL))
@@ -77,11 +40,10 @@ func TestTraceContextPropagation(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	col.mu.Lock()
-	defer col.mu.Unlock()
+	spans := col.Spans()
 	byID := map[string]*tracepb.Span{}
 	var server *tracepb.Span
-	for _, s := range col.spans {
+	for _, s := range spans {
 		if hex.EncodeToString(s.TraceId) != traceID {
 			continue
 		}
@@ -91,7 +53,7 @@ func TestTraceContextPropagation(t *testing.T) {
 		}
 	}
 	if server == nil {
-		t.Fatalf("no span is a child of the caller's (%d spans received)", len(col.spans))
+		t.Fatalf("no span is a child of the caller's (%d spans received)", len(spans))
 	}
 	if server.Kind != tracepb.Span_SPAN_KIND_SERVER || server.Name != "POST /graphql" {
 		t.Errorf("server span = %q (%v), want POST /graphql, a server span", server.Name, server.Kind)

@@ -2,21 +2,18 @@ package otlp_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/gatehouse/gatehouse/internal/otlp"
+	"github.com/gatehouse/gatehouse/internal/otlp/otlptest"
 )
 
 func env(kv ...string) func(string) string {
@@ -90,53 +87,6 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-// receiver is an OTLP/HTTP collector: it decodes ExportTraceServiceRequest
-// field by field, independently of the client's encoder.
-type receiver struct {
-	mu      sync.Mutex
-	spans   []string
-	headers http.Header
-	status  int
-}
-
-func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.headers = req.Header.Clone()
-	if req.URL.Path != "/v1/traces" || req.Header.Get("Content-Type") != "application/x-protobuf" {
-		http.Error(w, "wrong path or type", http.StatusBadRequest)
-		return
-	}
-	for len(body) > 0 {
-		num, typ, n := protowire.ConsumeTag(body)
-		if n < 0 || num != 1 || typ != protowire.BytesType {
-			http.Error(w, "not an ExportTraceServiceRequest", http.StatusBadRequest)
-			return
-		}
-		body = body[n:]
-		m, n := protowire.ConsumeBytes(body)
-		if n < 0 {
-			http.Error(w, "truncated", http.StatusBadRequest)
-			return
-		}
-		body = body[n:]
-		var rs tracepb.ResourceSpans
-		if err := proto.Unmarshal(m, &rs); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		for _, ss := range rs.ScopeSpans {
-			for _, s := range ss.Spans {
-				r.spans = append(r.spans, s.Name)
-			}
-		}
-	}
-	if r.status != 0 {
-		w.WriteHeader(r.status)
-	}
-}
-
 func TestClientExports(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -147,7 +97,7 @@ func TestClientExports(t *testing.T) {
 		{"refused", http.StatusServiceUnavailable, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rcv := &receiver{status: tc.status}
+			rcv := &otlptest.Collector{Status: tc.status}
 			srv := httptest.NewServer(rcv)
 			defer srv.Close()
 			cfg, ok, err := otlp.FromEnv(env("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL, "OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20t0k"), "")
@@ -172,15 +122,13 @@ func TestClientExports(t *testing.T) {
 			span.End()
 			err = tp.ForceFlush(ctx)
 			_ = tp.Shutdown(ctx)
-			rcv.mu.Lock()
-			defer rcv.mu.Unlock()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rcv.spans) != 1 || rcv.spans[0] != "signIn" {
-				t.Fatalf("collector received %v", rcv.spans)
+			if spans := rcv.Spans(); len(spans) != 1 || spans[0].Name != "signIn" {
+				t.Fatalf("collector received %v", spans)
 			}
-			if got := rcv.headers.Get("Authorization"); got != "Bearer t0k" {
+			if got := rcv.Headers().Get("Authorization"); got != "Bearer t0k" {
 				t.Fatalf("Authorization = %q", got)
 			}
 		})
