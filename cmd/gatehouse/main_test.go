@@ -19,6 +19,13 @@ import (
 // testEnv returns a getenv for a test instance on databaseURL: port 0, fast
 // password hashing, a fixed secret.
 func testEnv(databaseURL string, extra ...string) func(string) string {
+	vars := testEnvVars(databaseURL, extra...)
+	return func(k string) string { return vars[k] }
+}
+
+// testEnvVars is testEnv's variables: the test defaults, then extra's
+// name, value pairs.
+func testEnvVars(databaseURL string, extra ...string) map[string]string {
 	vars := map[string]string{
 		"GATEHOUSE_ADDR":               "127.0.0.1:0",
 		"GATEHOUSE_DATABASE_URL":       databaseURL,
@@ -38,7 +45,7 @@ func testEnv(databaseURL string, extra ...string) func(string) string {
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
-	return func(k string) string { return vars[k] }
+	return vars
 }
 
 type lockedBuffer struct {

@@ -51,8 +51,12 @@ func startProcessCmd(t *testing.T, databaseURL string, extra ...string) (string,
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
-	for _, k := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_ARGON2_MEMORY_KIB", "GATEHOUSE_ARGON2_ITERATIONS", "GATEHOUSE_JWT_SECRET", "GATEHOUSE_SHUTDOWN_TIMEOUT", "GATEHOUSE_ARGON2_PARALLELISM", "GATEHOUSE_RATE_LIMIT_IP", "GATEHOUSE_RATE_LIMIT_IDENTIFIER"} {
-		cmd.Env = append(cmd.Env, k+"="+testEnv(databaseURL, extra...)(k))
+	// Every test variable, extra's included; GATEHOUSE_HASH_NICE stays
+	// unset as before: a child process of its own may nice its threads.
+	for k, v := range testEnvVars(databaseURL, extra...) {
+		if k != "GATEHOUSE_HASH_NICE" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
