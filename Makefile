@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what CI runs.
-.PHONY: run build test clients generate check bench fuzz
+.PHONY: run build test clients generate check bench fuzz soak ha-test
 
 PG_WARNING = "!!! GATEHOUSE_TEST_POSTGRES_URL is not set: the PostgreSQL suite was SKIPPED; only SQLite ran. Set it, e.g. GATEHOUSE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test !!!"
 
@@ -45,6 +45,12 @@ check:
 # (scripts/bench.sh; docs/perf.md). Quick: BENCH_DURATION=2s BENCH_CONCURRENCY=8 make bench
 bench:
 	scripts/bench.sh
+
+# The soak: the mixed load for SOAK_DURATION (default 10m; not in CI),
+# reporting RSS, goroutines, p99 drift and table sizes at start and end
+# (scripts/soak.sh; docs/perf.md). Quick: SOAK_DURATION=20s SOAK_WINDOW=10s make soak
+soak:
+	scripts/soak.sh
 
 # Every fuzz target, FUZZTIME each (default 10s; CI: 3s). The committed
 # corpora (testdata/fuzz/) already run in `make test`.

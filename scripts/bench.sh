@@ -31,12 +31,11 @@ OUT=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")}
 mkdir -p "$OUT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench-work.XXXXXX")
 
+# shellcheck source=scripts/serve-lib.sh
+. scripts/serve-lib.sh
 server_pid=
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	stop_server
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -48,56 +47,10 @@ go build -o "$WORK/gatehouse-load" ./cmd/gatehouse-load
 rev=${BENCH_REV:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 if [ -z "${BENCH_REV:-}" ] && [ -n "$(git status --porcelain 2>/dev/null)" ]; then rev="$rev+dirty"; fi
 
-# recreate_postgres drops and creates the database PG_URL names, through
-# the server's maintenance database.
-recreate_postgres() {
-	local db admin
-	db=$(printf '%s' "$PG_URL" | sed -E 's|^[^/]*//[^/]*/([^?]*).*|\1|')
-	if [ -z "$db" ] || [ "$db" = "$PG_URL" ] || [ "$db" = postgres ]; then
-		echo "GATEHOUSE_BENCH_POSTGRES_URL must name a database of its own (it is dropped): $PG_URL" >&2
-		return 1
-	fi
-	admin=$(printf '%s' "$PG_URL" | sed -E "s|^([^/]*//[^/]*/)[^?]*|\1postgres|")
-	if ! psql "$admin" -Atqc 'SELECT 1' >/dev/null; then
-		echo "PostgreSQL is not reachable at $admin: start it, set GATEHOUSE_BENCH_POSTGRES_URL, or run BENCH_DATABASES=sqlite make bench" >&2
-		return 1
-	fi
-	psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
-	psql "$admin" -qc "CREATE DATABASE \"$db\"" >/dev/null
-}
-
 # bench_one DATABASE_NAME DATABASE_URL runs the suite against a fresh server.
 bench_one() {
-	local name=$1 url=$2 log=$OUT/server-$1.log addr= base
-	: >"$log"
-	echo "== $name: starting gatehouse serve" >&2
-	env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
-		GATEHOUSE_ENV=production \
-		GATEHOUSE_ADDR=127.0.0.1:0 \
-		GATEHOUSE_DATABASE_URL="$url" \
-		GATEHOUSE_ISSUER=http://gatehouse-bench.invalid \
-		GATEHOUSE_KEY_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
-		GATEHOUSE_METRICS=true \
-		GATEHOUSE_RATE_LIMIT_IP=100000000/1m \
-		GATEHOUSE_RATE_LIMIT_IDENTIFIER=100000000/1m \
-		"$WORK/gatehouse" serve 2>"$log" &
-	server_pid=$!
-	for _ in $(seq 300); do
-		addr=$(grep -o '"msg":"listening"[^}]*"addr":"[^"]*"' "$log" | head -n1 | sed -E 's/.*"addr":"([^"]*)"/\1/' || true)
-		if [ -n "$addr" ] && curl -fsS "http://$addr/readyz" >/dev/null 2>&1; then break; fi
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			echo "gatehouse stopped before it was ready:" >&2
-			cat "$log" >&2
-			return 1
-		fi
-		addr=
-		sleep 0.1
-	done
-	if [ -z "$addr" ]; then
-		echo "gatehouse was not ready after 30 s; its log is $log" >&2
-		return 1
-	fi
-	base=http://$addr
+	local name=$1 url=$2 log=$OUT/server-$1.log
+	start_server "$name" "$url"
 	echo "== $name: $base ready; running the standard suite (-d $DURATION -c $CONCURRENCY)" >&2
 	if ! {
 		echo "# gatehouse load suite: $name, $(date -u '+%Y-%m-%d %H:%M UTC'), $rev, $(nproc) CPUs"
@@ -110,9 +63,7 @@ bench_one() {
 		tail -n 50 "$log" >&2
 		return 1
 	fi
-	kill "$server_pid"
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
+	stop_server
 }
 
 for db in $DATABASES; do
