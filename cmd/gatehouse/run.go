@@ -40,6 +40,7 @@ func commands() []command {
 		{"migrate", "Apply, roll back or list database migrations: migrate up|down|status.", migrateCmd},
 		{"users", "Create the first admin user or import accounts: users create|import.", usersCmd},
 		{"keys", "Rotate or list the token-signing keys: keys rotate [--now]|list.", keysCmd},
+		{"prune", "Delete expired sessions, tokens, events and anonymous shoppers now: prune [--dry-run].", pruneCmd},
 		{"emails", "Report stored emails that normalization makes collide or invalid: emails check.", emailsCmd},
 		{"version", "Print the version.", versionCmd},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/housekeeping"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -183,6 +184,22 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 	defer func() {
 		stopPolling()
 		<-polled
+	}()
+	// Housekeeping: every instance runs the loop, a lease in the
+	// database lets one pass run at a time.
+	hk, err := housekeeping.New(a.db, housekeepingOptions(cfg, log, a.metrics))
+	if err != nil {
+		return err
+	}
+	hctx, stopHousekeeping := context.WithCancel(context.Background())
+	housekept := make(chan struct{})
+	go func() {
+		defer close(housekept)
+		hk.Run(hctx)
+	}()
+	defer func() {
+		stopHousekeeping()
+		<-housekept
 	}()
 
 	// The routes, then readiness: /readyz answers 200 only once the

@@ -154,6 +154,13 @@ type Config struct {
 	LockoutDuration time.Duration
 	LockoutMax      time.Duration
 	ResetTokenTTL   time.Duration
+
+	// Retention: what the housekeeping loop keeps, and how often it runs.
+	EventRetention       time.Duration
+	AuditRetention       time.Duration
+	AnonymousRetention   time.Duration
+	SessionGrace         time.Duration
+	HousekeepingInterval time.Duration
 }
 
 // Production reports whether the service runs in production.
@@ -470,6 +477,16 @@ var settings = []Setting{
 		parse: durationVar(func(c *Config) *time.Duration { return &c.LockoutMax })},
 	{Name: "GATEHOUSE_RESET_TOKEN_TTL", Default: "15m", Description: "How long a password-reset token is valid.",
 		parse: durationVar(func(c *Config) *time.Duration { return &c.ResetTokenTTL })},
+	{Name: "GATEHOUSE_EVENT_RETENTION", Default: "720h", Description: "How long delivered and dead event deliveries, and events' sealed secrets (reset and invite links), are kept before the housekeeping loop deletes them (30 days). A dead delivery can be replayed until then.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.EventRetention })},
+	{Name: "GATEHOUSE_AUDIT_RETENTION", Default: "8760h", Description: "How long auth events, the audit trail, are kept (365 days); an event still owed to a subscriber is kept until it is delivered or dead.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.AuditRetention })},
+	{Name: "GATEHOUSE_ANONYMOUS_RETENTION", Default: "720h", Description: "An anonymous shopper (its identity, customer, addresses, sessions and tokens) with no activity for this long is deleted (30 days).",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.AnonymousRetention })},
+	{Name: "GATEHOUSE_SESSION_GRACE", Default: "168h", Description: "How long ended sessions, expired refresh tokens and used or expired action tokens are kept after they stop working, before the housekeeping loop deletes them (7 days).",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.SessionGrace })},
+	{Name: "GATEHOUSE_HOUSEKEEPING_INTERVAL", Default: "10m", Description: "Time from the end of one housekeeping pass to the next. Every instance runs the loop; a lease in the database lets one pass run at a time, on any one instance.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.HousekeepingInterval })},
 	{Name: "GATEHOUSE_CONFIG_FILE", Description: "A YAML file configuring third-party sign-in providers (see [Third-party sign-in](#third-party-sign-in)); environment variables override it field by field.",
 		parse: func(*Config, string) error { return nil }},
 	{Name: "GATEHOUSE_PROVIDERS", Description: "Comma-separated third-party providers to enable besides the file's: `google`, `github`, or a name of yours for an OpenID Connect issuer (`oidc-okta`).",
