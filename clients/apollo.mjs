@@ -1,13 +1,17 @@
 // Apollo Client in Node, as a mobile or web app would use it: automatic
 // persisted queries over GET, the refresh link of docs/clients.md
 // (refresh-link.mjs, imported as an app copies it: one refresh at a time,
-// one retry, sign-out when the session is over), and a third-party sign-in
-// bound to the client by a callback challenge.
+// one retry, sign-out when the session is over), every mutation sent with
+// an Idempotency-Key (idempotency-link.mjs) and retried when its answer is
+// lost, and a third-party sign-in bound to the client by a callback
+// challenge.
 import { createHash, randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { ApolloClient, InMemoryCache, HttpLink, from, gql } from "@apollo/client/core";
 import { createPersistedQueryLink } from "@apollo/client/link/persisted-queries";
+import { RetryLink } from "@apollo/client/link/retry";
 import { createRefreshLink } from "./refresh-link.mjs";
+import { createIdempotencyLink } from "./idempotency-link.mjs";
 
 export async function apolloTest(base, github) {
   const methods = [];
@@ -16,9 +20,22 @@ export async function apolloTest(base, github) {
   let signOuts = 0;
   // Every answer passes through onAnswer, when set, before Apollo sees it.
   let onAnswer = null;
+  // Every POST (a mutation, or a query whose hash missed) and its
+  // Idempotency-Key, and whether its answer was replayed.
+  const posts = [];
+  // When set, the next answer whose body holds loseAnswer is lost on the
+  // way back: the server did the work, the client sees a network error.
+  let loseAnswer = null;
   const fetchSpy = async (url, init) => {
     methods.push(`${init.method} ${new URL(url).searchParams.has("extensions") ? "hashed" : ""}`);
     const res = await fetch(url, init);
+    if (init.method === "POST") {
+      posts.push({ key: new Headers(init.headers).get("idempotency-key"), replayed: res.headers.get("idempotent-replayed") === "true" });
+    }
+    if (loseAnswer && (await res.clone().text()).includes(loseAnswer)) {
+      loseAnswer = null;
+      throw new TypeError("fetch failed: the answer was lost");
+    }
     if (onAnswer) await onAnswer(await res.clone().json());
     return res;
   };
@@ -56,18 +73,30 @@ export async function apolloTest(base, github) {
     },
     fetch: (url, init) => refreshFetch(url, init),
   });
-  const client = new ApolloClient({ link: from([refreshLink, persisted, http]), cache: new InMemoryCache() });
+  // A lost answer is sent again, with the same Idempotency-Key.
+  const retry = new RetryLink({ delay: { initial: 50, max: 200, jitter: false }, attempts: { max: 2, retryIf: (error) => !!error && !error.result } });
+  const client = new ApolloClient({ link: from([createIdempotencyLink(), retry, refreshLink, persisted, http]), cache: new InMemoryCache() });
   const email = `apollo-${Date.now()}@example.com`;
   const password = "a client passphrase for the GraphQL tests";
 
-  // register → createCustomer → refreshToken (re-sign with the customer)
+  // register → createCustomer → refreshToken (re-sign with the customer).
+  // The register's first answer is lost: the retry, with the same key,
+  // gets the ticket the server made, not DUPLICATE.
+  loseAnswer = '"accessToken"';
   let r = await client.mutate({ mutation: gql`mutation($e: String!, $p: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken actorId } errors { code } } }`, variables: { e: email, p: password } });
+  assert.equal(loseAnswer, null, "the first answer was lost");
+  assert.deepEqual(r.data.register.errors, [], "the retry got the first answer, not DUPLICATE");
   tokens.access = r.data.register.ticket.accessToken;
   assert.equal(r.data.register.ticket.actorId, null);
+  // (A persisted-query miss is sent again too, with the same key.)
+  assert.ok(posts.length >= 2 && posts.every((p) => p.key && p.key === posts[0].key), "the register was sent again, with its one Idempotency-Key");
+  assert.deepEqual(posts.map((p) => p.replayed), [...posts.slice(1).map(() => false), true], "the last answer was the first one replayed");
   r = await client.mutate({ mutation: gql`mutation { createCustomer(input: {firstName: "Apollo"}) { customer { id email } errors { code } } }` });
   assert.equal(r.data.createCustomer.customer.email, email);
   r = await client.mutate({ mutation: gql`mutation { refreshToken { ticket { accessToken actorId } errors { code } } }` });
   assert.ok(r.data.refreshToken.ticket.actorId, "the re-signed token carries the customer");
+  assert.ok(posts.every((p) => p.key), "every mutation is sent with a key");
+  assert.equal(new Set(posts.map((p) => p.key)).size, 3, "a key of its own for each of the three mutations");
 
   // authenticate → currentCustomer over APQ GET
   r = await client.mutate({ mutation: gql`mutation($e: String, $p: String) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken refreshToken } errors { code } } }`, variables: { e: email, p: password } });

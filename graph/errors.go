@@ -227,14 +227,18 @@ func requestErrorStatus(media string) int {
 }
 
 // executedStatus is the status of an executed operation's answer: 200,
-// field errors or not. The one exception is a shed request
-// (UNAVAILABLE) under application/graphql-response+json whose data is
-// null, nothing having been answered: 503, with the Retry-After the
-// presenter set, for load balancers and clients that retry on it (the
-// spec lets a server turn a request away with a 5xx for a reason that is
-// not the request's content). Data that is not null is always 200, as
-// the spec requires.
+// field errors or not. The exceptions, under
+// application/graphql-response+json, are answers with null data, nothing
+// having been done: a shed request (UNAVAILABLE), 503, with the
+// Retry-After the presenter set, for load balancers and clients that
+// retry on it (the spec lets a server turn a request away with a 5xx for
+// a reason that is not the request's content); and a mutation refused for
+// its Idempotency-Key (CONFLICT), 409 or 422 (refusedStatus). Data that is
+// not null is always 200, as the spec requires.
 func executedStatus(ctx context.Context, media string, resp *graphql.Response) int {
+	if s := refusedStatus(ctx); s != 0 && media == request.GraphQLResponseJSON {
+		return s
+	}
 	if media == request.GraphQLResponseJSON && request.From(ctx).Shedding() &&
 		(len(resp.Data) == 0 || string(resp.Data) == "null") {
 		return http.StatusServiceUnavailable

@@ -48,6 +48,10 @@ type HandlerOptions struct {
 	RateLimits RateLimits
 	// APQCache holds automatic persisted queries (nil: in memory).
 	APQCache graphql.Cache[string]
+	// Idempotency, when its Store is set, runs a mutation sent with an
+	// Idempotency-Key once per key and credential, and replays its first
+	// answer to retries (idempotency.go).
+	Idempotency Idempotency
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST, GET for queries only
@@ -57,7 +61,13 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Auth: o.Auth}}))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(postTransport{})
+	var idem *idempotency
+	var post graphql.Transport = postTransport{}
+	if o.Idempotency.Store != nil {
+		idem = newIdempotency(o.Idempotency, o.Logger)
+		post = idem.transport(post)
+	}
+	srv.AddTransport(post)
 	srv.AddTransport(refuseTransport{})
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated)
@@ -92,6 +102,11 @@ func NewHandler(o HandlerOptions) *handler.Server {
 			rl.Logger = o.Logger
 		}
 		srv.Use(rateLimitExtension{rl})
+	}
+	if idem != nil {
+		// Last, so innermost: the key is claimed only once every other
+		// extension has let the mutation through.
+		srv.Use(idem)
 	}
 	return srv
 }

@@ -45,6 +45,8 @@ type app struct {
 	metrics *metrics.Metrics
 	// subscribers receive auth events from the outbox.
 	subscribers []outbox.Subscriber
+	// idempotencyKey keys and seals the Idempotency-Key records.
+	idempotencyKey []byte
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -178,6 +180,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	if err != nil {
 		return nil, err
 	}
+	a.idempotencyKey = keys.DeriveKey(kek, idempotencyKeyLabel)
 	a.keys, err = newKeyRing(ctx, cfg, log, a.store, kek)
 	if err != nil {
 		return nil, err
@@ -268,9 +271,10 @@ func (a *app) newHandler(tracer trace.Tracer, rdb *redis.Client, ready server.Ch
 			ParserTokens:       cfg.MaxParserTokens,
 			Selections:         cfg.MaxSelections,
 		},
-		Metrics:  a.metrics,
-		Tracer:   tracer,
-		APQCache: graph.NewAPQCache(rdb),
+		Metrics:     a.metrics,
+		Tracer:      tracer,
+		APQCache:    graph.NewAPQCache(rdb),
+		Idempotency: graph.Idempotency{Store: a.store, Key: a.idempotencyKey},
 		RateLimits: graph.RateLimits{
 			Limiter:    limiter,
 			PerIP:      cfg.RateLimitIP,
@@ -320,6 +324,10 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 
 // eventKeyLabel names the KEK-derived key that seals secrets in events.
 const eventKeyLabel = "gatehouse/events/v1"
+
+// idempotencyKeyLabel names the KEK-derived key that hashes credentials,
+// keys and requests in idempotency_record and seals the answers kept there.
+const idempotencyKeyLabel = "gatehouse/idempotency/v1"
 
 // subscribers are the configured receivers of auth events.
 func subscribers(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]outbox.Subscriber, error) {

@@ -26,7 +26,9 @@ type CodeInfo struct {
 
 // codes is the one table of error codes: the closed set, how each reaches
 // the wire, and its documentation. A code missing here is a bug, answered
-// as an internal error.
+// as an internal error. A code may be listed twice, once as a payload code
+// and once as a top-level one (CONFLICT: a concurrent sign-in won, or an
+// Idempotency-Key cannot be honoured), with the same type.
 var codes = []CodeInfo{
 	{CodeInvalidCredentials, "unauthorized", true, "Wrong email or password, an unknown email, or a locked account: always the same answer.", ""},
 	{CodeInvalidInput, "invalid_data", true, "A field is missing, malformed or too long.", ""},
@@ -55,6 +57,9 @@ var codes = []CodeInfo{
 	{CodeUnavailable, "unavailable", false,
 		"The request was shed, nothing done: no database connection became free within `GATEHOUSE_DB_ACQUIRE_TIMEOUT`, the database could not be reached (then `extensions.type` is `database_error`), or the rate limiter could not be asked (with `GATEHOUSE_RATE_LIMIT_FAILURE=closed`). `retryAfterSeconds` and the `Retry-After` header say when to retry; HTTP 503 under `Accept: application/graphql-response+json` when no data is returned (200 whenever some is), 200 under `application/json`.",
 		"Wait, then retry the same request."},
+	{CodeConflict, "conflict", false,
+		"A mutation's `Idempotency-Key` cannot be honoured: `reason` is `IDEMPOTENCY_KEY_REUSED` (the key came first with another operation or other variables) or `IN_PROGRESS` (the first request with the key is still running after a 2 s wait). HTTP 422 and 409 under `Accept: application/graphql-response+json`, 200 under `application/json`.",
+		"`IN_PROGRESS`: retry with the same key. `IDEMPOTENCY_KEY_REUSED`: send a new key with a new request."},
 	{CodeLimitExceeded, "invalid_data", false,
 		"Over a request limit: `limit` is `bodyBytes`, `depth`, `aliases`, `rootMutationFields`, `credentialMutations`, `complexity` or `parserTokens`; `max` its value.",
 		"Send a smaller operation."},
@@ -62,7 +67,7 @@ var codes = []CodeInfo{
 		"The persisted query's hash is unknown (message `PersistedQueryNotFound`).",
 		"Send the full query with the hash."},
 	{CodeBadUserInput, "invalid_data", false,
-		"A variable or argument of the wrong type, a body that is not JSON, a batch, a form post, a mutation over GET, a request a browser could forge.",
+		"A variable or argument of the wrong type, a body that is not JSON, a batch, a form post, a mutation over GET, a request a browser could forge, a mutation's `Idempotency-Key` that is not 1–255 printable ASCII characters.",
 		"Fix the request."},
 	{CodeParseFailed, "invalid_data", false, "The document does not parse.", "Fix the document."},
 	{CodeValidationFailed, "invalid_data", false, "The document does not fit the schema.", "Fix the document."},
@@ -73,7 +78,8 @@ var codes = []CodeInfo{
 // them.
 func Codes() []CodeInfo { return append([]CodeInfo(nil), codes...) }
 
-// Info returns a code's entry in the table.
+// Info returns a code's entry in the table: its payload entry when it is
+// listed in both places (the type is the same).
 func Info(c Code) (CodeInfo, bool) {
 	for _, i := range codes {
 		if i.Code == c {

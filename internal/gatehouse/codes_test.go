@@ -54,20 +54,34 @@ func TestErrorsDoc(t *testing.T) {
 	}
 }
 
-// Every code is in the table once, with a class and a description.
+// Every code is in the table once per place it is answered in (payload or
+// top level), with a class and a description; a code in both places has
+// one class.
 func TestCodesTable(t *testing.T) {
-	seen := map[gatehouse.Code]bool{}
+	type place struct {
+		code    gatehouse.Code
+		payload bool
+	}
+	seen := map[place]bool{}
 	for _, c := range gatehouse.Codes() {
-		t.Run(string(c.Code), func(t *testing.T) {
-			if seen[c.Code] {
-				t.Fatal("listed twice")
+		where := "top-level"
+		if c.Payload {
+			where = "payload"
+		}
+		t.Run(string(c.Code)+"/"+where, func(t *testing.T) {
+			if seen[place{c.Code, c.Payload}] {
+				t.Fatal("listed twice in the same place")
 			}
-			seen[c.Code] = true
+			seen[place{c.Code, c.Payload}] = true
 			if c.Type == "" || c.When == "" || (!c.Payload && c.Action == "") {
 				t.Fatalf("incomplete entry %+v", c)
 			}
-			if got, ok := gatehouse.Info(c.Code); !ok || got != c {
+			got, ok := gatehouse.Info(c.Code)
+			if !ok || got.Code != c.Code || got.Type != c.Type {
 				t.Fatalf("Info = %+v, %v", got, ok)
+			}
+			if (c.Payload || !seen[place{c.Code, true}]) && got != c {
+				t.Fatalf("Info = %+v, want %+v", got, c)
 			}
 		})
 	}

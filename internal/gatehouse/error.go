@@ -44,7 +44,9 @@ const (
 	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
 )
 
-// Reason says why a credential was refused (CodeUnauthenticated).
+// Reason qualifies a top-level code: why a credential was refused
+// (CodeUnauthenticated), or why an Idempotency-Key could not be honoured
+// (CodeConflict).
 type Reason string
 
 // Reasons for CodeUnauthenticated.
@@ -55,6 +57,16 @@ const (
 	ReasonRevoked Reason = "REVOKED"
 )
 
+// Reasons for a top-level CodeConflict, answered to a mutation sent with an
+// Idempotency-Key.
+const (
+	// ReasonIdempotencyKeyReused: the key was first sent with another
+	// request (another operation or other variables).
+	ReasonIdempotencyKeyReused Reason = "IDEMPOTENCY_KEY_REUSED"
+	// ReasonInProgress: the first request with the key is still running.
+	ReasonInProgress Reason = "IN_PROGRESS"
+)
+
 // Error is the domain error. Message is safe to show to the caller; Err is
 // the internal cause, which is logged (for internal errors only) and never
 // sent to a client.
@@ -63,7 +75,7 @@ type Error struct {
 	Message string
 	// Field is the path of the input field at fault, when there is one.
 	Field []string
-	// Reason qualifies CodeUnauthenticated.
+	// Reason qualifies CodeUnauthenticated and a top-level CodeConflict.
 	Reason Reason
 	// RetryAfter qualifies CodeRateLimited and CodeUnavailable.
 	RetryAfter time.Duration

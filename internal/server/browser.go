@@ -40,10 +40,10 @@ func browserGuard(next http.Handler, allowed []string) http.Handler {
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+			h.Set("Access-Control-Expose-Headers", RequestIDHeader+", Idempotent-Replayed")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+CSRFHeader+", "+RequestIDHeader+", Apollo-Require-Preflight, X-Apollo-Operation-Name")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+CSRFHeader+", "+RequestIDHeader+", Idempotency-Key, Apollo-Require-Preflight, X-Apollo-Operation-Name")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return

@@ -51,7 +51,7 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		db.auditEvents(r),
 		db.anonymousShoppers(r),
 		// Idempotency records, once that table exists.
-		db.ifTable(db.rows("idempotency_record", "expires_at <= ?", func(now time.Time) []any { return []any{now} })),
+		db.rows("idempotency_record", "expires_at <= ?", func(now time.Time) []any { return []any{now} }),
 	}
 }
 
@@ -253,34 +253,4 @@ func (db *DB) auditEvents(r housekeeping.Retention) housekeeping.Pruner {
 			return map[string]int{"auth_event": events, "event_delivery": deliveries}, err
 		},
 	}
-}
-
-// ifTable runs p only once its table exists (a table another migration
-// adds): without it, p deletes and counts nothing.
-func (db *DB) ifTable(p housekeeping.Pruner) housekeeping.Pruner {
-	exists := func(ctx context.Context) (bool, error) {
-		var n int
-		q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-		if db.dialect == Postgres {
-			q = "SELECT count(*) FROM (SELECT to_regclass(?) AS t) AS r WHERE t IS NOT NULL"
-		}
-		if err := db.bun.NewRaw(q, p.Table).Scan(ctx, &n); err != nil {
-			return false, dbError("look for table "+p.Table, p.Table, err)
-		}
-		return n > 0, nil
-	}
-	batch, cnt := p.Batch, p.Count
-	p.Batch = func(ctx context.Context, now time.Time, limit int) (map[string]int, error) {
-		if ok, err := exists(ctx); !ok || err != nil {
-			return map[string]int{}, err
-		}
-		return batch(ctx, now, limit)
-	}
-	p.Count = func(ctx context.Context, now time.Time) (map[string]int, error) {
-		if ok, err := exists(ctx); !ok || err != nil {
-			return map[string]int{}, err
-		}
-		return cnt(ctx, now)
-	}
-	return p
 }

@@ -347,21 +347,9 @@ func (f *pruneFixture) anonymous(active time.Time, kind anonKind, gone bool) []p
 	return rows
 }
 
-// idempotency creates an idempotency record expiring at expires, once
-// that table exists (its migration is another change's); until then the
-// pruner must only do nothing.
+// idempotency creates an idempotency record expiring at expires.
 func (f *pruneFixture) idempotency(expires time.Time, gone bool) []pruneRow {
 	f.t.Helper()
-	var n int
-	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'idempotency_record'"
-	if f.db.Dialect() == store.Postgres {
-		q = "SELECT count(*) FROM (SELECT to_regclass('idempotency_record') AS t) AS r WHERE t IS NOT NULL"
-	}
-	mustNoError(f.t, f.db.Bun().NewRaw(q).Scan(f.ctx(), &n))
-	if n == 0 {
-		f.t.Log("no idempotency_record table: its pruner only has to do nothing")
-		return nil
-	}
 	id := newID()
 	_, err := f.db.Bun().NewRaw(`INSERT INTO idempotency_record (id, fingerprint, state, owner, locked_until, created_at, expires_at)
 VALUES (?, 'fp', 'done', 'o', ?, ?, ?)`, id, expires, expires.Add(-time.Hour), expires).Exec(f.ctx())
