@@ -52,6 +52,13 @@ bench:
 soak:
 	scripts/soak.sh
 
+# The high-availability test: etcd, two PostgreSQL nodes under Patroni
+# (synchronous), HAProxy and pgbouncer from Debian's packages; crashes the
+# primary under load and checks nothing acknowledged is lost (about 1 min;
+# docs/instances.md). CI runs it.
+ha-test:
+	GATEHOUSE_HA_TEST=1 go test -count=1 -run TestHighAvailability -v ./cmd/gatehouse
+
 # Every fuzz target, FUZZTIME each (default 10s; CI: 3s). The committed
 # corpora (testdata/fuzz/) already run in `make test`.
 fuzz:
