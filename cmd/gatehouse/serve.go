@@ -157,6 +157,12 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 	})
 	defer stopKinds()
 
+	// The subscribers this instance is configured with join the fleet's
+	// table: every instance owes them each event it writes, and those
+	// configured with one deliver to it.
+	if err := a.store.EnsureSubscribers(ctx, outbox.Declarations(a.subscribers), time.Now()); err != nil {
+		return fmt.Errorf("declare subscribers: %w", err)
+	}
 	dispatcher := outbox.New(outbox.Options{
 		Store: a.store, Subscribers: a.subscribers, Open: a.auth.OpenEventSecrets, Logger: log,
 		OnFailure: a.metrics.OutboxFailure,

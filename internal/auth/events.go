@@ -13,12 +13,15 @@ import (
 
 // emit records an event in st's transaction: it commits or rolls back with
 // the change that caused it. Secrets are sealed, bound to the event id,
-// and stored only while a subscriber is owed them.
+// and stored only while a subscriber is owed them. They are sealed even
+// when this instance delivers to no subscriber: the fleet's subscribers
+// (the store's subscriber table) decide who is owed the event, and the
+// store drops the secrets when nobody is.
 func (s *Service) emit(ctx context.Context, st Store, e gatehouse.Event) error {
 	e.ID = gatehouse.NewID(gatehouse.PrefixEvent)
 	e.CreatedAt = s.clock()
 	sealed := ""
-	if len(e.Secrets) > 0 && len(s.subscribers) > 0 {
+	if len(e.Secrets) > 0 {
 		plain, err := json.Marshal(e.Secrets)
 		if err != nil {
 			return gatehouse.Internal(err)

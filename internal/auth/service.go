@@ -55,9 +55,11 @@ type Options struct {
 	OAuth []*oauth.Provider
 
 	// EventKey seals the secrets in event payloads (32 bytes; derived from
-	// the key-encryption key). Subscribers name who is owed each event;
-	// with none, events are recorded (for the audit trail) without their
-	// secrets. OnEvent, when set, is told each event's name (metrics).
+	// the key-encryption key). Who is owed each event is the fleet's
+	// subscriber table, whichever instance writes it; Subscribers are the
+	// fallback names owed an event when the table does not list them
+	// (this instance's own, before it declared them). OnEvent, when set,
+	// is told each event's name (metrics).
 	EventKey    []byte
 	Subscribers []string
 	OnEvent     func(name string)

@@ -45,7 +45,9 @@ type Store interface {
 	SetUserMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
 
 	// AppendEvent records an event (its secrets sealed in sealed) and owes
-	// it to each subscriber.
+	// it to every enabled subscriber of the fleet's subscriber table;
+	// subscribers are fallback names, owed it only when the table does
+	// not list them.
 	AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, subscribers []string) error
 
 	// CreateActionToken inserts a reset or verification token, retiring

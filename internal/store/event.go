@@ -29,6 +29,7 @@ type deliveryRow struct {
 	Attempts      int        `bun:"attempts,notnull"`
 	NextAttemptAt time.Time  `bun:"next_attempt_at,notnull"`
 	LockedUntil   *time.Time `bun:"locked_until"`
+	LockedBy      *string    `bun:"locked_by"`
 	LastError     *string    `bun:"last_error"`
 	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
 }
@@ -46,26 +47,69 @@ func nullable(s string) *string {
 	return &s
 }
 
-// AppendEvent records an event and owes it to each subscriber, in the
-// caller's transaction (the event commits or rolls back with its cause).
-// sealed holds the event's secrets, sealed; "" when it has none.
-func (s *Store) AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, subscribers []string) error {
-	r := &eventRow{ID: e.ID, Name: e.Name, AuthIdentityID: nullable(e.AuthIdentityID), ActorType: nullable(string(e.ActorType)),
-		Payload: object(e.Payload), Sealed: nullable(sealed), CreatedAt: e.CreatedAt}
-	if _, err := s.db.NewInsert().Model(r).Exec(ctx); err != nil {
-		return dbError("append event", "event", err)
-	}
-	if len(subscribers) == 0 {
+// AppendEvent records an event and owes it to every enabled subscriber
+// of the fleet (the subscriber table), whichever instance writes it, in
+// the caller's transaction (the event commits or rolls back with its
+// cause). sealed holds the event's secrets, sealed; "" when it has none.
+// They are kept only when a subscriber is owed them.
+//
+// fallback names subscribers owed the event that the table does not list
+// at all (one disabled there is not owed it): the writer's own, for a
+// database its instance has not declared them to (EnsureSubscribers).
+func (s *Store) AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, fallback []string) error {
+	return s.tx(ctx, func(tx *Store) error {
+		r := &eventRow{ID: e.ID, Name: e.Name, AuthIdentityID: nullable(e.AuthIdentityID), ActorType: nullable(string(e.ActorType)),
+			Payload: object(e.Payload), Sealed: nullable(sealed), CreatedAt: e.CreatedAt}
+		if _, err := tx.db.NewInsert().Model(r).Exec(ctx); err != nil {
+			return dbError("append event", "event", err)
+		}
+		q, args := oweSQL(e.ID, fallback)
+		res, err := tx.db.NewRaw(q, args...).Exec(ctx)
+		if err != nil {
+			return dbError("owe event", "event", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return dbError("owe event", "event", err)
+		}
+		if n > 0 || sealed == "" {
+			return nil
+		}
+		// Nobody will deliver the secrets, so nothing would erase them.
+		if _, err := tx.db.NewUpdate().Model((*eventRow)(nil)).Set("sealed = NULL").Where("id = ?", e.ID).Exec(ctx); err != nil {
+			return dbError("erase event secrets", "event", err)
+		}
 		return nil
+	})
+}
+
+// oweSQL is the statement that owes the event id to each enabled
+// subscriber and each fallback name the subscriber table does not list,
+// due at the event's creation. The times come from the event's row, so no
+// parameter needs a type the dialects would infer differently.
+func oweSQL(eventID string, fallback []string) (string, []any) {
+	q := `INSERT INTO event_delivery (event_id, subscriber, state, attempts, next_attempt_at, updated_at)
+SELECT ev.id, sub.name, 'pending', 0, ev.created_at, ev.created_at
+FROM auth_event AS ev CROSS JOIN subscriber AS sub
+WHERE ev.id = ? AND sub.enabled`
+	args := []any{eventID}
+	if len(fallback) == 0 {
+		return q, args
 	}
-	rows := make([]deliveryRow, len(subscribers))
-	for i, sub := range subscribers {
-		rows[i] = deliveryRow{EventID: e.ID, Subscriber: sub, State: "pending", NextAttemptAt: e.CreatedAt, UpdatedAt: e.CreatedAt}
+	names := ""
+	for i, name := range fallback {
+		if i > 0 {
+			names += " UNION "
+		}
+		names += "SELECT ? AS name"
+		args = append(args, name)
 	}
-	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
-		return dbError("owe event", "event", err)
-	}
-	return nil
+	q += `
+UNION
+SELECT ev.id, n.name, 'pending', 0, ev.created_at, ev.created_at
+FROM auth_event AS ev CROSS JOIN (` + names + `) AS n
+WHERE ev.id = ? AND NOT EXISTS (SELECT 1 FROM subscriber AS known WHERE known.name = n.name)`
+	return q, append(args, eventID)
 }
 
 // Events lists an identity's events, newest first, older than the event
@@ -134,11 +178,12 @@ type Due struct {
 }
 
 // ClaimDue claims up to limit deliveries owed to subscriber that are due
-// at now, oldest first, leasing them until now+lease so that another
-// dispatcher skips them; per identity only the oldest pending event is
-// claimed, so one identity's events reach a subscriber in order. Expired
-// leases (a dispatcher that died) are claimable again.
-func (s *Store) ClaimDue(ctx context.Context, subscriber string, now time.Time, lease time.Duration, limit int) ([]Due, error) {
+// at now, oldest first, leasing them to owner (a dispatcher's own id)
+// until now+lease so that other dispatchers skip them; per identity only
+// the oldest pending event is claimed, so one identity's events reach a
+// subscriber in order. Expired leases (a dispatcher that died) are
+// claimable again, and the claim takes them from their old owner.
+func (s *Store) ClaimDue(ctx context.Context, subscriber, owner string, now time.Time, lease time.Duration, limit int) ([]Due, error) {
 	var out []Due
 	err := s.tx(ctx, func(tx *Store) error {
 		var rows []struct {
@@ -166,53 +211,131 @@ func (s *Store) ClaimDue(ctx context.Context, subscriber string, now time.Time, 
 		if err := q.Scan(ctx, &rows); err != nil {
 			return dbError("claim deliveries", "event", err)
 		}
-		for _, r := range rows {
-			until := now.Add(lease)
-			if _, err := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
-				Set("locked_until = ?", until).Set("updated_at = ?", now).
-				Where("event_id = ? AND subscriber = ?", r.ID, subscriber).Exec(ctx); err != nil {
-				return dbError("lease delivery", "event", err)
-			}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
 			out = append(out, Due{Event: r.stored(), Attempts: r.Attempts})
+		}
+		if _, err := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
+			Set("locked_until = ?", now.Add(lease)).Set("locked_by = ?", owner).Set("updated_at = ?", now).
+			Where("subscriber = ? AND event_id IN (?)", subscriber, bun.In(ids)).Exec(ctx); err != nil {
+			return dbError("lease deliveries", "event", err)
 		}
 		return nil
 	})
-	return out, err
-}
-
-// Delivered records a delivery, and erases the event's sealed secrets once
-// no subscriber is still owed it.
-func (s *Store) Delivered(ctx context.Context, eventID, subscriber string, now time.Time) error {
-	return s.settle(ctx, eventID, subscriber, "delivered", nil, now, now)
-}
-
-// Failed records a failed attempt: retried at next, or dead (no longer
-// blocking later events) when dead is set.
-func (s *Store) Failed(ctx context.Context, eventID, subscriber, reason string, next time.Time, dead bool, now time.Time) error {
-	state := "pending"
-	if dead {
-		state = "dead"
+	if err != nil {
+		return nil, err
 	}
-	return s.settle(ctx, eventID, subscriber, state, &reason, next, now)
+	return out, nil
 }
 
-func (s *Store) settle(ctx context.Context, eventID, subscriber, state string, reason *string, next, now time.Time) error {
-	return s.tx(ctx, func(tx *Store) error {
+// RenewLeases extends every lease owner holds to until (its heartbeat,
+// while it delivers), and returns how many it holds. A lease another
+// dispatcher took over once it expired is no longer owner's, and stays
+// the other's.
+func (s *Store) RenewLeases(ctx context.Context, owner string, until, now time.Time) (int, error) {
+	res, err := s.db.NewUpdate().Model((*deliveryRow)(nil)).
+		Set("locked_until = ?", until).Set("updated_at = ?", now).
+		Where("locked_by = ? AND state = 'pending'", owner).Exec(ctx)
+	if err != nil {
+		return 0, dbError("renew leases", "event", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError("renew leases", "event", err)
+	}
+	return int(n), nil
+}
+
+// ReleaseLeases hands back every lease owner holds on subscriber's
+// deliveries, claimed but not delivered, without counting an attempt (the
+// dispatcher is stopping, or its delivery was cut short): they are due
+// again at once, for any dispatcher. It returns how many it released.
+func (s *Store) ReleaseLeases(ctx context.Context, owner, subscriber string, now time.Time) (int, error) {
+	res, err := s.db.NewUpdate().Model((*deliveryRow)(nil)).
+		Set("locked_until = NULL").Set("locked_by = NULL").Set("updated_at = ?", now).
+		Where("locked_by = ? AND subscriber = ? AND state = 'pending'", owner, subscriber).Exec(ctx)
+	if err != nil {
+		return 0, dbError("release leases", "event", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError("release leases", "event", err)
+	}
+	return int(n), nil
+}
+
+// Delivered records a delivery, whoever holds its lease (a dispatcher
+// whose lease expired mid-delivery still delivered it: the other one's
+// settle then finds the lease gone and records nothing), and erases the
+// event's sealed secrets once no subscriber is still owed it. A delivery
+// already recorded is not counted again.
+func (s *Store) Delivered(ctx context.Context, eventID, subscriber string, now time.Time) error {
+	_, err := s.settle(ctx, eventID, subscriber, "", "delivered", nil, now, now)
+	return err
+}
+
+// Failed records a failed attempt, whoever holds the lease: retried at
+// next, or dead (no longer blocking later events) when dead is set. For
+// operators' tools and tests; the dispatcher uses FailedLeased.
+func (s *Store) Failed(ctx context.Context, eventID, subscriber, reason string, next time.Time, dead bool, now time.Time) error {
+	_, err := s.settle(ctx, eventID, subscriber, "", failedState(dead), &reason, next, now)
+	return err
+}
+
+// FailedLeased is Failed for the dispatcher owner: it counts the attempt
+// only while owner still holds the lease, and reports whether it did.
+// Once the lease expired and another dispatcher claimed the delivery,
+// that one's attempt is the one counted; this one's is not counted twice.
+func (s *Store) FailedLeased(ctx context.Context, eventID, subscriber, owner, reason string, next time.Time, dead bool, now time.Time) (bool, error) {
+	return s.settle(ctx, eventID, subscriber, owner, failedState(dead), &reason, next, now)
+}
+
+func failedState(dead bool) string {
+	if dead {
+		return "dead"
+	}
+	return "pending"
+}
+
+// settle records an attempt (on a delivery held by owner, unless owner is
+// ""), and reports whether it did.
+func (s *Store) settle(ctx context.Context, eventID, subscriber, owner, state string, reason *string, next, now time.Time) (bool, error) {
+	var done bool
+	err := s.tx(ctx, func(tx *Store) error {
 		q := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
-			Set("state = ?", state).Set("attempts = attempts + 1").Set("locked_until = NULL").
+			Set("state = ?", state).Set("attempts = attempts + 1").Set("locked_until = NULL").Set("locked_by = NULL").
 			Set("next_attempt_at = ?", next).Set("updated_at = ?", now).
 			Where("event_id = ? AND subscriber = ?", eventID, subscriber)
+		if state == "delivered" {
+			// The subscriber has it, even if the lease was lost meanwhile
+			// and the other dispatcher gave up on it.
+			q = q.Where("state <> 'delivered'")
+		} else {
+			q = q.Where("state = 'pending'")
+		}
+		if owner != "" {
+			q = q.Where("locked_by = ?", owner)
+		}
 		if reason != nil {
 			q = q.Set("last_error = ?", *reason)
 		}
-		if _, err := q.Exec(ctx); err != nil {
+		res, err := q.Exec(ctx)
+		if err != nil {
 			return dbError("settle delivery", "event", err)
 		}
-		if state != "delivered" {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return dbError("settle delivery", "event", err)
+		}
+		if done = n > 0; !done || state != "delivered" {
 			// A dead delivery keeps the secrets, for a replay.
 			return nil
 		}
-		_, err := tx.db.NewUpdate().Model((*eventRow)(nil)).Set("sealed = NULL").
+		_, err = tx.db.NewUpdate().Model((*eventRow)(nil)).Set("sealed = NULL").
 			Where("id = ?", eventID).
 			Where("NOT EXISTS (SELECT 1 FROM event_delivery WHERE event_id = ? AND state <> 'delivered')", eventID).
 			Exec(ctx)
@@ -221,6 +344,7 @@ func (s *Store) settle(ctx context.Context, eventID, subscriber, state string, r
 		}
 		return nil
 	})
+	return done, err
 }
 
 // Backlog counts the deliveries still owed, for metrics.
@@ -264,7 +388,7 @@ func (s *Store) DeadDeliveries(ctx context.Context, before string, limit int) ([
 // Replay makes a dead delivery pending again, due at now.
 func (s *Store) Replay(ctx context.Context, eventID, subscriber string, now time.Time) error {
 	res, err := s.db.NewUpdate().Model((*deliveryRow)(nil)).
-		Set("state = 'pending'").Set("attempts = 0").Set("next_attempt_at = ?", now).Set("locked_until = NULL").Set("updated_at = ?", now).
+		Set("state = 'pending'").Set("attempts = 0").Set("next_attempt_at = ?", now).Set("locked_until = NULL").Set("locked_by = NULL").Set("updated_at = ?", now).
 		Where("event_id = ? AND subscriber = ? AND state = 'dead'", eventID, subscriber).Exec(ctx)
 	if err != nil {
 		return dbError("replay delivery", "dead delivery", err)

@@ -52,7 +52,7 @@ func newestFirst() []string {
 
 // tables are the tables the migrations create.
 var tables = []string{"auth_identity", "provider_identity", "customer", "customer_address", `"user"`, "invite", "gatehouse_setting",
-	"auth_session", "refresh_token", "signing_key", "signing_key_generation", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket"}
+	"auth_session", "refresh_token", "signing_key", "signing_key_generation", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket", "subscriber", "housekeeping_lease", "idempotency_record"}
 
 // eachURL runs fn as a subtest per backend with the URL of a fresh, empty
 // database.
@@ -181,7 +181,7 @@ func fill(t *testing.T, s *store.Store) {
 	sess := newSession(a.ID)
 	mustNoError(t, s.CreateSession(ctx, sess))
 	mustNoError(t, s.CreateRefreshToken(ctx, newRefreshToken(sess.ID, "hash-fill")))
-	mustNoError(t, s.AppendEvent(ctx, &gatehouse.Event{ID: newID(), Name: "fill", AuthIdentityID: a.ID, CreatedAt: t0}, "", []string{"webhook"}))
+	fillOutbox(t, s, a.ID)
 	mustNoError(t, s.RotateSigningKey(ctx, newSigningKey(keys.EdDSA, t0), t0))
 }
 
