@@ -24,12 +24,20 @@ type redisAPQ struct{ c *redis.Client }
 
 const apqPrefix = "gatehouse:apq:"
 
+// apqTimeout bounds each cache call: with Redis down, a lookup is a miss
+// (the client sends the full query) and costs a request at most this.
+const apqTimeout = 100 * time.Millisecond
+
 func (r redisAPQ) Get(ctx context.Context, key string) (string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, apqTimeout)
+	defer cancel()
 	v, err := r.c.Get(ctx, apqPrefix+key).Result()
 	return v, err == nil
 }
 
 func (r redisAPQ) Add(ctx context.Context, key, value string) {
+	ctx, cancel := context.WithTimeout(ctx, apqTimeout)
+	defer cancel()
 	// A failed write only costs the client a retry with the full query.
 	_ = r.c.Set(ctx, apqPrefix+key, value, 24*time.Hour).Err()
 }

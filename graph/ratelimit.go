@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -30,7 +31,8 @@ type RateLimits struct {
 	// 2^64 addresses). An IPv4 address is its own bucket.
 	IPv6Prefix int
 	// FailOpen lets credential mutations through when the limiter cannot
-	// be asked; otherwise they are shed with UNAVAILABLE, rather than
+	// be asked (behind a ratelimit.Breaker: it timed out, failed, or its
+	// breaker is open); otherwise they are shed with UNAVAILABLE, rather than
 	// allowing unlimited password guesses while it is down. The token
 	// mutations (refresh, anonymous tickets) always go through then:
 	// they guess nothing, and refusing them would sign every client
@@ -98,9 +100,17 @@ var (
 func (rateLimitExtension) ExtensionName() string                   { return "RateLimits" }
 func (rateLimitExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// errLimiterDown sheds a credential mutation the limiter could not count.
-var errLimiterDown = &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: 5 * time.Second,
-	Message: "Sign-in is briefly unavailable; retry shortly."}
+// limiterDown sheds a credential mutation the limiter could not count:
+// retry once the limiter's breaker may let a take through again (its
+// ratelimit.UnavailableError says when), else in 5 s.
+func limiterDown(err error) error {
+	retry := 5 * time.Second
+	if ue := (*ratelimit.UnavailableError)(nil); errors.As(err, &ue) && ue.RetryAfter > 0 {
+		retry = ue.RetryAfter
+	}
+	return &gatehouse.Error{Code: gatehouse.CodeUnavailable, RetryAfter: retry,
+		Message: "Sign-in is briefly unavailable; retry shortly."}
+}
 
 func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
@@ -125,7 +135,7 @@ func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Res
 			if x.OnShed != nil {
 				x.OnShed()
 			}
-			return nil, errLimiterDown
+			return nil, limiterDown(err)
 		}
 		x.Logger.ErrorContext(ctx, "rate limiter unavailable; allowing the request", "operation", op, "error", err)
 		return next(ctx)

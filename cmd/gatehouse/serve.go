@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/housekeeping"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -276,6 +277,9 @@ func newRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 	if err != nil {
 		return nil, errors.New("GATEHOUSE_REDIS_URL: not a valid Redis URL")
 	}
+	// Every call heeds its context's deadline (the limiter's 100 ms), not
+	// only go-redis's own 5 s read timeout.
+	ratelimit.HeedContext(opt)
 	c := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

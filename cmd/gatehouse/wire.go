@@ -259,6 +259,22 @@ func (a *app) newHandler(tracer trace.Tracer, rdb *redis.Client, ready server.Ch
 		})
 		stop = stopSweep
 	}
+	if cfg.RateLimitBackend != config.RateLimitMemory {
+		// A backend that fails costs a take at most 100 ms, and nothing
+		// once the breaker has opened.
+		br := ratelimit.NewBreaker(limiter, ratelimit.BreakerOptions{OnState: func(s ratelimit.BreakerState) {
+			log.Warn("rate-limit backend", "backend", string(cfg.RateLimitBackend), "breaker", s.String())
+		}})
+		limiter = br
+		if a.metrics != nil {
+			a.metrics.Gauge("rate_limiter_breaker_open", "1 while the rate-limit backend is taken to be down: takes fail at once without asking it.", func() float64 {
+				if br.State() == ratelimit.BreakerClosed {
+					return 0
+				}
+				return 1
+			})
+		}
+	}
 	gql := graph.NewHandler(graph.HandlerOptions{
 		Auth:          a.auth,
 		Logger:        log,

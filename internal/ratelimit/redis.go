@@ -16,6 +16,13 @@ type Redis struct {
 	Prefix string // key prefix, default "gatehouse:rl:"
 }
 
+// HeedContext makes a client's commands end at their context's deadline
+// (go-redis otherwise waits out its own socket timeouts, 5 s by default, so
+// a hung Redis held every rate-limited request that long, retries
+// included): the Breaker's per-take timeout then frees the connection too,
+// not only the request.
+func HeedContext(opt *redis.Options) { opt.ContextTimeoutEnabled = true }
+
 // takeScript takes a token from each of KEYS, atomically, in one round
 // trip: ARGV is now, then a burst and a refill per key. It answers, per
 // key, 1 or 0 and the tokens left. The arithmetic is Rate.Level's.

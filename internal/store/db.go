@@ -15,6 +15,7 @@ import (
 	"fmt"
 	neturl "net/url"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/uptrace/bun"
@@ -49,6 +50,10 @@ type DB struct {
 	// Migrate locks a file beside it.
 	path       string
 	migrations *migrate.Migrations
+	// acquireTimeout bounds Retry's wait for a connection (the pool's).
+	acquireTimeout time.Duration
+	// onRetry is told of each failure Retry retries.
+	onRetry func(error)
 }
 
 // Open opens and pings the database at url:
@@ -169,6 +174,7 @@ func (db *DB) setPool(p Pool) {
 	sqldb.SetMaxIdleConns(min(p.MaxIdle, p.MaxOpen))
 	sqldb.SetConnMaxLifetime(p.MaxLifetime)
 	sqldb.SetConnMaxIdleTime(p.MaxIdleTime)
+	db.acquireTimeout = p.AcquireTimeout
 	if p.AcquireTimeout > 0 {
 		db.bun = db.bun.WithQueryHook(acquireHook{timeout: p.AcquireTimeout, onShed: p.OnShed})
 	}

@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -177,7 +178,10 @@ func (db *DB) migrationTableExists(ctx context.Context) (bool, error) {
 		query = "SELECT CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END"
 	}
 	var n int
-	if err := db.bun.NewRaw(query, migrationTable).Scan(ctx, &n); err != nil {
+	err := db.Retry(ctx, true, func(ctx context.Context, q bun.IDB) error {
+		return q.NewRaw(query, migrationTable).Scan(ctx, &n)
+	})
+	if err != nil {
 		return false, fmt.Errorf("look for %s: %w", migrationTable, err)
 	}
 	return n > 0, nil
@@ -225,34 +229,51 @@ func (db *DB) initMigrationTable(ctx context.Context) error {
 	return nil
 }
 
-// lockPostgres takes a session-level advisory lock on a connection of its
-// own, waiting for any other holder; the lock goes with the session, so a
-// crashed migrator never leaves it behind.
+// lockPostgres takes a transaction-level advisory lock in a transaction
+// of its own that stays open for the whole run, waiting for any other
+// holder. Not a session-level lock: behind pgbouncer in transaction mode a
+// session is not ours between transactions, so a session lock could be
+// taken on one server connection and "released" on another, or left held
+// on a connection handed to someone else. A transaction keeps its server
+// connection until it ends, so the lock is held exactly as long as the
+// transaction, and goes with it should the migrator crash or its
+// connection drop. The migrations themselves run on other connections
+// (each .tx.up.sql in its own transaction): the pool needs two.
+//
+// The holding transaction is idle while the migrations run: its own
+// idle_in_transaction_session_timeout is lifted (SET LOCAL, which ends
+// with it), so the server does not end it and free the lock mid-run.
 func (db *DB) lockPostgres(ctx context.Context) (unlock func() error, err error) {
-	conn, err := db.bun.DB.Conn(ctx)
+	tx, err := db.bun.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	var schema string
-	if err := conn.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&schema); err != nil {
-		conn.Close()
-		return nil, err
+	err = tx.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&schema)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0")
 	}
-	h := fnv.New64a()
-	h.Write([]byte(migrateLockName + ":" + schema))
-	key := int64(h.Sum64())
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		conn.Close()
-		return nil, err
+	if err == nil {
+		h := fnv.New64a()
+		h.Write([]byte(migrateLockName + ":" + schema))
+		// The key is written into the statement: lib/pq sends a
+		// statement with arguments as a parse, then a bind in a second
+		// round trip, which a pooler may not keep together.
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.FormatInt(int64(h.Sum64()), 10)+")")
+	}
+	if err != nil {
+		return nil, errors.Join(err, tx.Rollback())
 	}
 	return func() error {
-		// Unlock even when ctx is done, or the pooled session keeps the lock.
-		_, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
+		// Still held? A transaction the server ended (or whose
+		// connection dropped) lost the lock somewhere in the run.
+		_, err := tx.ExecContext(context.WithoutCancel(ctx), "SELECT 1")
 		if err != nil {
-			// Discard the connection: ending the session releases the lock.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = fmt.Errorf("the migration lock was lost during the run (another process may have migrated at the same time): %w", err)
 		}
-		return errors.Join(err, conn.Close())
+		// Rolled back, not committed: it wrote nothing, and ending it
+		// is what releases the lock.
+		return errors.Join(err, tx.Rollback())
 	}, nil
 }
 

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 )
@@ -90,7 +93,14 @@ func (l RateLimiter) Take(ctx context.Context, now time.Time, takes ...ratelimit
 	if len(sorted) < len(l.take) && l.take[len(sorted)] != "" {
 		q = l.take[len(sorted)]
 	}
-	if err := l.db.bun.NewRaw(q, args...).Scan(ctx, &got); err != nil {
+	// Not idempotent (a second run takes a second token): retried only
+	// when the first surely did not run, such as on a server that went
+	// read-only in a switchover.
+	err := l.db.Retry(ctx, false, func(ctx context.Context, db bun.IDB) error {
+		got = got[:0]
+		return db.NewRaw(q, args...).Scan(ctx, &got)
+	})
+	if err != nil {
 		return nil, dbError("take rate-limit tokens", "rate-limit bucket", err)
 	}
 	out := make([]ratelimit.Result, len(takes))
@@ -111,8 +121,13 @@ func (l RateLimiter) Take(ctx context.Context, now time.Time, takes ...ratelimit
 // SweepRateBuckets deletes up to limit buckets that are full again at now
 // (they remember nothing a new bucket would not), and returns how many.
 func (l RateLimiter) SweepRateBuckets(ctx context.Context, now time.Time, limit int) (int, error) {
-	res, err := l.db.bun.NewRaw(`DELETE FROM rate_bucket WHERE key IN (SELECT key FROM rate_bucket WHERE full_at < ? LIMIT ?)`,
-		ratelimit.Seconds(now), limit).Exec(ctx)
+	// Idempotent: a second run deletes only what is still due.
+	var res sql.Result
+	err := l.db.Retry(ctx, true, func(ctx context.Context, db bun.IDB) (err error) {
+		res, err = db.NewRaw(`DELETE FROM rate_bucket WHERE key IN (SELECT key FROM rate_bucket WHERE full_at < ? LIMIT ?)`,
+			ratelimit.Seconds(now), limit).Exec(ctx)
+		return err
+	})
 	if err != nil {
 		return 0, dbError("sweep rate-limit buckets", "rate-limit bucket", err)
 	}
