@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -281,4 +286,85 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if owed > 0 || leased > 0 {
 		t.Fatalf("the outbox was not flushed at shutdown: %d deliveries owed, %d leased", owed, leased)
 	}
+}
+
+// Redis stopped and started again under load: sign-ins are shed with
+// UNAVAILABLE and a retry hint (the limits fail closed, as documented),
+// refresh goes on, an automatic persisted query is a miss that the full
+// query answers, and once Redis is back the limits count again.
+func TestRedisRestartUnderLoad(t *testing.T) {
+	rs := proctest.Redis(t)
+	url := storetest.Postgres(t)
+	storetest.MustOpen(t, url)
+	base := startProcess(t, url, "GATEHOUSE_REDIS_URL", rs.RedisURL())
+	c := client{t, base}
+	var reg tk
+	c.field(c.do("", `mutation { register(actor: CUSTOMER, provider: "emailpass", input: {email: "redis-fault@example.com", password: "cache outage pw 1"}) { `+ticketQ+` } }`, nil), "register", &reg)
+	const signIn = `mutation { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: "redis-fault@example.com", password: "cache outage pw 1"}) { ticket { accessToken } errors { code } } }`
+	load := proctest.NewAcked(base)
+	stop := loadFor(load, 2)
+	time.Sleep(500 * time.Millisecond)
+	rs.Kill()
+
+	t.Run("sign_in_shed_with_retry_hint", func(t *testing.T) {
+		for i := range 5 {
+			r := c.do("", signIn, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAVAILABLE" || r.Errors[0].Extensions["retryAfterSeconds"] == nil {
+				t.Fatalf("sign-in %d with Redis down: %+v, want UNAVAILABLE with retryAfterSeconds", i+1, r.Errors)
+			}
+		}
+	})
+	t.Run("refresh_goes_on", func(t *testing.T) {
+		var next tk
+		c.field(c.do("", rotateQ, map[string]any{"t": reg.Ticket.RefreshToken}), "refreshToken", &next)
+		reg = next
+	})
+	t.Run("persisted_query_is_a_miss", func(t *testing.T) {
+		const q = `{ authProviders(actor: CUSTOMER) { id } }`
+		sum := sha256.Sum256([]byte(q))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		r := c.apq("", ext)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Fatalf("hash alone with Redis down: %+v, want PERSISTED_QUERY_NOT_FOUND", r.Errors)
+		}
+		if r := c.apq(q, ext); len(r.Errors) > 0 || r.Data["authProviders"] == nil {
+			t.Fatalf("full query with its hash, Redis down: %+v", r.Errors)
+		}
+	})
+	stop()
+	st := load.Stats()
+	t.Logf("registrations while Redis went down: %s", st)
+	for code, n := range st.Failures {
+		if code != "UNAVAILABLE" {
+			t.Errorf("%d registrations failed with %s; want only UNAVAILABLE", n, code)
+		}
+	}
+
+	rs.Start()
+	poll(t, "sign-in served again after Redis came back", func() bool {
+		r, err := c.post("", signIn, nil)
+		return err == nil && len(r.Errors) == 0
+	})
+	noneLost(t, load, url)
+}
+
+// apq posts an automatic persisted query: its hash in extensions, with or
+// without the query text.
+func (c client) apq(query string, extensions map[string]any) result {
+	c.t.Helper()
+	body := map[string]any{"extensions": extensions}
+	if query != "" {
+		body["query"] = query
+	}
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post(c.base+"/graphql", "application/json", bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r result
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		c.t.Fatal(err)
+	}
+	return r
 }
