@@ -41,6 +41,7 @@ func commands() []command {
 		{"users", "Create the first admin user or import accounts: users create|import.", usersCmd},
 		{"keys", "Rotate or list the token-signing keys: keys rotate [--now]|list.", keysCmd},
 		{"prune", "Delete expired sessions, tokens, events and anonymous shoppers now: prune [--dry-run].", pruneCmd},
+		{"subscribers", "List, enable or disable the fleet's event subscribers: subscribers list|enable|disable.", subscribersCmd},
 		{"emails", "Report stored emails that normalization makes collide or invalid: emails check.", emailsCmd},
 		{"version", "Print the version.", versionCmd},
 	}
@@ -73,7 +74,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `gatehouse <command> --help` for a command's flags. Settings come from")

@@ -216,7 +216,7 @@ func (a *Acked) Missing(ctx context.Context, db *store.DB) ([]string, error) {
 		// register makes the identity (a customer comes with
 		// createCustomer): its email is the emailpass entity id.
 		if err := db.Bun().NewSelect().Table("provider_identity").Column("entity_id").
-			Where("provider = 'emailpass' AND entity_id IN (?)", bun.In(batch)).Scan(ctx, &got); err != nil {
+			Where("provider = 'emailpass' AND entity_id IN (?)", bun.List(batch)).Scan(ctx, &got); err != nil {
 			return nil, fmt.Errorf("read acknowledged identities: %w", err)
 		}
 		for _, e := range got {

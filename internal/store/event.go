@@ -221,7 +221,7 @@ func (s *Store) ClaimDue(ctx context.Context, subscriber, owner string, now time
 		}
 		if _, err := tx.db.NewUpdate().Model((*deliveryRow)(nil)).
 			Set("locked_until = ?", now.Add(lease)).Set("locked_by = ?", owner).Set("updated_at = ?", now).
-			Where("subscriber = ? AND event_id IN (?)", subscriber, bun.In(ids)).Exec(ctx); err != nil {
+			Where("subscriber = ? AND event_id IN (?)", subscriber, bun.List(ids)).Exec(ctx); err != nil {
 			return dbError("lease deliveries", "event", err)
 		}
 		return nil

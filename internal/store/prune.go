@@ -149,11 +149,11 @@ func (db *DB) deadSessions(r housekeeping.Retention) housekeeping.Pruner {
 				}
 				var err error
 				if out["refresh_token"], err = exec(ctx, tx, "prune refresh tokens", "refresh token",
-					"DELETE FROM refresh_token WHERE session_id IN (?)", bun.In(ids)); err != nil {
+					"DELETE FROM refresh_token WHERE session_id IN (?)", bun.List(ids)); err != nil {
 					return err
 				}
 				out["auth_session"], err = exec(ctx, tx, "prune sessions", "session",
-					"DELETE FROM auth_session WHERE id IN (?) AND ("+dead+")", append([]any{bun.In(ids)}, args(now)...)...)
+					"DELETE FROM auth_session WHERE id IN (?) AND ("+dead+")", append([]any{bun.List(ids)}, args(now)...)...)
 				return err
 			})
 			return out, dbError("prune sessions", "session", err)
@@ -232,11 +232,11 @@ func (db *DB) auditEvents(r housekeeping.Retention) housekeeping.Pruner {
 				}
 				var err error
 				if out["event_delivery"], err = exec(ctx, tx, "prune deliveries", "event",
-					"DELETE FROM event_delivery WHERE event_id IN (?) AND state <> 'pending'", bun.In(ids)); err != nil {
+					"DELETE FROM event_delivery WHERE event_id IN (?) AND state <> 'pending'", bun.List(ids)); err != nil {
 					return err
 				}
 				out["auth_event"], err = exec(ctx, tx, "prune events", "event",
-					"DELETE FROM auth_event AS ev WHERE id IN (?) AND "+old, append([]any{bun.In(ids)}, args(now)...)...)
+					"DELETE FROM auth_event AS ev WHERE id IN (?) AND "+old, append([]any{bun.List(ids)}, args(now)...)...)
 				return err
 			})
 			return out, dbError("prune events", "event", err)

@@ -77,7 +77,7 @@ func (db *DB) anonymousShoppers(r housekeeping.Retention) housekeeping.Pruner {
 					if len(d.arg) == 0 {
 						continue
 					}
-					n, err := exec(ctx, tx, "prune anonymous shoppers", d.table, d.query, bun.In(d.arg))
+					n, err := exec(ctx, tx, "prune anonymous shoppers", d.table, d.query, bun.List(d.arg))
 					if err != nil {
 						return err
 					}

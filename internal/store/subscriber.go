@@ -74,14 +74,50 @@ func (s *Store) Subscribers(ctx context.Context) ([]Subscriber, error) {
 	return out, nil
 }
 
+// OwedBySubscriber counts the pending deliveries of each subscriber.
+func (s *Store) OwedBySubscriber(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Subscriber string `bun:"subscriber"`
+		N          int    `bun:"n"`
+	}
+	if err := s.db.NewSelect().Model((*deliveryRow)(nil)).ColumnExpr("subscriber, count(*) AS n").
+		Where("state = 'pending'").GroupExpr("subscriber").Scan(ctx, &rows); err != nil {
+		return nil, dbError("count owed deliveries", "event", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Subscriber] = r.N
+	}
+	return out, nil
+}
+
 // SetSubscriberEnabled enables or disables a subscriber: a subscriber the
 // fleet no longer delivers to must be disabled, or its deliveries pile up.
-func (s *Store) SetSubscriberEnabled(ctx context.Context, name string, enabled bool, now time.Time) error {
-	res, err := s.db.NewUpdate().Model((*subscriberRow)(nil)).
-		Set("enabled = ?", enabled).Set("updated_at = ?", now).
-		Where("name = ?", name).Exec(ctx)
-	if err != nil {
-		return dbError("set subscriber enabled", "subscriber", err)
-	}
-	return affected("set subscriber enabled", "subscriber", res)
+// Disabling also sets aside what it is still owed, as dead deliveries
+// (replayable once it is enabled again, deleted with the event
+// retention), and returns how many; enabling returns 0.
+func (s *Store) SetSubscriberEnabled(ctx context.Context, name string, enabled bool, now time.Time) (int, error) {
+	setAside := 0
+	err := s.tx(ctx, func(tx *Store) error {
+		res, err := tx.db.NewUpdate().Model((*subscriberRow)(nil)).
+			Set("enabled = ?", enabled).Set("updated_at = ?", now).
+			Where("name = ?", name).Exec(ctx)
+		if err != nil {
+			return dbError("set subscriber enabled", "subscriber", err)
+		}
+		if err := affected("set subscriber enabled", "subscriber", res); err != nil || enabled {
+			return err
+		}
+		res, err = tx.db.NewUpdate().Model((*deliveryRow)(nil)).
+			Set("state = 'dead'").Set("locked_until = NULL").Set("locked_by = NULL").
+			Set("last_error = 'subscriber disabled'").Set("updated_at = ?", now).
+			Where("subscriber = ? AND state = 'pending'", name).Exec(ctx)
+		if err != nil {
+			return dbError("set aside deliveries", "event", err)
+		}
+		n, err := res.RowsAffected()
+		setAside = int(n)
+		return err
+	})
+	return setAside, err
 }

@@ -52,6 +52,45 @@ func deliveryOf(t *testing.T, db *store.DB, eventID, subscriber string) delivery
 	return d
 }
 
+func setEnabled(t *testing.T, s *store.Store, name string, enabled bool) {
+	t.Helper()
+	_, err := s.SetSubscriberEnabled(t.Context(), name, enabled, t0)
+	mustNoError(t, err)
+}
+
+// Disabling a subscriber sets aside what it is still owed (dead, so
+// replayable and pruned with the event retention) and leaves the others'
+// deliveries alone; enabling it again owes it new events only.
+func TestDisableSubscriberSetsAside(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := store.New(db)
+		mustNoError(t, s.EnsureSubscribers(ctx, []store.Subscriber{{Name: "webhook", Kind: "webhook"}, {Name: "log", Kind: "log"}}, t0))
+		var ids []string
+		for range 3 {
+			e := &gatehouse.Event{ID: newID(), Name: "auth.test", AuthIdentityID: newID(), CreatedAt: t0}
+			mustNoError(t, s.Tx(ctx, func(tx auth.Store) error { return tx.AppendEvent(ctx, e, "", nil) }))
+			ids = append(ids, e.ID)
+		}
+		n, err := s.SetSubscriberEnabled(ctx, "log", false, t0)
+		mustNoError(t, err)
+		if n != 3 {
+			t.Fatalf("set aside %d deliveries, want 3", n)
+		}
+		for _, id := range ids {
+			if d := deliveryOf(t, db, id, "log"); d.State != "dead" {
+				t.Errorf("log delivery of %s: %s, want dead", id, d.State)
+			}
+			if d := deliveryOf(t, db, id, "webhook"); d.State != "pending" {
+				t.Errorf("webhook delivery of %s: %s, want pending", id, d.State)
+			}
+		}
+		if n, err := s.SetSubscriberEnabled(ctx, "log", true, t0); err != nil || n != 0 {
+			t.Fatalf("enable: %d, %v", n, err)
+		}
+	})
+}
+
 func TestSubscribers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
@@ -61,7 +100,7 @@ func TestSubscribers(t *testing.T) {
 			{Name: "webhook", Kind: "webhook", Config: map[string]any{"url": "https://example.com/hook"}},
 			{Name: "nats", Kind: "nats", Config: map[string]any{"subject": "gatehouse.events"}},
 		}, t0))
-		mustNoError(t, s.SetSubscriberEnabled(ctx, "nats", false, t0))
+		setEnabled(t, s, "nats", false)
 		// A restart declares them again: the operator's disabling stays,
 		// a changed config is taken, an unchanged one is not rewritten.
 		mustNoError(t, s.EnsureSubscribers(ctx, []store.Subscriber{
@@ -80,7 +119,8 @@ func TestSubscribers(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("subscribers = %+v\nwant %+v", got, want)
 		}
-		wantCode(t, s.SetSubscriberEnabled(ctx, "unknown", true, t0), gatehouse.CodeNotFound)
+		_, err = s.SetSubscriberEnabled(ctx, "unknown", true, t0)
+		wantCode(t, err, gatehouse.CodeNotFound)
 	})
 }
 
@@ -108,7 +148,7 @@ func TestAppendEventFanOut(t *testing.T) {
 				mustNoError(t, err)
 				for name, enabled := range tc.table {
 					mustNoError(t, s.EnsureSubscribers(ctx, []store.Subscriber{{Name: name, Kind: name}}, t0))
-					mustNoError(t, s.SetSubscriberEnabled(ctx, name, enabled, t0))
+					setEnabled(t, s, name, enabled)
 				}
 				e := &gatehouse.Event{ID: newID(), Name: "auth.test", AuthIdentityID: newID(), CreatedAt: t0}
 				mustNoError(t, s.Tx(ctx, func(tx auth.Store) error { return tx.AppendEvent(ctx, e, "sealed-bytes", tc.fallback) }))
