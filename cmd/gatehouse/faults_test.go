@@ -153,7 +153,9 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 	ns := proctest.NATS(t)
 	url := storetest.Postgres(t)
 	storetest.MustOpen(t, url)
-	base := startProcess(t, url, "GATEHOUSE_NATS_URL", ns.NATSURL())
+	hook, hookURL := newReceiver(t, 0)
+	base := startProcess(t, url, "GATEHOUSE_NATS_URL", ns.NATSURL(),
+		"GATEHOUSE_WEBHOOK_URL", hookURL, "GATEHOUSE_WEBHOOK_SECRET", "the fault test's webhook secret, 32+ chars")
 	load := proctest.NewAcked(base)
 	c := client{t, base}
 	stop := loadFor(load, 2)
@@ -161,9 +163,19 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 	emails := load.Acknowledged()
 	askResets(t, c, emails[:50], 50)
 	ns.Stop()
-	// Events written while NATS is down.
+	// Events written while NATS is down: the webhook gets them all the
+	// same, its loop never waiting for NATS's.
 	askResets(t, c, emails[50:150], 100)
-	time.Sleep(3 * time.Second)
+	downIDs := eventIDs(t, url)
+	poll(t, "the webhook receiving every event while NATS is down", func() bool {
+		got := hook.received()
+		for _, id := range downIDs {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	ns.Start()
 	askResets(t, c, emails[150:200], 50)
 	stop()
@@ -367,4 +379,60 @@ func (c client) apq(query string, extensions map[string]any) result {
 		c.t.Fatal(err)
 	}
 	return r
+}
+
+// SIGTERM with a slow subscriber whose backlog outlasts the flush: what is
+// left is released, not left leased, and not counted as a failed attempt,
+// so the next instance delivers it at once.
+func TestSIGTERMSlowSubscriber(t *testing.T) {
+	url := storetest.Postgres(t)
+	storetest.MustOpen(t, url)
+	hook, hookURL := newReceiver(t, 400*time.Millisecond)
+	hookEnv := []string{"GATEHOUSE_WEBHOOK_URL", hookURL, "GATEHOUSE_WEBHOOK_SECRET", "the fault test's webhook secret, 32+ chars"}
+	base, cmd := startProcessCmd(t, url, hookEnv...)
+	c := client{t, base}
+	load := proctest.NewAcked(base)
+	for range 40 {
+		load.Once(context.Background())
+	}
+	// 40 events to one identity each, delivered 400 ms apart at best:
+	// far more than the 5 s flush drains.
+	askResets(t, c, load.Acknowledged(), 40)
+	poll(t, "the first delivery", func() bool { return len(hook.received()) > 0 })
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("server exit after SIGTERM: %v", err)
+	}
+	db := storetest.MustOpen(t, url)
+	ctx := context.Background()
+	var left []struct {
+		Attempts    int        `bun:"attempts"`
+		LockedUntil *time.Time `bun:"locked_until"`
+	}
+	if err := db.Bun().NewSelect().Table("event_delivery").Column("attempts", "locked_until").Where("state = 'pending'").Scan(ctx, &left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) == 0 {
+		t.Fatal("the flush delivered everything: the subscriber was not slow enough for this test")
+	}
+	for _, d := range left {
+		if d.LockedUntil != nil || d.Attempts != 0 {
+			t.Fatalf("a delivery left by the shutdown: leased until %v, %d attempts; want released, 0 attempts", d.LockedUntil, d.Attempts)
+		}
+	}
+	t.Logf("after SIGTERM: %d delivered, %d released for the next instance", len(hook.received()), len(left))
+	hook.setDelay(0)
+	startProcess(t, url, hookEnv...)
+	ids := eventIDs(t, url)
+	poll(t, "the next instance delivering what the first released", func() bool {
+		got := hook.received()
+		for _, id := range ids {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }

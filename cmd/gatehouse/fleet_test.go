@@ -39,7 +39,10 @@ func newReceiver(t *testing.T, delay time.Duration) (*receiver, string) {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		time.Sleep(r.delay)
+		r.mu.Lock()
+		delay := r.delay
+		r.mu.Unlock()
+		time.Sleep(delay)
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.got[m.ID]++
@@ -49,6 +52,13 @@ func newReceiver(t *testing.T, delay time.Duration) (*receiver, string) {
 	}))
 	t.Cleanup(srv.Close)
 	return r, srv.URL
+}
+
+// setDelay sets how long each delivery takes from now on.
+func (r *receiver) setDelay(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delay = d
 }
 
 // received copies the delivery counts.
