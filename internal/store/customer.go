@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"github.com/uptrace/bun"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
@@ -19,7 +21,10 @@ func (s *Store) CreateCustomer(ctx context.Context, c *gatehouse.Customer) error
 // Customer loads a customer that is not deleted.
 func (s *Store) Customer(ctx context.Context, id string) (*gatehouse.Customer, error) {
 	var r customerRow
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", id).Where("deleted_at IS NULL").Scan(ctx); err != nil {
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("id = ?", id).Where("deleted_at IS NULL").Scan(ctx)
+	})
+	if err != nil {
 		return nil, dbError("load customer", "customer", err)
 	}
 	return r.domain(), nil
@@ -42,10 +47,12 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *gatehouse.Customer) error
 // compared case-insensitively.
 func (s *Store) CustomerByUserName(ctx context.Context, userName string) (*gatehouse.Customer, error) {
 	var r customerRow
-	err := s.db.NewSelect().Model(&r).
-		Where("lower(user_name) = lower(?)", userName).
-		Where("deleted_at IS NULL").
-		Scan(ctx)
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).
+			Where("lower(user_name) = lower(?)", userName).
+			Where("deleted_at IS NULL").
+			Scan(ctx)
+	})
 	if err != nil {
 		return nil, dbError("load customer by user name", "customer", err)
 	}

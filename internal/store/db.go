@@ -52,6 +52,9 @@ type DB struct {
 	migrations *migrate.Migrations
 	// acquireTimeout bounds Retry's wait for a connection (the pool's).
 	acquireTimeout time.Duration
+	// onShed is told of each Retry that found no connection in time
+	// (the pool's OnShed, which the acquire hook tells of statements).
+	onShed func()
 	// onRetry is told of each failure Retry retries.
 	onRetry func(error)
 }
@@ -174,7 +177,7 @@ func (db *DB) setPool(p Pool) {
 	sqldb.SetMaxIdleConns(min(p.MaxIdle, p.MaxOpen))
 	sqldb.SetConnMaxLifetime(p.MaxLifetime)
 	sqldb.SetConnMaxIdleTime(p.MaxIdleTime)
-	db.acquireTimeout = p.AcquireTimeout
+	db.acquireTimeout, db.onShed = p.AcquireTimeout, p.OnShed
 	if p.AcquireTimeout > 0 {
 		db.bun = db.bun.WithQueryHook(acquireHook{timeout: p.AcquireTimeout, onShed: p.OnShed})
 	}

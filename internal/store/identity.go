@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
@@ -34,7 +36,7 @@ func (s *Store) CreateAuthIdentity(ctx context.Context, a *gatehouse.AuthIdentit
 // AuthIdentity loads an auth identity by id.
 func (s *Store) AuthIdentity(ctx context.Context, id string) (*gatehouse.AuthIdentity, error) {
 	var r authIdentityRow
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx) }); err != nil {
 		return nil, dbError("load auth identity", "identity", err)
 	}
 	return r.domain(), nil
@@ -44,11 +46,13 @@ func (s *Store) AuthIdentity(ctx context.Context, id string) (*gatehouse.AuthIde
 // provider and entity id.
 func (s *Store) ProviderIdentity(ctx context.Context, actor gatehouse.ActorType, provider, entityID string) (*gatehouse.ProviderIdentity, error) {
 	var r providerIdentityRow
-	err := s.db.NewSelect().Model(&r).
-		Where("actor_type = ?", actor).
-		Where("provider = ?", provider).
-		Where("entity_id = ?", entityID).
-		Scan(ctx)
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).
+			Where("actor_type = ?", actor).
+			Where("provider = ?", provider).
+			Where("entity_id = ?", entityID).
+			Scan(ctx)
+	})
 	if err != nil {
 		return nil, dbError("load provider identity", "provider identity", err)
 	}
@@ -59,10 +63,12 @@ func (s *Store) ProviderIdentity(ctx context.Context, actor gatehouse.ActorType,
 // oldest first.
 func (s *Store) ProviderIdentities(ctx context.Context, authIdentityID string) ([]*gatehouse.ProviderIdentity, error) {
 	var rows []providerIdentityRow
-	err := s.db.NewSelect().Model(&rows).
-		Where("auth_identity_id = ?", authIdentityID).
-		Order("created_at", "id").
-		Scan(ctx)
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&rows).
+			Where("auth_identity_id = ?", authIdentityID).
+			Order("created_at", "id").
+			Scan(ctx)
+	})
 	if err != nil {
 		return nil, dbError("list provider identities", "provider identity", err)
 	}

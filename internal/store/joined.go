@@ -110,7 +110,7 @@ type refreshJoinRow struct {
 // identity's customer or user is gone is CodeNotFound.
 func (s *Store) RefreshTokenSession(ctx context.Context, hash string) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.AuthIdentity, error) {
 	var r refreshJoinRow
-	if err := s.db.NewRaw(s.sql.refreshTokenSession, hash).Scan(ctx, &r); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewRaw(s.sql.refreshTokenSession, hash).Scan(ctx, &r) }); err != nil {
 		return nil, nil, nil, dbError("load refresh token", "refresh token", err)
 	}
 	rt := (&refreshTokenRow{RefreshToken: r.RefreshToken}).domain()
@@ -133,7 +133,7 @@ type sessionCustomerRow struct {
 // there is none. CodeNotFound when the session is missing.
 func (s *Store) SessionCustomer(ctx context.Context, sessionID, customerID string) (*gatehouse.Session, *gatehouse.Customer, error) {
 	var r sessionCustomerRow
-	if err := s.db.NewRaw(s.sql.sessionCustomer, customerID, sessionID).Scan(ctx, &r); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewRaw(s.sql.sessionCustomer, customerID, sessionID).Scan(ctx, &r) }); err != nil {
 		return nil, nil, dbError("load session", "session", err)
 	}
 	sess := (&sessionRow{Session: r.Session}).domain()

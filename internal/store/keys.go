@@ -30,11 +30,14 @@ func (r *signingKeyRow) domain() *keys.Record {
 // the zero time), in order of activation.
 func (s *Store) SigningKeys(ctx context.Context, now time.Time) ([]*keys.Record, error) {
 	var rows []signingKeyRow
-	q := s.db.NewSelect().Model(&rows).Order("activates_at", "created_at", "kid")
-	if !now.IsZero() {
-		q = q.Where("expires_at IS NULL OR expires_at > ?", now)
-	}
-	if err := q.Scan(ctx); err != nil {
+	err := s.read(ctx, func(db bun.IDB) error {
+		q := db.NewSelect().Model(&rows).Order("activates_at", "created_at", "kid")
+		if !now.IsZero() {
+			q = q.Where("expires_at IS NULL OR expires_at > ?", now)
+		}
+		return q.Scan(ctx)
+	})
+	if err != nil {
 		return nil, dbError("load signing keys", "signing key", err)
 	}
 	out := make([]*keys.Record, len(rows))
@@ -102,7 +105,9 @@ func (s *Store) RotateSigningKey(ctx context.Context, r *keys.Record, expiresAt 
 // enough to poll every second. A missing row is generation 0.
 func (s *Store) SigningKeyGeneration(ctx context.Context) (int64, error) {
 	var g int64
-	err := s.db.NewSelect().Table("signing_key_generation").Column("generation").Where("id = 1").Scan(ctx, &g)
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Table("signing_key_generation").Column("generation").Where("id = 1").Scan(ctx, &g)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

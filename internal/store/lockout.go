@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -31,7 +33,11 @@ type attemptRow struct {
 // provider identity, after the same one statement.
 func (s *Store) PasswordAttempt(ctx context.Context, actor gatehouse.ActorType, provider, entityID string, now time.Time) (*gatehouse.ProviderIdentity, auth.Attempt, error) {
 	var r attemptRow
-	if err := s.db.NewRaw(s.sql.passwordAttempt, now, actor, provider, entityID).Scan(ctx, &r); err != nil {
+	// Counted, it must not be counted again: retried only when it never ran.
+	err := s.write(ctx, func(q bun.IDB) error {
+		return q.NewRaw(s.sql.passwordAttempt, now, actor, provider, entityID).Scan(ctx, &r)
+	})
+	if err != nil {
 		return nil, auth.Attempt{}, dbError("count password attempt", "provider identity", err)
 	}
 	locked := r.LockedUntil != nil && r.LockedUntil.After(now)

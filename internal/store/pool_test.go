@@ -70,6 +70,12 @@ func TestPoolAcquireTimeout(t *testing.T) {
 			if n := shed.Load(); n != 1 {
 				t.Errorf("OnShed called %d times, want 1", n)
 			}
+			// A read through Retry waits on its own connection the same.
+			_, err = s.Session(ctx, "ses_pool-test")
+			wantCode(t, err, gatehouse.CodeUnavailable)
+			if n := shed.Load(); n != 2 {
+				t.Errorf("OnShed called %d times after a read through Retry, want 2", n)
+			}
 
 			time.Sleep(150 * time.Millisecond)
 			close(release)

@@ -33,14 +33,14 @@ import (
 // caller's transaction, which a lost connection has rolled back whole),
 // and must use the bun.IDB it is given.
 func (db *DB) Retry(ctx context.Context, idempotent bool, fn func(ctx context.Context, q bun.IDB) error) error {
-	err := db.attempt(ctx, fn)
+	err := db.attempt(ctx, false, fn)
 	if err == nil || ctx.Err() != nil || !retryable(err, idempotent) {
 		return err
 	}
 	if db.onRetry != nil {
 		db.onRetry(err)
 	}
-	return db.attempt(ctx, fn)
+	return db.attempt(ctx, true, fn)
 }
 
 // OnRetry sets a function told of each failure Retry retries (for a
@@ -48,28 +48,63 @@ func (db *DB) Retry(ctx context.Context, idempotent bool, fn func(ctx context.Co
 func (db *DB) OnRetry(fn func(error)) { db.onRetry = fn }
 
 // attempt runs fn on a connection of its own, discarding the connection
-// when it has failed as retryable says.
-func (db *DB) attempt(ctx context.Context, fn func(context.Context, bun.IDB) error) error {
+// when it has failed as retryable says. A retry first pings the
+// connection the pool gives it, and discards every one that fails so:
+// after a failover each pooled connection is dead, and the second
+// attempt would otherwise only meet the next one. (The pings are the
+// retry's own: an attempt that succeeds the first time sends none.)
+func (db *DB) attempt(ctx context.Context, retry bool, fn func(context.Context, bun.IDB) error) error {
+	tries := 1
+	if retry {
+		tries += db.bun.DB.Stats().Idle
+	}
+	var (
+		conn bun.Conn
+		err  error
+	)
+	for ; tries > 0; tries-- {
+		if conn, err = db.conn(ctx); err != nil {
+			return err
+		}
+		if !retry || tries == 1 {
+			break
+		}
+		if err = conn.PingContext(ctx); err == nil || !retryable(err, true) {
+			break
+		}
+		discard(conn)
+	}
+	if err == nil {
+		err = fn(ctx, conn)
+	}
+	if err != nil && retryable(err, true) {
+		discard(conn)
+		return err
+	}
+	return errors.Join(err, conn.Close())
+}
+
+// conn takes a connection from the pool within the acquire timeout.
+func (db *DB) conn(ctx context.Context) (bun.Conn, error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if db.acquireTimeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, db.acquireTimeout)
 	}
 	conn, err := db.bun.Conn(actx)
 	cancel()
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			err = ErrNoConnection
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = ErrNoConnection
+		if db.onShed != nil {
+			db.onShed()
 		}
-		return err
 	}
-	err = fn(ctx, conn)
-	if err != nil && retryable(err, true) {
-		// Closed, not pooled: it reached a server that is gone or
-		// read-only. (Raw given ErrBadConn closes it and ends conn.)
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		return err
-	}
-	return errors.Join(err, conn.Close())
+	return conn, err
+}
+
+// discard closes conn rather than pooling it: it reached a server that
+// is gone or read-only. (Raw given ErrBadConn closes it and ends conn.)
+func discard(conn bun.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // retryable reports whether err is one a second attempt on a new

@@ -43,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) erro
 // Session loads a session, whatever its state.
 func (s *Store) Session(ctx context.Context, id string) (*gatehouse.Session, error) {
 	var r sessionRow
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx) }); err != nil {
 		return nil, dbError("load session", "session", err)
 	}
 	return r.domain(), nil
@@ -52,7 +52,7 @@ func (s *Store) Session(ctx context.Context, id string) (*gatehouse.Session, err
 // SessionByCookieHash loads the session whose cookie has the hash.
 func (s *Store) SessionByCookieHash(ctx context.Context, hash string) (*gatehouse.Session, error) {
 	var r sessionRow
-	if err := s.db.NewSelect().Model(&r).Where("cookie_hash = ?", hash).Scan(ctx); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewSelect().Model(&r).Where("cookie_hash = ?", hash).Scan(ctx) }); err != nil {
 		return nil, dbError("load session by cookie", "session", err)
 	}
 	return r.domain(), nil
@@ -137,7 +137,7 @@ func (s *Store) RefreshToken(ctx context.Context, id string) (*gatehouse.Refresh
 
 func (s *Store) refreshToken(ctx context.Context, where string, arg any) (*gatehouse.RefreshToken, error) {
 	var r refreshTokenRow
-	if err := s.db.NewSelect().Model(&r).Where(where, arg).Scan(ctx); err != nil {
+	if err := s.read(ctx, func(q bun.IDB) error { return q.NewSelect().Model(&r).Where(where, arg).Scan(ctx) }); err != nil {
 		return nil, dbError("load refresh token", "refresh token", err)
 	}
 	return r.domain(), nil

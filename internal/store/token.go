@@ -43,7 +43,10 @@ func (s *Store) CreateActionToken(ctx context.Context, t *gatehouse.ActionToken)
 // ActionToken loads a token by hash and purpose, whatever its state.
 func (s *Store) ActionToken(ctx context.Context, purpose, hash string) (*gatehouse.ActionToken, error) {
 	var r actionTokenRow
-	if err := s.db.NewSelect().Model(&r).Where("token_hash = ?", hash).Where("purpose = ?", purpose).Scan(ctx); err != nil {
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("token_hash = ?", hash).Where("purpose = ?", purpose).Scan(ctx)
+	})
+	if err != nil {
 		return nil, dbError("load token", "token", err)
 	}
 	return r.domain(), nil

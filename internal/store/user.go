@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"github.com/uptrace/bun"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
@@ -18,7 +20,10 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 // User loads a user that is not deleted.
 func (s *Store) User(ctx context.Context, id string) (*gatehouse.User, error) {
 	var r userRow
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", id).Where("deleted_at IS NULL").Scan(ctx); err != nil {
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("id = ?", id).Where("deleted_at IS NULL").Scan(ctx)
+	})
+	if err != nil {
 		return nil, dbError("load user", "user", err)
 	}
 	return r.domain(), nil
@@ -28,10 +33,12 @@ func (s *Store) User(ctx context.Context, id string) (*gatehouse.User, error) {
 // (stored emails are normalized before they are written).
 func (s *Store) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
 	var r userRow
-	err := s.db.NewSelect().Model(&r).
-		Where("email = ?", gatehouse.NormalizeEmail(email)).
-		Where("deleted_at IS NULL").
-		Scan(ctx)
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).
+			Where("email = ?", gatehouse.NormalizeEmail(email)).
+			Where("deleted_at IS NULL").
+			Scan(ctx)
+	})
 	if err != nil {
 		return nil, dbError("load user by email", "user", err)
 	}
