@@ -280,8 +280,11 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	stop()
 	st := load.Stats()
 	for code, n := range st.Failures {
-		if code != "REFUSED" {
-			t.Errorf("%d writes failed with %s at shutdown; want only refused connections", n, code)
+		// A request that raced the shutdown may be answered UNAVAILABLE,
+		// a clean, retryable refusal; never an internal error or a
+		// connection reset half-way.
+		if code != "REFUSED" && code != "UNAVAILABLE" {
+			t.Errorf("%d writes failed with %s at shutdown; want only refused connections or UNAVAILABLE", n, code)
 		}
 	}
 	noneLost(t, load, url)

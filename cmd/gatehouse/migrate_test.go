@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
+	"github.com/gatehouse/gatehouse/migrations"
 )
 
 // eachDatabase runs fn as a subtest per backend with the URL of a fresh,
@@ -78,10 +80,10 @@ func TestMigrateDown(t *testing.T) {
 		{"unconfirmed", true, "", "", []string{"down"}, 2, false, "", "confirm with --yes"},
 		{"answer without a terminal", true, "", "y\n", []string{"down"}, 2, false, "", "confirm with --yes"},
 		{"answer in a file", true, "file", "y\n", []string{"down"}, 2, false, "", "confirm with --yes"},
-		{"declined", true, "terminal", "n\n", []string{"down"}, 2, false, "", "Roll back 20261202010000_oauth_state_binding? [y/N] "},
+		{"declined", true, "terminal", "n\n", []string{"down"}, 2, false, "", "Roll back " + newestMigration(t) + "? [y/N] "},
 		{"no answer", true, "terminal", "", []string{"down"}, 2, false, "", "not rolled back"},
-		{"confirmed", true, "terminal", "y\n", []string{"down"}, 0, true, "rolled back 20261202010000_oauth_state_binding", "Roll back 20261202010000_oauth_state_binding? [y/N] "},
-		{"yes", true, "", "", []string{"down", "--yes"}, 0, true, "rolled back 20261202010000_oauth_state_binding", ""},
+		{"confirmed", true, "terminal", "y\n", []string{"down"}, 0, true, "rolled back " + newestMigration(t), "Roll back " + newestMigration(t) + "? [y/N] "},
+		{"yes", true, "", "", []string{"down", "--yes"}, 0, true, "rolled back " + newestMigration(t), ""},
 		{"yes before the verb", true, "", "", []string{"--yes", "down"}, 0, true, "rolled back", ""},
 		{"nothing applied", false, "", "", []string{"down", "--yes"}, 0, false, "nothing to roll back", ""},
 		{"extra argument", true, "", "", []string{"down", "--yes", "all"}, 1, false, "", ""},
@@ -125,7 +127,7 @@ func TestMigrateDown(t *testing.T) {
 				after := pendingOn(t, url)
 				want := before
 				if tc.rolledBack {
-					want = []string{"20261202010000_oauth_state_binding"}
+					want = []string{newestMigration(t)}
 				}
 				if strings.Join(after, ",") != strings.Join(want, ",") {
 					t.Fatalf("pending after = %q, want %q", after, want)
@@ -136,7 +138,7 @@ func TestMigrateDown(t *testing.T) {
 					t.Fatal(err)
 				}
 				if tc.rolledBack && (!strings.Contains(status, "1 migration pending: run gatehouse migrate up") ||
-					statusOf(status, "20261202010000_oauth_state_binding") != "pending") {
+					statusOf(status, newestMigration(t)) != "pending") {
 					t.Fatalf("status after down:\n%s", status)
 				}
 				if tc.migrated && !tc.rolledBack && !strings.Contains(status, "no pending migrations") {
@@ -148,7 +150,7 @@ func TestMigrateDown(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tc.rolledBack && up != "applied 20261202010000_oauth_state_binding\n" {
+				if tc.rolledBack && up != "applied "+newestMigration(t)+"\n" {
 					t.Fatalf("up after down printed %q", up)
 				}
 				if p := pendingOn(t, url); len(p) != 0 {
@@ -246,4 +248,20 @@ func TestCommandWithPendingMigrations(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "migrations pending: run gatehouse migrate up") {
 		t.Fatalf("users create on an unmigrated database: %v", err)
 	}
+}
+
+// newestMigration is the name of the last migration, the one `migrate
+// down` rolls back.
+func newestMigration(t *testing.T) string {
+	t.Helper()
+	fsys, err := migrations.FS("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups, err := fs.Glob(fsys, "*.up.sql")
+	if err != nil || len(ups) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	slices.Sort(ups)
+	return strings.TrimSuffix(strings.TrimSuffix(ups[len(ups)-1], ".up.sql"), ".tx")
 }

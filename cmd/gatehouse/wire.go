@@ -260,9 +260,10 @@ func (a *app) newHandler(tracer trace.Tracer, rdb *redis.Client, ready server.Ch
 		stop = stopSweep
 	}
 	if cfg.RateLimitBackend != config.RateLimitMemory {
-		// A backend that fails costs a take at most 100 ms, and nothing
-		// once the breaker has opened.
-		br := ratelimit.NewBreaker(limiter, ratelimit.BreakerOptions{OnState: func(s ratelimit.BreakerState) {
+		// A backend that fails costs a take at most
+		// GATEHOUSE_RATE_LIMIT_TIMEOUT, and nothing once the breaker has
+		// opened.
+		br := ratelimit.NewBreaker(limiter, ratelimit.BreakerOptions{Timeout: cfg.RateLimitTimeout, OnState: func(s ratelimit.BreakerState) {
 			log.Warn("rate-limit backend", "backend", string(cfg.RateLimitBackend), "breaker", s.String())
 		}})
 		limiter = br

@@ -146,7 +146,9 @@ type Config struct {
 	// RateLimitFailOpen lets credential mutations through when the
 	// backend fails (GATEHOUSE_RATE_LIMIT_FAILURE=open).
 	RateLimitFailOpen bool
-	TrustedProxies    []netip.Prefix
+	// RateLimitTimeout bounds each take from the backend.
+	RateLimitTimeout time.Duration
+	TrustedProxies   []netip.Prefix
 
 	RequireVerifiedEmail bool
 
@@ -452,6 +454,8 @@ var settings = []Setting{
 			}
 			return errors.New("must be closed or open")
 		}},
+	{Name: "GATEHOUSE_RATE_LIMIT_TIMEOUT", Default: "100ms", Description: "How long a take from the `sql` or `redis` backend may last before it counts as a failure; 3 failures in a row open a circuit breaker for 2 s, during which takes fail at once (see `GATEHOUSE_RATE_LIMIT_FAILURE`). Raise it if the database's pool is often busy for longer under load: a slow backend then sheds sign-ins like a dead one.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.RateLimitTimeout })},
 	{Name: "GATEHOUSE_TRUSTED_PROXIES", Description: "Comma-separated addresses or CIDRs of the proxies in front of gatehouse: only from them is the client IP read from `X-Forwarded-For`.",
 		parse: func(c *Config, v string) error {
 			for _, f := range splitList(v) {

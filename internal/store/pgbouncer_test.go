@@ -2,128 +2,21 @@ package store_test
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
-
-// startPgbouncer runs pgbouncer in transaction mode in front of the
-// server dbURL names, for that database, and returns the URL through it.
-// Without pgbouncer the test is skipped, loudly; with CI set it fails.
-func startPgbouncer(t *testing.T, dbURL string) string {
-	t.Helper()
-	bin := "/usr/sbin/pgbouncer"
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pgbouncer is not installed, and CI never skips the tests that need it: apt-get install pgbouncer")
-		}
-		t.Skip("!!! pgbouncer is not installed: SKIPPED; apt-get install pgbouncer to run it !!!")
-	}
-	u, _ := url.Parse(dbURL)
-	host, port, _ := net.SplitHostPort(u.Host)
-	name := u.Path[1:]
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	// Not t.TempDir: pgbouncer runs as postgres, which must read it.
-	dir, err := os.MkdirTemp("", "pgbouncer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	ini := fmt.Sprintf(`[databases]
-%s = host=%s port=%s dbname=%s user=postgres
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = %d
-unix_socket_dir =
-auth_type = trust
-auth_file = %s/userlist.txt
-pool_mode = transaction
-default_pool_size = 4
-server_reset_query =
-ignore_startup_parameters = extra_float_digits
-`, name, host, port, name, listen, dir)
-	for file, text := range map[string]string{"pgbouncer.ini": ini, "userlist.txt": `"postgres" ""` + "\n"} {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
-	if os.Geteuid() == 0 {
-		// pgbouncer refuses to run as root. Set here rather than with
-		// runuser, which would stand between the test and the process
-		// it must kill.
-		pg, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("pgbouncer refuses root, and there is no postgres user to run it as: %v", err)
-		}
-		uid, _ := strconv.Atoi(pg.Uid)
-		gid, _ := strconv.Atoi(pg.Gid)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	}
-	out := &lockedLog{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(listen)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pgbouncer did not listen on %s within 30 s: %s", addr, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	u.Host = addr
-	return u.String()
-}
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return string(l.b) }
 
 // TestThroughPgbouncer: through pgbouncer in transaction mode, where no
 // session outlives a transaction, two processes migrate one database at
 // once (the lock is a transaction's), and the store's statements work.
 func TestThroughPgbouncer(t *testing.T) {
 	dbURL, _, _ := scratchDatabase(t)
-	bounced := startPgbouncer(t, dbURL)
+	_, bounced := proctest.PgBouncer(t, dbURL)
 	ctx := context.Background()
 	dbs := make([]*store.DB, 2)
 	for i := range dbs {

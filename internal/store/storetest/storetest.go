@@ -128,3 +128,34 @@ func randomHex(tb testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// PostgresDatabase is Postgres with a database of its own instead of a
+// schema, created now and dropped when the test ends: for a pooler such
+// as pgbouncer, which refuses search_path as a startup parameter.
+func PostgresDatabase(tb testing.TB) string {
+	tb.Helper()
+	base := servicetest.URL(tb, PostgresEnv)
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("storetest: %s does not parse as a URL", PostgresEnv)
+	}
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		tb.Fatalf("storetest: open %s: %v", u.Redacted(), err)
+	}
+	name := "gatehouse_test_" + randomHex(tb, 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		tb.Fatalf("storetest: PostgreSQL at %s (%s) is not usable: %v", u.Redacted(), PostgresEnv, err)
+	}
+	tb.Cleanup(func() {
+		defer admin.Close()
+		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+			tb.Errorf("storetest: drop database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
