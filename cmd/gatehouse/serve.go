@@ -47,6 +47,12 @@ func serve(ctx context.Context, e env, args []string) error {
 				log.Warn("flushing traces", "error", err)
 			}
 		}()
+		if tp != nil {
+			// Before anything uses the handle (readiness pings it from
+			// the listener's goroutines) and before the store is built
+			// on it: the hook goes on the handle the store keeps.
+			db.Trace(tp.Tracer(tracerName))
+		}
 		// Listening before the service is built, so that probes learn
 		// why it is not ready while its migrations are pending.
 		ready := &readiness{db: db}
@@ -62,11 +68,6 @@ func serve(ctx context.Context, e env, args []string) error {
 		if err := awaitMigrations(ctx, log, ready); err != nil {
 			log.Info("shutting down while waiting for migrations")
 			return hs.shutdown(cfg.ShutdownTimeout)
-		}
-		if tp != nil {
-			// Before the store is built on it: the hook goes on the
-			// handle the store keeps.
-			db.Trace(tp.Tracer(tracerName))
 		}
 		a, err := newApp(ctx, cfg, log, db, m)
 		if err != nil {

@@ -141,6 +141,11 @@ func (a *Acked) register(ctx context.Context, email string) string {
 		return "TRANSPORT"
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// As a careful client sends a mutation: with a key of its own, which
+	// also lets Go's transport resend it when a keep-alive connection the
+	// server closed at shutdown fails before any answer (net/http resends
+	// only requests it may: idempotent ones, or ones with this header).
+	req.Header.Set("Idempotency-Key", email)
 	res, err := a.client.Do(req)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		// Nothing listening: the write was never sent.
