@@ -20,8 +20,9 @@ func pruneCmd(ctx context.Context, e env, args []string) error {
 
   Delete now what has expired, as the housekeeping loop of serve does:
   sessions and refresh tokens past their grace, used and expired action
-  tokens and OAuth states, idle rate-limit buckets, settled deliveries and
-  sealed event secrets older than GATEHOUSE_EVENT_RETENTION, auth events
+  tokens, expired invites and OAuth states, idle rate-limit buckets,
+  settled deliveries and sealed event secrets older than
+  GATEHOUSE_EVENT_RETENTION, auth events
   older than GATEHOUSE_AUDIT_RETENTION, anonymous shoppers idle for
   GATEHOUSE_ANONYMOUS_RETENTION. Prints the rows deleted per table. It
   waits for no one: while a pass runs on an instance it exits 1.

@@ -43,6 +43,10 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		// the grace is over.
 		db.rows("action_token", "expires_at < ? OR used_at < ?", func(now time.Time) []any { return []any{grace(now), grace(now)} }),
 		db.rows("oauth_state", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		// Invites past their expiry and the grace: accepted ones (the
+		// user and the auth.invite_accepted event remain), superseded
+		// ones and those never accepted alike; a pending one stays.
+		db.rows("invite", "expires_at < ?", func(now time.Time) []any { return []any{grace(now)} }),
 		db.rateBuckets(),
 		// A delivered or dead delivery, untouched for the retention. A
 		// pending one is still owed and never goes.

@@ -74,6 +74,9 @@ func TestPruners(t *testing.T) {
 				return f.actionToken(now.Add(time.Hour), ptr(now.Add(-pruneGrace-tick)), true)
 			}},
 			{"action token used within the grace", func() []pruneRow { return f.actionToken(now.Add(time.Hour), ptr(now.Add(-pruneGrace)), false) }},
+			{"invite expired past the grace", func() []pruneRow { return f.invite(now.Add(-pruneGrace-tick), true) }},
+			{"invite expired within the grace", func() []pruneRow { return f.invite(now.Add(-pruneGrace), false) }},
+			{"invite pending", func() []pruneRow { return f.invite(now.Add(time.Hour), false) }},
 			{"oauth state expired over an hour ago", func() []pruneRow { return f.oauthState(now.Add(-time.Hour-tick), true) }},
 			{"oauth state expired an hour ago", func() []pruneRow { return f.oauthState(now.Add(-time.Hour), false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
@@ -225,6 +228,13 @@ func (f *pruneFixture) actionToken(expires time.Time, used *time.Time, gone bool
 		mustNoError(f.t, err)
 	}
 	return []pruneRow{row("action_token", "id", at.ID, gone)}
+}
+
+func (f *pruneFixture) invite(expires time.Time, gone bool) []pruneRow {
+	f.t.Helper()
+	inv := newInvite(newID()+"@example.com", newID(), expires)
+	mustNoError(f.t, f.s.CreateInvite(f.ctx(), inv))
+	return []pruneRow{row("invite", "id", inv.ID, gone)}
 }
 
 func (f *pruneFixture) oauthState(expires time.Time, gone bool) []pruneRow {
