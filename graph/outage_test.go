@@ -3,75 +3,16 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
-
-// cutProxy forwards TCP to a server until cut, which closes every
-// connection and refuses new ones: a database outage for this test alone,
-// leaving the shared server running.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-	down   atomic.Bool
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if p.down.Load() {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) cut() {
-	p.down.Store(true)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *cutProxy) restore() { p.down.Store(false) }
 
 // TestDatabaseOutage: while the database cannot be reached, requests that
 // need it answer UNAVAILABLE with retryAfterSeconds and type
@@ -83,13 +24,13 @@ func TestDatabaseOutage(t *testing.T) {
 	direct := storetest.Postgres(t)
 	storetest.MustOpen(t, direct) // migrated over a direct connection
 	u, _ := url.Parse(direct)
-	p := newCutProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p := proctest.NewProxy(t, u.Host)
+	u.Host = p.Addr
 	db := storetest.MustOpen(t, u.String())
 	a := newAPI(t, db)
 	tok, _ := a.signUpCustomer(t, "outage@example.com")
 
-	p.cut()
+	p.Cut()
 	for _, tc := range []struct {
 		name   string
 		bearer string
@@ -122,7 +63,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("the outage is logged as an internal error, or not at all:\n%s", logs)
 	}
 
-	p.restore()
+	p.Restore()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r := a.do(t, tok, `{ currentCustomer { id } }`, nil)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/clocktest"
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
-	"github.com/gatehouse/gatehouse/internal/ratelimit/redistest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -34,8 +34,8 @@ func (c *countedLimiter) Take(ctx context.Context, now time.Time, takes ...ratel
 // still goes through; with the breaker open no request asks Redis; once
 // Redis is back, the limits hold again without a restart.
 func TestRedisOutageRateLimits(t *testing.T) {
-	srv := redistest.Start(t)
-	opt, err := redis.ParseURL(srv.URL())
+	srv := proctest.Redis(t)
+	opt, err := redis.ParseURL(srv.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestRedisOutageRateLimits(t *testing.T) {
 		t.Fatalf("%d requests asked Redis while the breaker was open, want at most the 2 in flight", n)
 	}
 
-	srv.Restart()
+	srv.Start()
 	poll("sign-ins served again", func() bool {
 		clk.Advance(2 * time.Second) // past the cool-off: the next take probes
 		return a.do(t, "", authQ, signIn("back@example.com")).Errors == nil && breaker.State() == ratelimit.BreakerClosed

@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
-	"github.com/gatehouse/gatehouse/internal/ratelimit/redistest"
 )
 
 // flaky is a backend that counts the takes that reach it and fails or
@@ -203,8 +203,8 @@ func TestBreaker(t *testing.T) {
 // load: takes fail fast with UnavailableError, the breaker stops asking
 // Redis, and once Redis is back the takes succeed again without a restart.
 func TestBreakerRedisOutage(t *testing.T) {
-	srv := redistest.Start(t)
-	opt, err := redis.ParseURL(srv.URL())
+	srv := proctest.Redis(t)
+	opt, err := redis.ParseURL(srv.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestBreakerRedisOutage(t *testing.T) {
 	_, err = b.Take(ctx, time.Now(), oneTake("other"))
 	wantDown(t, err, time.Second)
 
-	srv.Restart()
+	srv.Start()
 	served := ok.Load()
 	poll("takes succeed again", func() bool {
 		clk.Add(time.Second) // past the cool-off: the next take probes

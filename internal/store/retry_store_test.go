@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -24,8 +25,8 @@ import (
 func TestStoreReadRetriesLostConnection(t *testing.T) {
 	dbURL, _, _ := scratchDatabase(t)
 	u, _ := url.Parse(dbURL)
-	p := newDropProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p := proctest.NewProxy(t, u.Host)
+	u.Host = p.Addr
 	db := storetest.MustOpen(t, u.String())
 	var retried []error
 	db.OnRetry(func(err error) { retried = append(retried, err) })
@@ -45,7 +46,7 @@ func TestStoreReadRetriesLostConnection(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustNoError(t, db.Ping(ctx)) // a pooled connection, through the proxy
-			p.drop()
+			p.Drop()
 			retried = nil
 			if err := tc.read(); err != nil || len(retried) != 1 {
 				t.Fatalf("error %v after %d retries, want a success on the second attempt", err, len(retried))
@@ -59,7 +60,7 @@ func TestStoreReadRetriesLostConnection(t *testing.T) {
 			if _, err := tx.Session(ctx, sess.ID); err != nil {
 				return err
 			}
-			p.drop()
+			p.Drop()
 			_, err := tx.Session(ctx, sess.ID)
 			return err
 		})

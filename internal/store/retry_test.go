@@ -5,15 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 
 	_ "github.com/lib/pq" // registers the "postgres" driver
 	"github.com/uptrace/bun"
 
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/internal/servicetest"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -44,52 +42,6 @@ func scratchDatabase(t *testing.T) (dbURL string, admin *sql.DB, name string) {
 	u, _ := url.Parse(base)
 	u.Path = "/" + name
 	return u.String(), admin, name
-}
-
-// dropProxy forwards TCP to a server; drop closes every connection it
-// carries, as a failover does, while new ones still get through.
-type dropProxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newDropProxy(t *testing.T, target string) *dropProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &dropProxy{ln: ln}
-	t.Cleanup(func() { ln.Close(); p.drop() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *dropProxy) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
 
 // TestRetrySwitchover: a statement refused by a server gone read-only
@@ -148,8 +100,8 @@ func TestRetrySwitchover(t *testing.T) {
 func TestRetryLostConnection(t *testing.T) {
 	dbURL, _, _ := scratchDatabase(t)
 	u, _ := url.Parse(dbURL)
-	p := newDropProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p := proctest.NewProxy(t, u.Host)
+	u.Host = p.Addr
 	db, err := store.Open(context.Background(), u.String())
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +115,7 @@ func TestRetryLostConnection(t *testing.T) {
 	}{{"idempotent", true, 2}, {"not idempotent", false, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustNoError(t, db.Ping(ctx)) // a pooled connection, through the proxy
-			p.drop()
+			p.Drop()
 			attempts := 0
 			err := db.Retry(ctx, tc.idempotent, func(ctx context.Context, q bun.IDB) error {
 				attempts++
