@@ -61,3 +61,14 @@ func authEvent(e gatehouse.Event) *model.AuthEvent {
 	}
 	return out
 }
+
+// deletePayload answers a mutation that deletes the object with the id.
+func deletePayload(id string, err error) (*model.DeletePayload, error) {
+	errs, err := payloadErrors(err)
+	ok := len(errs) == 0 && err == nil
+	p := &model.DeletePayload{Deleted: ok, Errors: errs}
+	if ok {
+		p.ID = &id
+	}
+	return p, err
+}

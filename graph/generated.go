@@ -32,11 +32,14 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuthTicket() AuthTicketResolver
 	Customer() CustomerResolver
+	Invite() InviteResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
+	HasPermission func(ctx context.Context, obj any, next graphql.Resolver, permission []gatehouse.Permission) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -191,6 +194,12 @@ type ComplexityRoot struct {
 		ID       func(childComplexity int) int
 	}
 
+	DeletePayload struct {
+		Deleted func(childComplexity int) int
+		Errors  func(childComplexity int) int
+		ID      func(childComplexity int) int
+	}
+
 	DeleteSessionPayload struct {
 		Deleted func(childComplexity int) int
 		Errors  func(childComplexity int) int
@@ -199,9 +208,12 @@ type ComplexityRoot struct {
 	Invite struct {
 		Accepted  func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
 		Email     func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
 		ID        func(childComplexity int) int
+		Roles     func(childComplexity int) int
+		Status    func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
 
@@ -224,9 +236,11 @@ type ComplexityRoot struct {
 		CreateAnonymousShopperAuthTicket func(childComplexity int) int
 		CreateCustomer                   func(childComplexity int, input model.CreateCustomerInput) int
 		CreateInvite                     func(childComplexity int, input model.CreateInviteInput) int
+		CreateRole                       func(childComplexity int, input model.CreateRoleInput) int
 		CreateSession                    func(childComplexity int) int
 		CreateUserAuthTicket             func(childComplexity int, input model.CreateUserAuthTicketInput) int
 		DeleteCustomerAddress            func(childComplexity int, id string) int
+		DeleteRole                       func(childComplexity int, id string) int
 		DeleteSession                    func(childComplexity int, actor gatehouse.ActorType) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
 		Logout                           func(childComplexity int, input *model.LogoutInput) int
@@ -240,6 +254,7 @@ type ComplexityRoot struct {
 		UnlockCustomer                   func(childComplexity int, id string) int
 		UpdateCustomer                   func(childComplexity int, input model.UpdateCustomerInput) int
 		UpdateCustomerAddress            func(childComplexity int, id string, input model.CustomerAddressInput) int
+		UpdateRole                       func(childComplexity int, id string, input model.UpdateRoleInput) int
 		ValidateCallback                 func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) int
 		VerifyEmail                      func(childComplexity int, input model.VerifyEmailInput) int
 	}
@@ -252,6 +267,7 @@ type ComplexityRoot struct {
 		CurrentUser     func(childComplexity int) int
 		Customer        func(childComplexity int, id string) int
 		DeadDeliveries  func(childComplexity int, first *int, after *string) int
+		Roles           func(childComplexity int) int
 	}
 
 	ReplayDeliveryPayload struct {
@@ -272,6 +288,21 @@ type ComplexityRoot struct {
 	ResetPasswordTokenPayload struct {
 		Accepted func(childComplexity int) int
 		Errors   func(childComplexity int) int
+	}
+
+	Role struct {
+		Builtin     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Permissions func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	RolePayload struct {
+		Errors func(childComplexity int) int
+		Role   func(childComplexity int) int
 	}
 
 	SendEmailVerificationPayload struct {
@@ -310,6 +341,8 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		LastName      func(childComplexity int) int
 		Metadata      func(childComplexity int) int
+		Permissions   func(childComplexity int) int
+		Roles         func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 	}
 
@@ -337,6 +370,10 @@ type CustomerResolver interface {
 
 	IsLocked(ctx context.Context, obj *gatehouse.Customer) (bool, error)
 }
+type InviteResolver interface {
+	Status(ctx context.Context, obj *gatehouse.Invite) (gatehouse.InviteStatus, error)
+	Roles(ctx context.Context, obj *gatehouse.Invite) ([]*gatehouse.Role, error)
+}
 type MutationResolver interface {
 	Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error)
 	GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error)
@@ -363,6 +400,9 @@ type MutationResolver interface {
 	DeleteCustomerAddress(ctx context.Context, id string) (*model.DeleteCustomerAddressPayload, error)
 	CreateInvite(ctx context.Context, input model.CreateInviteInput) (*model.InvitePayload, error)
 	AcceptInvite(ctx context.Context, input model.AcceptInviteInput) (*model.UserPayload, error)
+	CreateRole(ctx context.Context, input model.CreateRoleInput) (*model.RolePayload, error)
+	UpdateRole(ctx context.Context, id string, input model.UpdateRoleInput) (*model.RolePayload, error)
+	DeleteRole(ctx context.Context, id string) (*model.DeletePayload, error)
 }
 type QueryResolver interface {
 	CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error)
@@ -372,6 +412,11 @@ type QueryResolver interface {
 	AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error)
 	DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error)
 	AuthProviders(ctx context.Context, actor gatehouse.ActorType) ([]*model.AuthProvider, error)
+	Roles(ctx context.Context) ([]*gatehouse.Role, error)
+}
+type UserResolver interface {
+	Roles(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Role, error)
+	Permissions(ctx context.Context, obj *gatehouse.User) ([]gatehouse.Permission, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1026,6 +1071,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteCustomerAddressPayload.ID(childComplexity), true
 
+	case "DeletePayload.deleted":
+		if e.ComplexityRoot.DeletePayload.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletePayload.Deleted(childComplexity), true
+	case "DeletePayload.errors":
+		if e.ComplexityRoot.DeletePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletePayload.Errors(childComplexity), true
+	case "DeletePayload.id":
+		if e.ComplexityRoot.DeletePayload.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
+
 	case "DeleteSessionPayload.deleted":
 		if e.ComplexityRoot.DeleteSessionPayload.Deleted == nil {
 			break
@@ -1051,6 +1115,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invite.CreatedAt(childComplexity), true
+	case "Invite.invitedBy":
+		if e.ComplexityRoot.Invite.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.CreatedBy(childComplexity), true
 	case "Invite.email":
 		if e.ComplexityRoot.Invite.Email == nil {
 			break
@@ -1069,6 +1139,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invite.ID(childComplexity), true
+	case "Invite.roles":
+		if e.ComplexityRoot.Invite.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Roles(childComplexity), true
+	case "Invite.status":
+		if e.ComplexityRoot.Invite.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Status(childComplexity), true
 	case "Invite.updatedAt":
 		if e.ComplexityRoot.Invite.UpdatedAt == nil {
 			break
@@ -1180,6 +1262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateInvite(childComplexity, args["input"].(model.CreateInviteInput)), true
+	case "Mutation.createRole":
+		if e.ComplexityRoot.Mutation.CreateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.CreateRoleInput)), true
 	case "Mutation.createSession":
 		if e.ComplexityRoot.Mutation.CreateSession == nil {
 			break
@@ -1208,6 +1301,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomerAddress(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteRole":
+		if e.ComplexityRoot.Mutation.DeleteRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteSession":
 		if e.ComplexityRoot.Mutation.DeleteSession == nil {
 			break
@@ -1351,6 +1455,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomerAddress(childComplexity, args["id"].(string), args["input"].(model.CustomerAddressInput)), true
+	case "Mutation.updateRole":
+		if e.ComplexityRoot.Mutation.UpdateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["id"].(string), args["input"].(model.UpdateRoleInput)), true
 	case "Mutation.validateCallback":
 		if e.ComplexityRoot.Mutation.ValidateCallback == nil {
 			break
@@ -1442,6 +1557,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.DeadDeliveries(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.roles":
+		if e.ComplexityRoot.Query.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Roles(childComplexity), true
+
 	case "ReplayDeliveryPayload.errors":
 		if e.ComplexityRoot.ReplayDeliveryPayload.Errors == nil {
 			break
@@ -1493,6 +1615,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResetPasswordTokenPayload.Errors(childComplexity), true
+
+	case "Role.builtin":
+		if e.ComplexityRoot.Role.Builtin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Builtin(childComplexity), true
+	case "Role.createdAt":
+		if e.ComplexityRoot.Role.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.CreatedAt(childComplexity), true
+	case "Role.description":
+		if e.ComplexityRoot.Role.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Description(childComplexity), true
+	case "Role.id":
+		if e.ComplexityRoot.Role.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.ID(childComplexity), true
+	case "Role.name":
+		if e.ComplexityRoot.Role.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Name(childComplexity), true
+	case "Role.permissions":
+		if e.ComplexityRoot.Role.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Permissions(childComplexity), true
+	case "Role.updatedAt":
+		if e.ComplexityRoot.Role.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.UpdatedAt(childComplexity), true
+
+	case "RolePayload.errors":
+		if e.ComplexityRoot.RolePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePayload.Errors(childComplexity), true
+	case "RolePayload.role":
+		if e.ComplexityRoot.RolePayload.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePayload.Role(childComplexity), true
 
 	case "SendEmailVerificationPayload.accepted":
 		if e.ComplexityRoot.SendEmailVerificationPayload.Accepted == nil {
@@ -1636,6 +1814,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Metadata(childComplexity), true
+	case "User.permissions":
+		if e.ComplexityRoot.User.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Permissions(childComplexity), true
+	case "User.roles":
+		if e.ComplexityRoot.User.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Roles(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -1682,6 +1872,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCreateCustomerInput,
 		ec.unmarshalInputCreateInviteInput,
+		ec.unmarshalInputCreateRoleInput,
 		ec.unmarshalInputCreateUserAuthTicketInput,
 		ec.unmarshalInputCustomerAddressInput,
 		ec.unmarshalInputLogoutInput,
@@ -1692,6 +1883,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputResetPasswordTokenInput,
 		ec.unmarshalInputSendEmailVerificationInput,
 		ec.unmarshalInputUpdateCustomerInput,
+		ec.unmarshalInputUpdateRoleInput,
 		ec.unmarshalInputValidateCallbackInput,
 		ec.unmarshalInputVerifyEmailInput,
 	)
@@ -1778,6 +1970,112 @@ scalar DateTime
 Any JSON value. Metadata fields hold a JSON object.
 """
 scalar JSON
+
+"""
+The admin permission a field needs. Checked before the field runs, through
+one service method: the request must carry a live USER session of an
+active user whose roles grant at least one of the permissions listed;
+otherwise a top-level ` + "`" + `FORBIDDEN` + "`" + ` error with ` + "`" + `extensions.reason` + "`" + `
+` + "`" + `MISSING_PERMISSION` + "`" + ` (or ` + "`" + `UNAUTHENTICATED` + "`" + ` without a usable credential).
+Every field a USER can reach either carries this directive or says in its
+description, on a line starting ` + "`" + `Access:` + "`" + `, who may use it and why it needs
+no permission.
+"""
+directive @hasPermission(
+  "The permissions any one of which admits the request."
+  permission: [Permission!]!
+) on FIELD_DEFINITION
+
+"""
+What an admin user may do. A role grants a set of them; a user's
+permissions are the union of its roles'.
+"""
+enum Permission {
+  "Invite, list, change, deactivate and delete admin users; see the roles."
+  MANAGE_USERS
+  "Change, unlock, deactivate and reactivate customers; end their sessions."
+  MANAGE_CUSTOMERS
+  "Read and search customers."
+  VIEW_CUSTOMERS
+  "Sign in as a customer for support (` + "`" + `impersonateCustomer` + "`" + `)."
+  IMPERSONATE_CUSTOMERS
+  "Read the audit trail and auth events."
+  VIEW_AUDIT
+  "Manage webhook endpoints; read and replay deliveries."
+  MANAGE_WEBHOOKS
+  "Create, change and delete custom roles."
+  MANAGE_ROLES
+}
+
+"""
+A named set of permissions given to admin users. The built-in roles are
+` + "`" + `owner` + "`" + ` (everything), ` + "`" + `admin` + "`" + ` (everything but ` + "`" + `MANAGE_ROLES` + "`" + `), ` + "`" + `support` + "`" + `
+(` + "`" + `VIEW_CUSTOMERS` + "`" + `, ` + "`" + `MANAGE_CUSTOMERS` + "`" + `, ` + "`" + `IMPERSONATE_CUSTOMERS` + "`" + `,
+` + "`" + `VIEW_AUDIT` + "`" + `) and ` + "`" + `viewer` + "`" + ` (` + "`" + `VIEW_CUSTOMERS` + "`" + `, ` + "`" + `VIEW_AUDIT` + "`" + `); they cannot be
+changed or deleted.
+"""
+type Role {
+  "The role id (` + "`" + `role_owner` + "`" + `, ` + "`" + `role_admin` + "`" + `, ` + "`" + `role_support` + "`" + `, ` + "`" + `role_viewer` + "`" + `, or ` + "`" + `role_…` + "`" + ` for a custom role)."
+  id: ID!
+  "The role's name, unique case-insensitively."
+  name: String!
+  "What the role is for."
+  description: String
+  "What the role grants, in the order of the ` + "`" + `Permission` + "`" + ` enum."
+  permissions: [Permission!]!
+  "Whether it is one of the four built-in roles."
+  builtin: Boolean!
+  "When the role was created."
+  createdAt: DateTime!
+  "When the role was last changed."
+  updatedAt: DateTime!
+}
+
+"""
+The answer to ` + "`" + `createRole` + "`" + ` and ` + "`" + `updateRole` + "`" + `.
+"""
+type RolePayload {
+  "The role after the change."
+  role: Role
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+The answer to mutations that delete something.
+"""
+type DeletePayload {
+  "The id of what was deleted."
+  id: ID
+  "Whether it was deleted."
+  deleted: Boolean!
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+A custom role to create.
+"""
+input CreateRoleInput {
+  "The name, 1 to 64 characters, unique case-insensitively."
+  name: String!
+  "What the role is for."
+  description: String
+  "What it grants: only permissions you hold yourself."
+  permissions: [Permission!]!
+}
+
+"""
+Changes to a custom role; omitted fields stay as they are.
+"""
+input UpdateRoleInput {
+  "The new name."
+  name: String
+  "The new description; null clears it."
+  description: String
+  "The new permissions: only ones you hold yourself."
+  permissions: [Permission!]
+}
 
 """
 Who an operation acts for.
@@ -1915,9 +2213,9 @@ type AuthTicket {
   actorType: ActorType!
   "The customer or user id; null until the identity is linked to one."
   actorId: ID
-  "The customer the ticket acts for, when ` + "`" + `actorType` + "`" + ` is CUSTOMER and it is linked."
+  "The customer the ticket acts for, when ` + "`" + `actorType` + "`" + ` is CUSTOMER and it is linked. Access: the ticket's own actor."
   customerAccount: Customer
-  "The admin user the ticket acts for, when ` + "`" + `actorType` + "`" + ` is USER and it is linked."
+  "The admin user the ticket acts for, when ` + "`" + `actorType` + "`" + ` is USER and it is linked. Access: the ticket's own actor."
   user: User
   """
   When this sign-in or registration carried an anonymous shopper's access
@@ -2306,7 +2604,7 @@ type Customer {
   defaultBillingAddressId: ID
   "The id of the default shipping address."
   defaultShippingAddressId: ID
-  "The customer's addresses, oldest first."
+  "The customer's addresses, oldest first. Access: whoever may read the customer (the customer, or an admin with ` + "`" + `VIEW_CUSTOMERS` + "`" + `)."
   addresses: [CustomerAddress!]!
   "Free-form key-value data."
   metadata: JSON!
@@ -2332,7 +2630,7 @@ type Customer {
   isActive: Boolean!
   "Whether the account is an anonymous shopper."
   isAnonymous: Boolean!
-  "Whether the account is locked after repeated failed sign-ins."
+  "Whether the account is locked after repeated failed sign-ins. Access: as ` + "`" + `addresses` + "`" + `."
   isLocked: Boolean!
   "Whether a verification link proved the email address (` + "`" + `verifyEmail` + "`" + `)."
   emailVerified: Boolean!
@@ -2412,6 +2710,10 @@ type User {
   updatedAt: DateTime!
   "When the user was deleted, if it was."
   deletedAt: DateTime
+  "The user's roles. Access: whoever may read the user (the user, or an admin with ` + "`" + `MANAGE_USERS` + "`" + `)."
+  roles: [Role!]!
+  "What the user's roles grant together, in the order of the ` + "`" + `Permission` + "`" + ` enum. Access: as ` + "`" + `roles` + "`" + `."
+  permissions: [Permission!]!
 }
 
 """
@@ -2424,12 +2726,32 @@ type Invite {
   email: String!
   "Whether the invite has been accepted."
   accepted: Boolean!
+  "Where the invite stands."
+  status: InviteStatus!
+  "The roles the invitee gets. Access: whoever may read the invite (an admin with ` + "`" + `MANAGE_USERS` + "`" + `)."
+  roles: [Role!]!
+  "The id of the admin user who sent the invite (null once that user is gone)."
+  invitedBy: ID
   "When the invite expires."
   expiresAt: DateTime!
   "When the invite was created."
   createdAt: DateTime!
   "When the invite was last changed."
   updatedAt: DateTime!
+}
+
+"""
+Where an invite stands.
+"""
+enum InviteStatus {
+  "Not accepted, not revoked, not expired: its token signs the invitee up."
+  PENDING
+  "The invitee accepted it."
+  ACCEPTED
+  "Its time ran out before it was accepted; ` + "`" + `resendInvite` + "`" + ` sends a new token."
+  EXPIRED
+  "An admin revoked it (` + "`" + `revokeInvite` + "`" + `)."
+  REVOKED
 }
 
 """
@@ -2583,6 +2905,11 @@ An invitation to create.
 input CreateInviteInput {
   "The email address to invite."
   email: String!
+  """
+  The roles the invitee gets when accepting, each granting only
+  permissions you hold yourself. Default: ` + "`" + `role_viewer` + "`" + `.
+  """
+  roleIds: [ID!]
 }
 
 """
@@ -2604,14 +2931,23 @@ type Query {
   """
   The customer of the bearer token (or of the customer session cookie).
   Requires a CUSTOMER credential linked to a customer.
+
+  Access: the customer themself; a USER credential is FORBIDDEN.
   """
   currentCustomer: Customer
-  "The admin user of the bearer token. Requires a USER access token linked to a user."
+  """
+  The admin user of the bearer token. Requires a USER access token linked
+  to a user.
+
+  Access: any admin user reads themself, whatever their roles.
+  """
   currentUser: User
   """
   The session the request acts through: the bearer token's, or else the
   actor type's session cookie. Use it after a page reload to read the
   cookie session's ` + "`" + `csrfToken` + "`" + ` again.
+
+  Access: the session's own actor.
   """
   currentSession(
     "Whose session cookie to read when no bearer token is sent."
@@ -2621,7 +2957,7 @@ type Query {
   customer(
     "The customer id (` + "`" + `cus_…` + "`" + `)."
     id: ID!
-  ): Customer
+  ): Customer @hasPermission(permission: VIEW_CUSTOMERS)
   """
   For admin users: an identity's auth events (sign-ins, failures, locks,
   resets, token reuse…), newest first, paginated. Never with a secret.
@@ -2633,7 +2969,7 @@ type Query {
     first: Int
     "The ` + "`" + `endCursor` + "`" + ` of the previous page."
     after: String
-  ): AuthEventPage!
+  ): AuthEventPage! @hasPermission(permission: VIEW_AUDIT)
   """
   For admin users: events a subscriber was not given after too many failed
   deliveries, set aside so later events flow. ` + "`" + `replayDelivery` + "`" + ` retries one.
@@ -2643,12 +2979,19 @@ type Query {
     first: Int
     "The ` + "`" + `endCursor` + "`" + ` of the previous page."
     after: String
-  ): DeadDeliveryPage!
-  "The enabled authentication providers for an actor type, to draw sign-in buttons."
+  ): DeadDeliveryPage! @hasPermission(permission: MANAGE_WEBHOOKS)
+  """
+  The enabled authentication providers for an actor type, to draw sign-in
+  buttons.
+
+  Access: anyone; it names providers, never an account.
+  """
   authProviders(
     "The actor type whose providers to list."
     actor: ActorType!
   ): [AuthProvider!]!
+  "Every role, built-in ones first, then by name."
+  roles: [Role!]! @hasPermission(permission: [MANAGE_ROLES, MANAGE_USERS])
 }
 
 """
@@ -2666,6 +3009,8 @@ type Mutation {
   there calls ` + "`" + `validateCallback` + "`" + `. The sign-in is bound to the client:
   through ` + "`" + `input.callbackChallenge` + "`" + `, or else a pre-auth cookie this answer
   sets (same-site pages only).
+
+  Access: anyone; this is sign-in.
   """
   authenticate(
     "Whom to sign in as."
@@ -2684,6 +3029,8 @@ type Mutation {
   event carries it to a subscriber, which emails a link with the token.
   The answer is ` + "`" + `accepted: true` + "`" + ` whether or not the identity exists, after
   the same work, so it reveals nothing about who has an account.
+
+  Access: anyone; the answer is the same for every address.
   """
   generateResetPasswordToken(
     "Whose password: CUSTOMER or USER."
@@ -2699,6 +3046,8 @@ type Mutation {
   use is ` + "`" + `TOKEN_INVALID` + "`" + `), every session of the identity ends, a lockout is
   lifted, and ` + "`" + `auth.password_changed` + "`" + ` is emitted. Unknown, used and
   wrong-actor tokens are ` + "`" + `TOKEN_INVALID` + "`" + `; expired ones ` + "`" + `TOKEN_EXPIRED` + "`" + `.
+
+  Access: whoever holds the reset token.
   """
   resetPassword(
     "Whose password: the actor type the token was made for."
@@ -2713,6 +3062,8 @@ type Mutation {
   Change the signed-in customer's or user's password. The current password
   must be right (` + "`" + `INVALID_CREDENTIALS` + "`" + ` otherwise); every other session of
   the identity ends; the one making the change stays signed in.
+
+  Access: the signed-in customer or user, for their own password.
   """
   changePassword(
     "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
@@ -2728,7 +3079,7 @@ type Mutation {
   unlockCustomer(
     "The customer id (` + "`" + `cus_…` + "`" + `)."
     id: ID!
-  ): UnlockCustomerPayload!
+  ): UnlockCustomerPayload! @hasPermission(permission: MANAGE_CUSTOMERS)
 
   """
   For admin users: retry a dead delivery now (see ` + "`" + `deadDeliveries` + "`" + `).
@@ -2738,13 +3089,15 @@ type Mutation {
     eventId: ID!
     "The subscriber: ` + "`" + `webhook` + "`" + `, ` + "`" + `nats` + "`" + ` or ` + "`" + `log` + "`" + `."
     subscriber: String!
-  ): ReplayDeliveryPayload!
+  ): ReplayDeliveryPayload! @hasPermission(permission: MANAGE_WEBHOOKS)
 
   """
   Ask for an email verification link for the signed-in customer's or
   user's email: the ` + "`" + `auth.email_verification` + "`" + ` event carries a single-use
   token (valid 24 hours; a newer request voids older ones) for a
   subscriber to send.
+
+  Access: the signed-in customer or user, for their own email.
   """
   requestEmailVerification(
     "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
@@ -2756,6 +3109,8 @@ type Mutation {
   sign-in waits for a verified email (` + "`" + `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` + "`" + `).
   Like ` + "`" + `generateResetPasswordToken` + "`" + `, the answer is ` + "`" + `accepted: true` + "`" + ` after the
   same work whether or not the account exists or is already verified.
+
+  Access: anyone; the answer is the same for every address.
   """
   sendEmailVerification(
     "Whose email: CUSTOMER or USER."
@@ -2770,6 +3125,8 @@ type Mutation {
   Prove an email address with the token of a verification link: the
   customer's or user's ` + "`" + `emailVerified` + "`" + ` becomes true. No sign-in is needed:
   the token is the proof.
+
+  Access: whoever holds the verification token.
   """
   verifyEmail(
     "The token from the link."
@@ -2786,6 +3143,8 @@ type Mutation {
   identity signed in: a full ticket when it is linked to a customer or
   user, else a registration ticket (no ` + "`" + `actorId` + "`" + `) to call ` + "`" + `createCustomer` + "`" + `
   or ` + "`" + `acceptInvite` + "`" + ` with.
+
+  Access: the client that began the sign-in (the state binding).
   """
   validateCallback(
     "Whom the sign-in is for: the actor type passed to ` + "`" + `authenticate` + "`" + `."
@@ -2802,6 +3161,8 @@ type Mutation {
   email answers ` + "`" + `DUPLICATE` + "`" + `: without email verification this cannot be
   hidden. For USER, ` + "`" + `input.inviteToken` + "`" + ` must be a valid invite for the same
   email.
+
+  Access: anyone, where sign-up is open; an admin user needs an invite.
   """
   register(
     "Whom the identity is for."
@@ -2823,6 +3184,8 @@ type Mutation {
   Without a refresh token: re-sign the bearer token with fresh claims (after
   ` + "`" + `createCustomer` + "`" + ` or ` + "`" + `acceptInvite` + "`" + ` the new token carries the ` + "`" + `actor_id` + "`" + `),
   while its session is live. No refresh token is returned then.
+
+  Access: whoever holds the refresh token.
   """
   refreshToken(
     "The refresh token to rotate; omit it to re-sign the bearer token."
@@ -2833,6 +3196,8 @@ type Mutation {
   End the bearer token's session, or every session of its identity: their
   refresh tokens stop working at once, and their access tokens are refused
   by every operation that needs one.
+
+  Access: the session's own actor.
   """
   logout(
     "Which sessions to end."
@@ -2848,12 +3213,16 @@ type Mutation {
   mutation must send the CSRF token as the ` + "`" + `X-CSRF-Token` + "`" + ` header. A request
   with both a bearer token and a cookie is authenticated by the bearer
   token. Each call sets a new cookie value.
+
+  Access: the bearer token's own actor.
   """
   createSession: SessionPayload!
 
   """
   End the session the request acts through (the bearer token's, else the
   actor type's cookie session) and clear the cookie.
+
+  Access: the session's own actor.
   """
   deleteSession(
     "Whose session cookie to end and clear."
@@ -2867,6 +3236,8 @@ type Mutation {
   exactly as a wrong password does (` + "`" + `INVALID_CREDENTIALS` + "`" + `). Answers as
   ` + "`" + `authenticate` + "`" + ` does, including the merge of an anonymous shopper whose
   token is sent as ` + "`" + `Authorization: Bearer` + "`" + `.
+
+  Access: anyone; this is sign-in.
   """
   createUserAuthTicket(
     "The shopper's credentials."
@@ -2877,6 +3248,8 @@ type Mutation {
   Kibo's RefreshUserAuthTicket: rotate a shopper's refresh token, exactly as
   ` + "`" + `refreshToken(input: {refreshToken})` + "`" + ` does. An admin user's refresh token
   answers ` + "`" + `TOKEN_INVALID` + "`" + ` and is not rotated.
+
+  Access: whoever holds the refresh token.
   """
   refreshUserAuthTicket(
     "The refresh token."
@@ -2889,31 +3262,47 @@ type Mutation {
   ` + "`" + `isAnonymous` + "`" + ` is true. Send its access token as ` + "`" + `Authorization: Bearer` + "`" + `
   when the shopper later signs in or registers, and the new ticket's
   ` + "`" + `mergedAnonymousUserId` + "`" + ` says whose cart to move.
+
+  Access: anyone; an anonymous shopper holds nothing.
   """
   createAnonymousShopperAuthTicket: AuthTicketPayload!
 
   """
   Create the customer of a CUSTOMER registration token (sent as
   ` + "`" + `Authorization: Bearer` + "`" + `) and link the identity to it.
+
+  Access: the CUSTOMER registration token's own identity.
   """
   createCustomer(
     "The customer's details."
     input: CreateCustomerInput!
   ): CustomerPayload!
 
-  "Change the signed-in customer."
+  """
+  Change the signed-in customer.
+
+  Access: the signed-in customer, for their own account.
+  """
   updateCustomer(
     "The changes."
     input: UpdateCustomerInput!
   ): CustomerPayload!
 
-  "Add an address to the signed-in customer."
+  """
+  Add an address to the signed-in customer.
+
+  Access: the signed-in customer, for their own account.
+  """
   addCustomerAddress(
     "The new address."
     input: CustomerAddressInput!
   ): CustomerAddressPayload!
 
-  "Change an address of the signed-in customer."
+  """
+  Change an address of the signed-in customer.
+
+  Access: the signed-in customer, for their own account.
+  """
   updateCustomerAddress(
     "The address id."
     id: ID!
@@ -2921,30 +3310,63 @@ type Mutation {
     input: CustomerAddressInput!
   ): CustomerAddressPayload!
 
-  "Delete an address of the signed-in customer."
+  """
+  Delete an address of the signed-in customer.
+
+  Access: the signed-in customer, for their own account.
+  """
   deleteCustomerAddress(
     "The address id."
     id: ID!
   ): DeleteCustomerAddressPayload!
 
   """
-  Invite an email address to become an admin user. Requires a USER access
-  token. The token in the answer is shown once.
+  Invite an email address to become an admin user, with the roles named
+  (each granting only permissions you hold). A pending invite for the same
+  email is replaced. The token in the answer is shown once.
   """
   createInvite(
     "Whom to invite."
     input: CreateInviteInput!
-  ): InvitePayload!
+  ): InvitePayload! @hasPermission(permission: MANAGE_USERS)
 
   """
   Create the admin user of a USER registration token (sent as
   ` + "`" + `Authorization: Bearer` + "`" + `) and consume the invite. The invite's email must
   equal the identity's.
+
+  Access: whoever holds the invite token, with a USER registration token.
   """
   acceptInvite(
     "The invite and the new user's details."
     input: AcceptInviteInput!
   ): UserPayload!
+
+  "Create a custom role."
+  createRole(
+    "The role."
+    input: CreateRoleInput!
+  ): RolePayload! @hasPermission(permission: MANAGE_ROLES)
+
+  """
+  Change a custom role. You must hold every permission it grants, before
+  and after; built-in roles cannot be changed (` + "`" + `NOT_ALLOWED` + "`" + `).
+  """
+  updateRole(
+    "The role id (` + "`" + `role_…` + "`" + `)."
+    id: ID!
+    "The changes."
+    input: UpdateRoleInput!
+  ): RolePayload! @hasPermission(permission: MANAGE_ROLES)
+
+  """
+  Delete a custom role that no user and no pending invite holds
+  (` + "`" + `NOT_ALLOWED` + "`" + ` otherwise, and for built-in roles).
+  """
+  deleteRole(
+    "The role id (` + "`" + `role_…` + "`" + `)."
+    id: ID!
+  ): DeletePayload! @hasPermission(permission: MANAGE_ROLES)
 }
 `, BuiltIn: false},
 }
@@ -3256,6 +3678,18 @@ func (ec *executionContext) childFields_DeleteCustomerAddressPayload(ctx context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteCustomerAddressPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeletePayload_id(ctx, field)
+	case "deleted":
+		return ec.fieldContext_DeletePayload_deleted(ctx, field)
+	case "errors":
+		return ec.fieldContext_DeletePayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deleted":
@@ -3274,6 +3708,12 @@ func (ec *executionContext) childFields_Invite(ctx context.Context, field graphq
 		return ec.fieldContext_Invite_email(ctx, field)
 	case "accepted":
 		return ec.fieldContext_Invite_accepted(ctx, field)
+	case "status":
+		return ec.fieldContext_Invite_status(ctx, field)
+	case "roles":
+		return ec.fieldContext_Invite_roles(ctx, field)
+	case "invitedBy":
+		return ec.fieldContext_Invite_invitedBy(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_Invite_expiresAt(ctx, field)
 	case "createdAt":
@@ -3344,6 +3784,36 @@ func (ec *executionContext) childFields_ResetPasswordTokenPayload(ctx context.Co
 		return ec.fieldContext_ResetPasswordTokenPayload_errors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResetPasswordTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Role_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Role_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Role_description(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Role_permissions(ctx, field)
+	case "builtin":
+		return ec.fieldContext_Role_builtin(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Role_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Role_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RolePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_RolePayload_role(ctx, field)
+	case "errors":
+		return ec.fieldContext_RolePayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RolePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SendEmailVerificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3420,6 +3890,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_updatedAt(ctx, field)
 	case "deletedAt":
 		return ec.fieldContext_User_deletedAt(ctx, field)
+	case "roles":
+		return ec.fieldContext_User_roles(ctx, field)
+	case "permissions":
+		return ec.fieldContext_User_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -3560,6 +4034,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "permission",
+		func(ctx context.Context, v any) ([]gatehouse.Permission, error) {
+			return ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["permission"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3668,6 +4156,20 @@ func (ec *executionContext) field_Mutation_createInvite_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateRoleInput, error) {
+			return ec.unmarshalNCreateRoleInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐCreateRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createUserAuthTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3683,6 +4185,20 @@ func (ec *executionContext) field_Mutation_createUserAuthTicket_args(ctx context
 }
 
 func (ec *executionContext) field_Mutation_deleteCustomerAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3955,6 +4471,28 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRoleInput, error) {
+			return ec.unmarshalNUpdateRoleInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUpdateRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -6710,6 +7248,84 @@ func (ec *executionContext) fieldContext_DeleteCustomerAddressPayload_errors(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletePayload_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeletePayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DeletePayload_deleted(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletePayload_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletePayload_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DeletePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeleteSessionPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSessionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6832,6 +7448,84 @@ func (ec *executionContext) _Invite_accepted(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Invite_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invite", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Invite_status(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Invite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invite_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invite().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gatehouse.InviteStatus) graphql.Marshaler {
+			return ec.marshalNInviteStatus2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐInviteStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invite_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invite", field, true, true, errors.New("field of type InviteStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Invite_roles(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Invite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invite_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invite().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invite_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invite",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invite_invitedBy(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Invite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invite_invitedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invite_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invite", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Invite_expiresAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Invite) (ret graphql.Marshaler) {
@@ -7233,7 +7927,25 @@ func (ec *executionContext) _Mutation_unlockCustomer(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UnlockCustomer(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_CUSTOMERS")
+				if err != nil {
+					var zeroVal *model.UnlockCustomerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.UnlockCustomerPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlockCustomerPayload) graphql.Marshaler {
 			return ec.marshalNUnlockCustomerPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUnlockCustomerPayload(ctx, selections, v)
 		},
@@ -7277,7 +7989,25 @@ func (ec *executionContext) _Mutation_replayDelivery(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ReplayDelivery(ctx, fc.Args["eventId"].(string), fc.Args["subscriber"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_WEBHOOKS")
+				if err != nil {
+					var zeroVal *model.ReplayDeliveryPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ReplayDeliveryPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReplayDeliveryPayload) graphql.Marshaler {
 			return ec.marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReplayDeliveryPayload(ctx, selections, v)
 		},
@@ -8045,7 +8775,25 @@ func (ec *executionContext) _Mutation_createInvite(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateInvite(ctx, fc.Args["input"].(model.CreateInviteInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_USERS")
+				if err != nil {
+					var zeroVal *model.InvitePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InvitePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InvitePayload) graphql.Marshaler {
 			return ec.marshalNInvitePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐInvitePayload(ctx, selections, v)
 		},
@@ -8115,6 +8863,192 @@ func (ec *executionContext) fieldContext_Mutation_acceptInvite(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_acceptInvite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRole(ctx, fc.Args["input"].(model.CreateRoleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_ROLES")
+				if err != nil {
+					var zeroVal *model.RolePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.RolePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RolePayload) graphql.Marshaler {
+			return ec.marshalNRolePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRolePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RolePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRole(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateRoleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_ROLES")
+				if err != nil {
+					var zeroVal *model.RolePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.RolePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RolePayload) graphql.Marshaler {
+			return ec.marshalNRolePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRolePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RolePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRole(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_ROLES")
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8241,7 +9175,25 @@ func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Customer(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "VIEW_CUSTOMERS")
+				if err != nil {
+					var zeroVal *gatehouse.Customer
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *gatehouse.Customer
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.Customer) graphql.Marshaler {
 			return ec.marshalOCustomer2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐCustomer(ctx, selections, v)
 		},
@@ -8285,7 +9237,25 @@ func (ec *executionContext) _Query_authEvents(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().AuthEvents(ctx, fc.Args["authIdentityId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "VIEW_AUDIT")
+				if err != nil {
+					var zeroVal *model.AuthEventPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AuthEventPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthEventPage) graphql.Marshaler {
 			return ec.marshalNAuthEventPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventPage(ctx, selections, v)
 		},
@@ -8329,7 +9299,25 @@ func (ec *executionContext) _Query_deadDeliveries(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().DeadDeliveries(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_WEBHOOKS")
+				if err != nil {
+					var zeroVal *model.DeadDeliveryPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeadDeliveryPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeadDeliveryPage) graphql.Marshaler {
 			return ec.marshalNDeadDeliveryPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryPage(ctx, selections, v)
 		},
@@ -8401,6 +9389,56 @@ func (ec *executionContext) fieldContext_Query_authProviders(ctx context.Context
 	if fc.Args, err = ec.field_Query_authProviders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_roles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Roles(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, []any{"MANAGE_ROLES", "MANAGE_USERS"})
+				if err != nil {
+					var zeroVal []*gatehouse.Role
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*gatehouse.Role
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -8691,6 +9729,231 @@ func (ec *executionContext) _ResetPasswordTokenPayload_errors(ctx context.Contex
 func (ec *executionContext) fieldContext_ResetPasswordTokenPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ResetPasswordTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Role_description(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Role_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permissions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gatehouse.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type Permission does not have child fields"))
+}
+
+func (ec *executionContext) _Role_builtin(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_builtin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Builtin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_builtin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Role_createdAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Role_updatedAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _RolePayload_role(ctx context.Context, field graphql.CollectedField, obj *model.RolePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePayload_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.Role) graphql.Marshaler {
+			return ec.marshalORole2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RolePayload_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RolePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RolePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RolePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RolePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RolePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -9305,6 +10568,61 @@ func (ec *executionContext) _User_deletedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_User_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_permissions(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Permissions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gatehouse.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Permission does not have child fields"))
 }
 
 func (ec *executionContext) _UserPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UserPayload) (ret graphql.Marshaler) {
@@ -10707,7 +12025,7 @@ func (ec *executionContext) unmarshalInputCreateInviteInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email"}
+	fieldsInOrder := [...]string{"email", "roleIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10721,6 +12039,57 @@ func (ec *executionContext) unmarshalInputCreateInviteInput(ctx context.Context,
 				return it, err
 			}
 			it.Email = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIds = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateRoleInput(ctx context.Context, obj any) (model.CreateRoleInput, error) {
+	var it model.CreateRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "permissions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
 		}
 	}
 	return it, nil
@@ -11196,6 +12565,50 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Metadata = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, obj any) (model.UpdateRoleInput, error) {
+	var it model.UpdateRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "permissions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalOPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -12479,6 +13892,54 @@ func (ec *executionContext) _DeleteCustomerAddressPayload(ctx context.Context, s
 	return out
 }
 
+var deletePayloadImplementors = []string{"DeletePayload"}
+
+func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeletePayload")
+		case "id":
+			out.Values[i] = ec._DeletePayload_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._DeletePayload_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._DeletePayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deleteSessionPayloadImplementors = []string{"DeleteSessionPayload"}
 
 func (ec *executionContext) _DeleteSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSessionPayload) graphql.Marshaler {
@@ -12537,32 +13998,113 @@ func (ec *executionContext) _Invite(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Invite_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Invite_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "accepted":
 			out.Values[i] = ec._Invite_accepted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invite_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "roles":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invite_roles(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invitedBy":
+			out.Values[i] = ec._Invite_invitedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expiresAt":
 			out.Values[i] = ec._Invite_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Invite_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Invite_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12871,6 +14413,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13066,6 +14629,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "roles":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_roles(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13249,6 +14834,117 @@ func (ec *executionContext) _ResetPasswordTokenPayload(ctx context.Context, sel 
 			}
 		case "errors":
 			out.Values[i] = ec._ResetPasswordTokenPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var roleImplementors = []string{"Role"}
+
+func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Role) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Role")
+		case "id":
+			out.Values[i] = ec._Role_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Role_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Role_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "permissions":
+			out.Values[i] = ec._Role_permissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "builtin":
+			out.Values[i] = ec._Role_builtin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Role_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Role_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var rolePayloadImplementors = []string{"RolePayload"}
+
+func (ec *executionContext) _RolePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RolePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rolePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RolePayload")
+		case "role":
+			out.Values[i] = ec._RolePayload_role(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RolePayload_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13490,53 +15186,129 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "emailVerified":
 			out.Values[i] = ec._User_emailVerified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "firstName":
 			out.Values[i] = ec._User_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastName":
 			out.Values[i] = ec._User_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "avatarUrl":
 			out.Values[i] = ec._User_avatarUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "metadata":
 			out.Values[i] = ec._User_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._User_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deletedAt":
 			out.Values[i] = ec._User_deletedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "roles":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_roles(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "permissions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_permissions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14238,6 +16010,11 @@ func (ec *executionContext) unmarshalNCreateInviteInput2githubᚗcomᚋgatehouse
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateRoleInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐCreateRoleInput(ctx context.Context, v any) (model.CreateRoleInput, error) {
+	res, err := ec.unmarshalInputCreateRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUserAuthTicketInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐCreateUserAuthTicketInput(ctx context.Context, v any) (model.CreateUserAuthTicketInput, error) {
 	res, err := ec.unmarshalInputCreateUserAuthTicketInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14376,6 +16153,16 @@ func (ec *executionContext) marshalNDeleteCustomerAddressPayload2ᚖgithubᚗcom
 	return ec._DeleteCustomerAddressPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeletePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDeleteSessionPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSessionPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -14426,6 +16213,23 @@ func (ec *executionContext) marshalNInvitePayload2ᚖgithubᚗcomᚋgatehouseᚋ
 		return graphql.Null
 	}
 	return ec._InvitePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInviteStatus2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐInviteStatus(ctx context.Context, v any) (gatehouse.InviteStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := gatehouse.InviteStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteStatus2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐInviteStatus(ctx context.Context, sel ast.SelectionSet, v gatehouse.InviteStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
@@ -14481,6 +16285,53 @@ func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋgatehouseᚋ
 		return graphql.Null
 	}
 	return ec._LogoutPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx context.Context, v any) (gatehouse.Permission, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := gatehouse.Permission(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx context.Context, sel ast.SelectionSet, v gatehouse.Permission) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx context.Context, v any) ([]gatehouse.Permission, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]gatehouse.Permission, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []gatehouse.Permission) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRefreshUserAuthTicketInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRefreshUserAuthTicketInput(ctx context.Context, v any) (model.RefreshUserAuthTicketInput, error) {
@@ -14543,6 +16394,42 @@ func (ec *executionContext) marshalNResetPasswordTokenPayload2ᚖgithubᚗcomᚋ
 	return ec._ResetPasswordTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*gatehouse.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRole2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRole(ctx context.Context, sel ast.SelectionSet, v *gatehouse.Role) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRolePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRolePayload(ctx context.Context, sel ast.SelectionSet, v *model.RolePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RolePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSendEmailVerificationInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSendEmailVerificationInput(ctx context.Context, v any) (model.SendEmailVerificationInput, error) {
 	res, err := ec.unmarshalInputSendEmailVerificationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14596,6 +16483,11 @@ func (ec *executionContext) marshalNUnlockCustomerPayload2ᚖgithubᚗcomᚋgate
 
 func (ec *executionContext) unmarshalNUpdateCustomerInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateRoleInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐUpdateRoleInput(ctx context.Context, v any) (model.UpdateRoleInput, error) {
+	res, err := ec.unmarshalInputUpdateRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -14876,6 +16768,41 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -14963,12 +16890,55 @@ func (ec *executionContext) unmarshalOLogoutInput2ᚖgithubᚗcomᚋgatehouseᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx context.Context, v any) ([]gatehouse.Permission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]gatehouse.Permission, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []gatehouse.Permission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalORefreshTokenInput2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRefreshTokenInput(ctx context.Context, v any) (*model.RefreshTokenInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputRefreshTokenInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRole(ctx context.Context, sel ast.SelectionSet, v *gatehouse.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Role(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {

@@ -58,7 +58,8 @@ type HandlerOptions struct {
 // and OPTIONS; no multipart or form transports; the error presenter and
 // recover func of this package.
 func NewHandler(o HandlerOptions) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Auth: o.Auth}}))
+	r := &Resolver{Auth: o.Auth}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{HasPermission: r.hasPermission}}))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(getTransport{})
 	var idem *idempotency

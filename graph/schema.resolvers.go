@@ -34,6 +34,16 @@ func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer
 	return result(r.Auth.CustomerLocked(ctx, obj))
 }
 
+// Status is the resolver for the status field.
+func (r *inviteResolver) Status(ctx context.Context, obj *gatehouse.Invite) (gatehouse.InviteStatus, error) {
+	return r.Auth.InviteStatus(obj), nil
+}
+
+// Roles is the resolver for the roles field.
+func (r *inviteResolver) Roles(ctx context.Context, obj *gatehouse.Invite) ([]*gatehouse.Role, error) {
+	return result(r.Auth.InviteRoles(ctx, obj))
+}
+
 // Authenticate is the resolver for the authenticate field.
 func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error) {
 	var creds auth.PasswordCredentials
@@ -79,14 +89,14 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, actor *gatehouse.
 
 // UnlockCustomer is the resolver for the unlockCustomer field.
 func (r *mutationResolver) UnlockCustomer(ctx context.Context, id string) (*model.UnlockCustomerPayload, error) {
-	err := r.Auth.UnlockCustomer(ctx, credential(ctx), id)
+	err := r.Auth.UnlockCustomer(ctx, admin(ctx), id)
 	errs, err := payloadErrors(err)
 	return &model.UnlockCustomerPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
 // ReplayDelivery is the resolver for the replayDelivery field.
 func (r *mutationResolver) ReplayDelivery(ctx context.Context, eventID string, subscriber string) (*model.ReplayDeliveryPayload, error) {
-	err := r.Auth.ReplayDelivery(ctx, credential(ctx), eventID, subscriber)
+	err := r.Auth.ReplayDelivery(ctx, admin(ctx), eventID, subscriber)
 	errs, err := payloadErrors(err)
 	return &model.ReplayDeliveryPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
@@ -252,7 +262,7 @@ func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string)
 
 // CreateInvite is the resolver for the createInvite field.
 func (r *mutationResolver) CreateInvite(ctx context.Context, input model.CreateInviteInput) (*model.InvitePayload, error) {
-	inv, tok, err := r.Auth.CreateInvite(ctx, credential(ctx), input.Email)
+	inv, tok, err := r.Auth.CreateInvite(ctx, admin(ctx), input.Email, input.RoleIds.Value())
 	errs, err := payloadErrors(err)
 	p := &model.InvitePayload{Invite: inv, Errors: errs}
 	if tok != "" {
@@ -266,6 +276,25 @@ func (r *mutationResolver) AcceptInvite(ctx context.Context, input model.AcceptI
 	u, err := r.Auth.AcceptInvite(ctx, credential(ctx), input.InviteToken, opt(input.FirstName), opt(input.LastName))
 	errs, err := payloadErrors(err)
 	return &model.UserPayload{User: u, Errors: errs}, err
+}
+
+// CreateRole is the resolver for the createRole field.
+func (r *mutationResolver) CreateRole(ctx context.Context, input model.CreateRoleInput) (*model.RolePayload, error) {
+	role, err := r.Auth.CreateRole(ctx, admin(ctx), auth.RoleInput{Name: input.Name, Description: input.Description.Value(), Permissions: input.Permissions})
+	errs, err := payloadErrors(err)
+	return &model.RolePayload{Role: role, Errors: errs}, err
+}
+
+// UpdateRole is the resolver for the updateRole field.
+func (r *mutationResolver) UpdateRole(ctx context.Context, id string, input model.UpdateRoleInput) (*model.RolePayload, error) {
+	role, err := r.Auth.UpdateRole(ctx, admin(ctx), id, auth.RoleChange{Name: opt(input.Name), Description: opt(input.Description), Permissions: opt(input.Permissions)})
+	errs, err := payloadErrors(err)
+	return &model.RolePayload{Role: role, Errors: errs}, err
+}
+
+// DeleteRole is the resolver for the deleteRole field.
+func (r *mutationResolver) DeleteRole(ctx context.Context, id string) (*model.DeletePayload, error) {
+	return deletePayload(id, r.Auth.DeleteRole(ctx, admin(ctx), id))
 }
 
 // CurrentCustomer is the resolver for the currentCustomer field.
@@ -289,12 +318,12 @@ func (r *queryResolver) CurrentSession(ctx context.Context, actor gatehouse.Acto
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id string) (*gatehouse.Customer, error) {
-	return result(r.Auth.Customer(ctx, credential(ctx), id))
+	return result(r.Auth.Customer(ctx, admin(ctx), id))
 }
 
 // AuthEvents is the resolver for the authEvents field.
 func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, first *int, after *string) (*model.AuthEventPage, error) {
-	es, more, err := r.Auth.AuditEvents(ctx, credential(ctx), authIdentityID, deref(after), deref(first))
+	es, more, err := r.Auth.AuditEvents(ctx, admin(ctx), authIdentityID, deref(after), deref(first))
 	if err != nil {
 		return result[*model.AuthEventPage](nil, err)
 	}
@@ -310,7 +339,7 @@ func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, f
 
 // DeadDeliveries is the resolver for the deadDeliveries field.
 func (r *queryResolver) DeadDeliveries(ctx context.Context, first *int, after *string) (*model.DeadDeliveryPage, error) {
-	ds, more, err := r.Auth.DeadDeliveries(ctx, credential(ctx), deref(after), deref(first))
+	ds, more, err := r.Auth.DeadDeliveries(ctx, admin(ctx), deref(after), deref(first))
 	if err != nil {
 		return result[*model.DeadDeliveryPage](nil, err)
 	}
@@ -341,11 +370,33 @@ func (r *queryResolver) AuthProviders(ctx context.Context, actor gatehouse.Actor
 	return out, nil
 }
 
+// Roles is the resolver for the roles field.
+func (r *queryResolver) Roles(ctx context.Context) ([]*gatehouse.Role, error) {
+	return result(r.Auth.Roles(ctx, admin(ctx)))
+}
+
+// Roles is the resolver for the roles field.
+func (r *userResolver) Roles(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Role, error) {
+	return result(r.Auth.UserRoles(ctx, obj))
+}
+
+// Permissions is the resolver for the permissions field.
+func (r *userResolver) Permissions(ctx context.Context, obj *gatehouse.User) ([]gatehouse.Permission, error) {
+	rs, err := r.Auth.UserRoles(ctx, obj)
+	if err != nil {
+		return nil, gatehouse.AsError(err)
+	}
+	return gatehouse.Union(rs), nil
+}
+
 // AuthTicket returns AuthTicketResolver implementation.
 func (r *Resolver) AuthTicket() AuthTicketResolver { return &authTicketResolver{r} }
 
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
+
+// Invite returns InviteResolver implementation.
+func (r *Resolver) Invite() InviteResolver { return &inviteResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -353,9 +404,14 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	authTicketResolver struct{ *Resolver }
 	customerResolver   struct{ *Resolver }
+	inviteResolver     struct{ *Resolver }
 	mutationResolver   struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
+	userResolver       struct{ *Resolver }
 )

@@ -119,7 +119,7 @@ func TestUserInviteFlow(t *testing.T) {
 		// Inviting an existing admin is a duplicate.
 		t.Run("existing admin", func(t *testing.T) {
 			var p invitePayload
-			a.do(t, linked.AccessToken, createInviteQ, map[string]any{"email": "ROOT@example.com"}).decode(t, "createInvite", &p)
+			a.do(t, root, createInviteQ, map[string]any{"email": "ROOT@example.com"}).decode(t, "createInvite", &p)
 			wantError(t, p.Errors, "DUPLICATE")
 			if p.InviteToken != nil {
 				t.Fatal("a refused invite must not return a token")

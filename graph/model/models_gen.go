@@ -159,6 +159,19 @@ type CreateCustomerInput struct {
 type CreateInviteInput struct {
 	// The email address to invite.
 	Email string `json:"email"`
+	// The roles the invitee gets when accepting, each granting only
+	// permissions you hold yourself. Default: `role_viewer`.
+	RoleIds graphql.Omittable[[]string] `json:"roleIds,omitempty"`
+}
+
+// A custom role to create.
+type CreateRoleInput struct {
+	// The name, 1 to 64 characters, unique case-insensitively.
+	Name string `json:"name"`
+	// What the role is for.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// What it grants: only permissions you hold yourself.
+	Permissions []gatehouse.Permission `json:"permissions"`
 }
 
 // Kibo's CreateUserAuthTicket input. Kibo's "user" is the shopper, a
@@ -255,6 +268,16 @@ type DeleteCustomerAddressPayload struct {
 	Deleted bool `json:"deleted"`
 	// The customer after the deletion.
 	Customer *gatehouse.Customer `json:"customer,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// The answer to mutations that delete something.
+type DeletePayload struct {
+	// The id of what was deleted.
+	ID *string `json:"id,omitempty"`
+	// Whether it was deleted.
+	Deleted bool `json:"deleted"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
@@ -369,6 +392,14 @@ type ResetPasswordTokenPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// The answer to `createRole` and `updateRole`.
+type RolePayload struct {
+	// The role after the change.
+	Role *gatehouse.Role `json:"role,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // Whom to send an email verification link: `sendEmailVerification`.
 type SendEmailVerificationInput struct {
 	// The identity's identifier: its email address.
@@ -443,6 +474,16 @@ type UpdateCustomerInput struct {
 	// Keys to merge into the metadata (a JSON object); a key set to null is
 	// removed.
 	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
+}
+
+// Changes to a custom role; omitted fields stay as they are.
+type UpdateRoleInput struct {
+	// The new name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// The new description; null clears it.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// The new permissions: only ones you hold yourself.
+	Permissions graphql.Omittable[[]gatehouse.Permission] `json:"permissions,omitempty"`
 }
 
 // The answer to mutations that return an admin user.

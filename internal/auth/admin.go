@@ -17,24 +17,11 @@ func pageSize(first int) int {
 	return first
 }
 
-// admin checks that the request acts for a registered admin user whose
-// session is live.
-func (s *Service) admin(ctx context.Context, cred Credential) error {
-	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, linked)
-	if err != nil {
-		return err
-	}
-	if _, err := s.store.User(ctx, claims.ActorID); err != nil {
-		return revokedIfMissing(err)
-	}
-	return nil
-}
-
 // AuditEvents lists an identity's recent events for an admin user, newest
 // first: first of them (at most 100) older than the event id after. No
 // secret is ever returned. It also answers whether more follow.
-func (s *Service) AuditEvents(ctx context.Context, cred Credential, authIdentityID, after string, first int) ([]gatehouse.Event, bool, error) {
-	if err := s.admin(ctx, cred); err != nil {
+func (s *Service) AuditEvents(ctx context.Context, adm *Admin, authIdentityID, after string, first int) ([]gatehouse.Event, bool, error) {
+	if err := adm.require(gatehouse.PermViewAudit); err != nil {
 		return nil, false, err
 	}
 	n := pageSize(first)
@@ -50,8 +37,8 @@ func (s *Service) AuditEvents(ctx context.Context, cred Credential, authIdentity
 
 // DeadDeliveries lists, for an admin user, the events set aside after too
 // many failed deliveries.
-func (s *Service) DeadDeliveries(ctx context.Context, cred Credential, after string, first int) ([]gatehouse.DeadDelivery, bool, error) {
-	if err := s.admin(ctx, cred); err != nil {
+func (s *Service) DeadDeliveries(ctx context.Context, adm *Admin, after string, first int) ([]gatehouse.DeadDelivery, bool, error) {
+	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
 		return nil, false, err
 	}
 	n := pageSize(first)
@@ -66,29 +53,39 @@ func (s *Service) DeadDeliveries(ctx context.Context, cred Credential, after str
 }
 
 // ReplayDelivery has the dispatcher try a dead delivery again.
-func (s *Service) ReplayDelivery(ctx context.Context, cred Credential, eventID, subscriber string) error {
-	if err := s.admin(ctx, cred); err != nil {
+func (s *Service) ReplayDelivery(ctx context.Context, adm *Admin, eventID, subscriber string) error {
+	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
 		return err
 	}
-	return s.store.Replay(ctx, eventID, subscriber, s.clock())
+	return s.store.Tx(ctx, func(st Store) error {
+		if err := st.Replay(ctx, eventID, subscriber, s.clock()); err != nil {
+			return err
+		}
+		return s.adminEvent(ctx, st, adm, gatehouse.EventDeliveryReplayed, eventID, map[string]any{"event_id": eventID, "subscriber": subscriber})
+	})
 }
 
 // UnlockCustomer lifts a customer's lockout, for an admin user.
-func (s *Service) UnlockCustomer(ctx context.Context, cred Credential, customerID string) error {
-	if err := s.admin(ctx, cred); err != nil {
+func (s *Service) UnlockCustomer(ctx context.Context, adm *Admin, customerID string) error {
+	if err := adm.require(gatehouse.PermManageCustomers); err != nil {
 		return err
 	}
-	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, customerID)
-	if err != nil {
-		return err
-	}
-	return s.store.Unlock(ctx, a.ID, s.clock())
+	return s.store.Tx(ctx, func(st Store) error {
+		a, err := st.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, customerID)
+		if err != nil {
+			return err
+		}
+		if err := st.Unlock(ctx, a.ID, s.clock()); err != nil {
+			return err
+		}
+		return s.adminEvent(ctx, st, adm, gatehouse.EventCustomerUnlocked, customerID, map[string]any{"customer_id": customerID})
+	})
 }
 
 // Customer returns a customer for an admin user; nil when there is none.
 // Its isLocked is CustomerLocked's.
-func (s *Service) Customer(ctx context.Context, cred Credential, id string) (*gatehouse.Customer, error) {
-	if err := s.admin(ctx, cred); err != nil {
+func (s *Service) Customer(ctx context.Context, adm *Admin, id string) (*gatehouse.Customer, error) {
+	if err := adm.require(gatehouse.PermViewCustomers); err != nil {
 		return nil, err
 	}
 	c, err := s.store.Customer(ctx, id)

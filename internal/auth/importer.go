@@ -84,6 +84,12 @@ func (s *Service) CreateAccount(ctx context.Context, actor gatehouse.ActorType, 
 			if err := st.CreateUser(ctx, u); err != nil {
 				return err
 			}
+			// The command line is the operator's: its admin users
+			// (the first one, and those moved from a store without
+			// roles) are owners.
+			if err := st.SetUserRoles(ctx, u.ID, []string{gatehouse.RoleOwner}, now); err != nil {
+				return err
+			}
 			actorID = u.ID
 		}
 		a := &gatehouse.AuthIdentity{

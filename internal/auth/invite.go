@@ -9,35 +9,42 @@ import (
 	"github.com/gatehouse/gatehouse/internal/secret"
 )
 
-// CreateInvite invites an email address to become an admin user. It returns
-// the invite and its token, which is not stored and cannot be shown again.
-func (s *Service) CreateInvite(ctx context.Context, cred Credential, email string) (*gatehouse.Invite, string, error) {
-	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, linked)
-	if err != nil {
+// CreateInvite invites an email address to become an admin user with the
+// roles named (viewer when none are), each of which the inviting admin
+// must hold every permission of. A pending invite for the same email is
+// replaced. It returns the invite and its token, which is not stored and
+// cannot be shown again.
+func (s *Service) CreateInvite(ctx context.Context, adm *Admin, email string, roleIDs []string) (*gatehouse.Invite, string, error) {
+	if err := adm.require(gatehouse.PermManageUsers); err != nil {
 		return nil, "", err
 	}
 	email = gatehouse.NormalizeEmail(email)
 	if err := checkEmail(email, []string{"input", "email"}); err != nil {
 		return nil, "", err
 	}
+	if roleIDs == nil {
+		roleIDs = []string{gatehouse.RoleViewer}
+	}
 	tok, err := secret.New(s.rand)
 	if err != nil {
 		return nil, "", gatehouse.Internal(err)
 	}
 	now := s.clock()
+	uid := adm.UserID()
 	inv := &gatehouse.Invite{
 		ID:        gatehouse.NewID(gatehouse.PrefixInvite),
 		Email:     email,
 		TokenHash: secret.Hash(tok),
 		ExpiresAt: now.Add(s.life.Invite),
-		CreatedBy: &claims.ActorID,
+		CreatedBy: &uid,
 		Metadata:  map[string]any{},
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
 	err = s.store.Tx(ctx, func(st Store) error {
-		if _, err := st.User(ctx, claims.ActorID); err != nil {
-			return revokedIfMissing(err)
+		ids, err := grantableRoles(ctx, st, adm, roleIDs, "roleIds")
+		if err != nil {
+			return err
 		}
 		switch _, err := st.UserByEmail(ctx, email); gatehouse.ErrorCode(err) {
 		case "":
@@ -49,9 +56,12 @@ func (s *Service) CreateInvite(ctx context.Context, cred Credential, email strin
 		if err := st.CreateInvite(ctx, inv); err != nil {
 			return err
 		}
+		if err := st.SetInviteRoles(ctx, inv.ID, ids); err != nil {
+			return err
+		}
 		return s.emit(ctx, st, gatehouse.Event{
-			Name: gatehouse.EventInviteCreated, AuthIdentityID: claims.AuthIdentityID, ActorType: gatehouse.ActorUser,
-			Payload: map[string]any{"invite_id": inv.ID, "email": inv.Email, "expires_at": inv.ExpiresAt, "created_by": claims.ActorID},
+			Name: gatehouse.EventInviteCreated, AuthIdentityID: adm.p.AuthIdentityID, ActorType: gatehouse.ActorUser,
+			Payload: map[string]any{"invite_id": inv.ID, "email": inv.Email, "expires_at": inv.ExpiresAt, "created_by": uid, "actor_id": uid, "subject_id": inv.ID, "role_ids": ids},
 			Secrets: map[string]string{"token": tok},
 		})
 	})
@@ -89,6 +99,9 @@ func (s *Service) AcceptInvite(ctx context.Context, cred Credential, inviteToken
 			return "", errInviteInvalid
 		}
 		if err := st.CreateUser(ctx, u); err != nil {
+			return "", err
+		}
+		if err := s.grantInviteRoles(ctx, st, inv, u.ID, now); err != nil {
 			return "", err
 		}
 		return u.ID, s.emit(ctx, st, gatehouse.Event{
@@ -138,4 +151,22 @@ func (s *Service) inviteByToken(ctx context.Context, st Store, tok string) (*gat
 		return nil, gatehouse.FieldError(gatehouse.CodeTokenExpired, []string{"input", "inviteToken"}, "The invite has expired; ask for a new one.")
 	}
 	return inv, nil
+}
+
+// grantInviteRoles gives the new user the invite's roles. An invite made
+// before roles existed names none: it grants admin, as close as roles
+// come to what an invite meant then without letting it manage roles.
+func (s *Service) grantInviteRoles(ctx context.Context, st Store, inv *gatehouse.Invite, userID string, now time.Time) error {
+	rs, err := st.InviteRoles(ctx, inv.ID)
+	if err != nil {
+		return err
+	}
+	ids := []string{gatehouse.RoleAdmin}
+	if len(rs) > 0 {
+		ids = ids[:0]
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+	}
+	return st.SetUserRoles(ctx, userID, ids, now)
 }

@@ -148,6 +148,8 @@ type Store interface {
 	// InviteByTokenHash loads an invite by token hash, whatever its state.
 	InviteByTokenHash(ctx context.Context, tokenHash string) (*gatehouse.Invite, error)
 
+	RoleStore
+
 	// Setting returns the value stored under key, or CodeNotFound.
 	Setting(ctx context.Context, key string) (string, error)
 	// InitSetting stores value under key unless the key already has one,
@@ -205,4 +207,36 @@ type SessionStore interface {
 	// childID in one conditional statement, and reports whether this call
 	// did: of racing claims exactly one wins.
 	ClaimRefreshToken(ctx context.Context, id, childID string, now time.Time) (bool, error)
+}
+
+// RoleStore keeps roles and who holds them.
+type RoleStore interface {
+	// Roles lists every role, built-in ones first, then by name.
+	Roles(ctx context.Context) ([]*gatehouse.Role, error)
+	// RolesByID loads the roles with the ids; unknown ids are left out.
+	RolesByID(ctx context.Context, ids []string) ([]*gatehouse.Role, error)
+	// Role loads a role.
+	Role(ctx context.Context, id string) (*gatehouse.Role, error)
+	// CreateRole inserts a custom role; a taken name is CodeDuplicate.
+	CreateRole(ctx context.Context, r *gatehouse.Role) error
+	// UpdateRole writes a custom role's name, description and
+	// permissions; CodeNotFound for a built-in role.
+	UpdateRole(ctx context.Context, r *gatehouse.Role) error
+	// RoleAssignments counts the users and pending invites holding a role.
+	RoleAssignments(ctx context.Context, id string) (int, error)
+	// DeleteRole deletes a custom role.
+	DeleteRole(ctx context.Context, id string) error
+	// UserRoles lists a user's roles.
+	UserRoles(ctx context.Context, userID string) ([]*gatehouse.Role, error)
+	// UserWithRoles loads an undeleted user and its roles.
+	UserWithRoles(ctx context.Context, id string) (*gatehouse.User, []*gatehouse.Role, error)
+	// SetUserRoles replaces a user's roles.
+	SetUserRoles(ctx context.Context, userID string, roleIDs []string, now time.Time) error
+	// InviteRoles lists the roles an invite grants.
+	InviteRoles(ctx context.Context, inviteID string) ([]*gatehouse.Role, error)
+	// SetInviteRoles records the roles an invite grants.
+	SetInviteRoles(ctx context.Context, inviteID string, roleIDs []string) error
+	// ActiveOwners counts the active owners, first locking the owner
+	// assignments (PostgreSQL) so that racing demotions serialize.
+	ActiveOwners(ctx context.Context) (int, error)
 }

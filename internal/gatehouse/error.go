@@ -67,6 +67,13 @@ const (
 	ReasonInProgress Reason = "IN_PROGRESS"
 )
 
+// Reasons for CodeForbidden.
+const (
+	// ReasonMissingPermission: the admin user's roles do not grant the
+	// permission the field needs.
+	ReasonMissingPermission Reason = "MISSING_PERMISSION"
+)
+
 // Error is the domain error. Message is safe to show to the caller; Err is
 // the internal cause, which is logged (for internal errors only) and never
 // sent to a client.
@@ -75,7 +82,8 @@ type Error struct {
 	Message string
 	// Field is the path of the input field at fault, when there is one.
 	Field []string
-	// Reason qualifies CodeUnauthenticated and a top-level CodeConflict.
+	// Reason qualifies CodeUnauthenticated, CodeForbidden and a top-level
+	// CodeConflict.
 	Reason Reason
 	// RetryAfter qualifies CodeRateLimited and CodeUnavailable.
 	RetryAfter time.Duration

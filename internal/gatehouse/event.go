@@ -15,6 +15,14 @@ const (
 	EventCustomerMerged     = "customer.anonymous_merged"
 	EventInviteCreated      = "user.invite_created"
 	EventInviteAccepted     = "user.invite_accepted"
+
+	// Admin actions.
+	EventRoleCreated = "admin.role_created"
+	EventRoleUpdated = "admin.role_updated"
+	EventRoleDeleted = "admin.role_deleted"
+
+	EventCustomerUnlocked = "admin.customer_unlocked"
+	EventDeliveryReplayed = "admin.delivery_replayed"
 )
 
 // Event is an auth event: recorded in the transaction of the change that

@@ -38,6 +38,7 @@ var duplicates = []struct {
 	{[]string{"user_email_key", "user.email"}, "A user with this email already exists."},
 	{[]string{"invite_token_hash_key", "invite.token_hash"}, "An invite with this token already exists."},
 	{[]string{"invite_pending_email_key", "invite.email"}, "A pending invite for this email already exists."},
+	{[]string{"role_name_key", "index 'role_name_key'"}, "A role with this name already exists."},
 	{[]string{"refresh_token_hash_key", "refresh_token.token_hash"}, "A refresh token with this hash already exists."},
 }
 

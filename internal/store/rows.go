@@ -116,7 +116,7 @@ func newUserRow(u *gatehouse.User) *userRow {
 func (r *userRow) domain() *gatehouse.User {
 	u := r.User
 	u.Metadata = object(u.Metadata)
-	u.CreatedAt, u.UpdatedAt, u.DeletedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utc(u.DeletedAt)
+	u.CreatedAt, u.UpdatedAt, u.DeletedAt, u.DeactivatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utc(u.DeletedAt), utc(u.DeactivatedAt)
 	return &u
 }
 
@@ -135,7 +135,7 @@ func (r *inviteRow) domain() *gatehouse.Invite {
 	inv := r.Invite
 	inv.Metadata = object(inv.Metadata)
 	inv.AcceptedAt, inv.ExpiresAt = utc(inv.AcceptedAt), inv.ExpiresAt.UTC()
-	inv.CreatedAt, inv.UpdatedAt, inv.DeletedAt = inv.CreatedAt.UTC(), inv.UpdatedAt.UTC(), utc(inv.DeletedAt)
+	inv.CreatedAt, inv.UpdatedAt, inv.DeletedAt, inv.RevokedAt = inv.CreatedAt.UTC(), inv.UpdatedAt.UTC(), utc(inv.DeletedAt), utc(inv.RevokedAt)
 	return &inv
 }
 
