@@ -38,6 +38,15 @@ type Event struct {
 	Payload        map[string]any
 	Secrets        map[string]string
 	CreatedAt      time.Time
+	// The audit trail: who did it, on whom, in which session, from where.
+	// ActorID is the customer or user who acted (ActorKind says which;
+	// both "" for the system); SubjectID the customer, user or identity
+	// acted on. Events recorded before the audit trail have none of it.
+	ActorID   string
+	ActorKind ActorType
+	SubjectID string
+	SessionID string
+	Origin    Origin
 }
 
 // ActionToken is a single-use token sent by email: a password reset or an

@@ -26,6 +26,19 @@ type Session struct {
 	// CookieHash is the hash of the session's cookie, once createSession
 	// gave it one.
 	CookieHash *string `bun:"cookie_hash"`
+	// Where and how the session began, for the list of an identity's
+	// sessions (LastActiveAt is its last use); "" when unknown, as for
+	// sessions older than these fields. UserAgent is kept to 512
+	// characters. DeviceLabel is what device.Label made of it.
+	IP          string `bun:"ip,nullzero"`
+	UserAgent   string `bun:"user_agent,nullzero"`
+	DeviceLabel string `bun:"device_label,nullzero"`
+	// SignInMethod is how the session began: "emailpass", "google",
+	// "github", an OIDC provider id, "anonymous" or "impersonation".
+	SignInMethod string `bun:"sign_in_method,nullzero"`
+	// ImpersonatedBy is the id of the admin user acting as the session's
+	// customer, for an impersonation session.
+	ImpersonatedBy string `bun:"impersonated_by,nullzero"`
 }
 
 // State says whether a session can still be used at now.

@@ -7,12 +7,14 @@ import (
 )
 
 // Run delivers to each subscriber in a loop of its own, every interval,
-// until ctx ends; then it flushes what is due within flush. A delivery in
-// flight when ctx ends may finish within flush; one still running then is
-// cut short, and it and everything claimed but not delivered is handed
-// back without counting an attempt, so that another instance delivers it
-// at once. Run returns when all of that is done.
-func (d *Dispatcher) Run(ctx context.Context, interval, flush time.Duration) {
+// until ctx ends, and so to each subscriber the sources list while they
+// list it (the webhook endpoints, added and deleted on any instance);
+// then it flushes what is due within flush. A delivery in flight when ctx
+// ends may finish within flush; one still running then is cut short, and
+// it and everything claimed but not delivered is handed back without
+// counting an attempt, so that another instance delivers it at once. Run
+// returns when all of that is done.
+func (d *Dispatcher) Run(ctx context.Context, interval, flush time.Duration, sources ...Source) {
 	// work outlives ctx by flush: deliveries and their records run under it.
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -38,6 +40,13 @@ func (d *Dispatcher) Run(ctx context.Context, interval, flush time.Duration) {
 		go func() {
 			defer wg.Done()
 			d.loop(ctx, work, sub, interval)
+		}()
+	}
+	for _, src := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.follow(ctx, work, src, interval)
 		}()
 	}
 	wg.Wait()

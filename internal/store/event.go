@@ -10,15 +10,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
+// eventRow is an event's row: every column (ev.* scans into it), the
+// audit trail's among them (auditColumns, audit_log.go).
 type eventRow struct {
-	bun.BaseModel  `bun:"table:auth_event,alias:ev"`
-	ID             string         `bun:"id,pk"`
-	Name           string         `bun:"name,notnull"`
-	AuthIdentityID *string        `bun:"auth_identity_id"`
-	ActorType      *string        `bun:"actor_type"`
-	Payload        map[string]any `bun:"payload,type:jsonb,notnull"`
-	Sealed         *string        `bun:"sealed"`
-	CreatedAt      time.Time      `bun:"created_at,notnull"`
+	bun.BaseModel `bun:"table:auth_event,alias:ev"`
+	auditColumns
+	Sealed *string `bun:"sealed"`
 }
 
 type deliveryRow struct {
@@ -48,22 +45,23 @@ func nullable(s string) *string {
 }
 
 // AppendEvent records an event and owes it to every enabled subscriber
-// of the fleet (the subscriber table), whichever instance writes it, in
-// the caller's transaction (the event commits or rolls back with its
-// cause). sealed holds the event's secrets, sealed; "" when it has none.
-// They are kept only when a subscriber is owed them.
+// of the fleet (the subscriber table) whose events filter lets it through
+// (a webhook endpoint's; the others take every event), whichever instance
+// writes it, in the caller's transaction (the event commits or rolls back
+// with its cause). sealed holds the event's secrets, sealed; "" when it
+// has none. They are kept only when a subscriber is owed them.
 //
 // fallback names subscribers owed the event that the table does not list
 // at all (one disabled there is not owed it): the writer's own, for a
 // database its instance has not declared them to (EnsureSubscribers).
 func (s *Store) AppendEvent(ctx context.Context, e *gatehouse.Event, sealed string, fallback []string) error {
 	return s.tx(ctx, func(tx *Store) error {
-		r := &eventRow{ID: e.ID, Name: e.Name, AuthIdentityID: nullable(e.AuthIdentityID), ActorType: nullable(string(e.ActorType)),
-			Payload: object(e.Payload), Sealed: nullable(sealed), CreatedAt: e.CreatedAt}
+		// With the audit trail's columns (audit_log.go).
+		r := newEventRow(e, sealed)
 		if _, err := tx.db.NewInsert().Model(r).Exec(ctx); err != nil {
 			return dbError("append event", "event", err)
 		}
-		q, args := oweSQL(e.ID, fallback)
+		q, args := oweSQL(tx.db.Dialect().Name(), e.ID, fallback)
 		res, err := tx.db.NewRaw(q, args...).Exec(ctx)
 		if err != nil {
 			return dbError("owe event", "event", err)
@@ -84,14 +82,19 @@ func (s *Store) AppendEvent(ctx context.Context, e *gatehouse.Event, sealed stri
 }
 
 // oweSQL is the statement that owes the event id to each enabled
-// subscriber and each fallback name the subscriber table does not list,
-// due at the event's creation. The times come from the event's row, so no
-// parameter needs a type the dialects would infer differently.
-func oweSQL(eventID string, fallback []string) (string, []any) {
+// subscriber whose events filter is empty or names the event, and each
+// fallback name the subscriber table does not list, due at the event's
+// creation. The times come from the event's row, so no parameter needs a
+// type the dialects would infer differently.
+func oweSQL(d dialect.Name, eventID string, fallback []string) (string, []any) {
+	wants := "(jsonb_array_length(sub.events) = 0 OR sub.events @> jsonb_build_array(ev.name))"
+	if d != dialect.PG {
+		wants = "(json_array_length(sub.events) = 0 OR EXISTS (SELECT 1 FROM json_each(sub.events) AS f WHERE f.value = ev.name))"
+	}
 	q := `INSERT INTO event_delivery (event_id, subscriber, state, attempts, next_attempt_at, updated_at)
 SELECT ev.id, sub.name, 'pending', 0, ev.created_at, ev.created_at
 FROM auth_event AS ev CROSS JOIN subscriber AS sub
-WHERE ev.id = ? AND sub.enabled`
+WHERE ev.id = ? AND sub.enabled AND ` + wants
 	args := []any{eventID}
 	if len(fallback) == 0 {
 		return q, args

@@ -52,7 +52,8 @@ func newestFirst() []string {
 
 // tables are the tables the migrations create.
 var tables = []string{"auth_identity", "provider_identity", "customer", "customer_address", `"user"`, "invite", "gatehouse_setting",
-	"auth_session", "refresh_token", "signing_key", "signing_key_generation", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket", "subscriber", "housekeeping_lease", "idempotency_record"}
+	"auth_session", "refresh_token", "signing_key", "signing_key_generation", "oauth_state", "auth_event", "event_delivery", "action_token", "rate_bucket", "subscriber", "housekeeping_lease", "idempotency_record",
+	"role", "user_role", "invite_role", "webhook_endpoint"}
 
 // eachURL runs fn as a subtest per backend with the URL of a fresh, empty
 // database.
@@ -176,6 +177,11 @@ func fill(t *testing.T, s *store.Store) {
 	inv := newInvite("fill2@example.com", "hash-fill", t0)
 	inv.CreatedBy = &u.ID
 	mustNoError(t, s.CreateInvite(ctx, inv))
+	role := &gatehouse.Role{ID: "role_fill", Name: "fill", Permissions: []gatehouse.Permission{gatehouse.PermViewAudit}, CreatedAt: t0, UpdatedAt: t0}
+	mustNoError(t, s.CreateRole(ctx, role))
+	mustNoError(t, s.SetUserRoles(ctx, u.ID, []string{gatehouse.RoleOwner, role.ID}, t0))
+	mustNoError(t, s.SetInviteRoles(ctx, inv.ID, []string{role.ID}))
+	mustNoError(t, s.CreateWebhookEndpoint(ctx, &gatehouse.WebhookEndpoint{ID: "whep_fill", URL: "https://fill.example.com", CreatedAt: t0, UpdatedAt: t0}, "sealed"))
 	_, err := s.InitSetting(ctx, "fill", "yes", t0)
 	mustNoError(t, err)
 	sess := newSession(a.ID)

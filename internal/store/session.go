@@ -32,8 +32,11 @@ func (r *refreshTokenRow) domain() *gatehouse.RefreshToken {
 	return &t
 }
 
-// CreateSession inserts a session.
+// CreateSession inserts a session. Its origin is kept in bounds first
+// (the user agent cut to 512 characters), in sess too, so that sess is
+// what was stored.
 func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) error {
+	clipSession(sess)
 	if _, err := s.db.NewInsert().Model(&sessionRow{Session: *sess}).Exec(ctx); err != nil {
 		return dbError("create session", "session", err)
 	}
