@@ -105,7 +105,7 @@ var statementCounts = []struct {
 	{"refreshToken without the customer", `mutation($t: String) { refreshToken(input: {refreshToken: $t}) { ticket { accessToken refreshToken } errors { code } } }`,
 		func(f *countFixture) map[string]any { return map[string]any{"t": f.refresh} }, false, 7},
 	{"password sign-in, limiter included", `mutation($e: String!) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: "correct horse battery"}) { ticket { accessToken refreshToken } errors { code } } }`,
-		func(f *countFixture) map[string]any { return map[string]any{"e": f.email} }, false, 9},
+		func(f *countFixture) map[string]any { return map[string]any{"e": f.email} }, false, 10},
 }
 
 // countFixture is a signed-in customer with one address.
@@ -152,8 +152,15 @@ func TestStatementsPerOperation(t *testing.T) {
 				if rt := newRefresh(r.Data); rt != "" {
 					f.refresh = rt
 				}
-				if n < 1 || n != int64(tc.want) {
-					t.Errorf("%d statements, want %d:\n%s", n, tc.want, strings.Join(statements, "\n"))
+				want := tc.want
+				if db.Dialect() == "sqlite" && strings.HasPrefix(tc.name, "password sign-in") {
+					// Recording the sign-in's time on the provider
+					// identity and the customer is one statement on
+					// PostgreSQL (a CTE), two on SQLite.
+					want++
+				}
+				if n < 1 || n != int64(want) {
+					t.Errorf("%d statements, want %d:\n%s", n, want, strings.Join(statements, "\n"))
 				}
 			})
 		}

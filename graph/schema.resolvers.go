@@ -34,6 +34,22 @@ func (r *customerResolver) IsLocked(ctx context.Context, obj *gatehouse.Customer
 	return result(r.Auth.CustomerLocked(ctx, obj))
 }
 
+// Identities is the resolver for the identities field.
+func (r *customerResolver) Identities(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.ProviderIdentity, error) {
+	return result(r.Auth.CustomerIdentities(ctx, obj))
+}
+
+// Email is the resolver for the email field.
+func (r *identityResolver) Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error) {
+	if obj.Provider == gatehouse.ProviderEmailPass {
+		return &obj.EntityID, nil
+	}
+	if e, ok := obj.UserMetadata["email"].(string); ok && e != "" {
+		return &e, nil
+	}
+	return nil, nil
+}
+
 // Status is the resolver for the status field.
 func (r *inviteResolver) Status(ctx context.Context, obj *gatehouse.Invite) (gatehouse.InviteStatus, error) {
 	return r.Auth.InviteStatus(obj), nil
@@ -297,6 +313,78 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, id string) (*model.De
 	return deletePayload(id, r.Auth.DeleteRole(ctx, admin(ctx), id))
 }
 
+// UpdateUser is the resolver for the updateUser field.
+func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.UserPayload, error) {
+	u, err := r.Auth.UpdateUser(ctx, admin(ctx), id, userChange(input))
+	errs, err := payloadErrors(err)
+	return &model.UserPayload{User: u, Errors: errs}, err
+}
+
+// UpdateCurrentUser is the resolver for the updateCurrentUser field.
+func (r *mutationResolver) UpdateCurrentUser(ctx context.Context, input model.UpdateUserInput) (*model.UserPayload, error) {
+	u, err := r.Auth.UpdateCurrentUser(ctx, credential(ctx), userChange(input))
+	errs, err := payloadErrors(err)
+	return &model.UserPayload{User: u, Errors: errs}, err
+}
+
+// DeactivateUser is the resolver for the deactivateUser field.
+func (r *mutationResolver) DeactivateUser(ctx context.Context, id string) (*model.UserPayload, error) {
+	u, err := r.Auth.DeactivateUser(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.UserPayload{User: u, Errors: errs}, err
+}
+
+// ReactivateUser is the resolver for the reactivateUser field.
+func (r *mutationResolver) ReactivateUser(ctx context.Context, id string) (*model.UserPayload, error) {
+	u, err := r.Auth.ReactivateUser(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.UserPayload{User: u, Errors: errs}, err
+}
+
+// DeleteUser is the resolver for the deleteUser field.
+func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error) {
+	return deletePayload(id, r.Auth.DeleteUser(ctx, admin(ctx), id))
+}
+
+// RevokeInvite is the resolver for the revokeInvite field.
+func (r *mutationResolver) RevokeInvite(ctx context.Context, id string) (*model.InvitePayload, error) {
+	inv, err := r.Auth.RevokeInvite(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.InvitePayload{Invite: inv, Errors: errs}, err
+}
+
+// ResendInvite is the resolver for the resendInvite field.
+func (r *mutationResolver) ResendInvite(ctx context.Context, id string) (*model.InvitePayload, error) {
+	inv, tok, err := r.Auth.ResendInvite(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	p := &model.InvitePayload{Invite: inv, Errors: errs}
+	if tok != "" {
+		p.InviteToken = &tok
+	}
+	return p, err
+}
+
+// UpdateCustomerAsAdmin is the resolver for the updateCustomerAsAdmin field.
+func (r *mutationResolver) UpdateCustomerAsAdmin(ctx context.Context, id string, input model.UpdateCustomerAsAdminInput) (*model.CustomerPayload, error) {
+	c, err := r.Auth.UpdateCustomerAsAdmin(ctx, admin(ctx), id, adminCustomerFields(input))
+	errs, err := payloadErrors(err)
+	return &model.CustomerPayload{Customer: c, Errors: errs}, err
+}
+
+// DeactivateCustomer is the resolver for the deactivateCustomer field.
+func (r *mutationResolver) DeactivateCustomer(ctx context.Context, id string, reason *string) (*model.CustomerPayload, error) {
+	c, err := r.Auth.DeactivateCustomer(ctx, admin(ctx), id, reason)
+	errs, err := payloadErrors(err)
+	return &model.CustomerPayload{Customer: c, Errors: errs}, err
+}
+
+// ReactivateCustomer is the resolver for the reactivateCustomer field.
+func (r *mutationResolver) ReactivateCustomer(ctx context.Context, id string) (*model.CustomerPayload, error) {
+	c, err := r.Auth.ReactivateCustomer(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.CustomerPayload{Customer: c, Errors: errs}, err
+}
+
 // CurrentCustomer is the resolver for the currentCustomer field.
 func (r *queryResolver) CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error) {
 	return result(r.Auth.CurrentCustomer(ctx, credential(ctx)))
@@ -375,6 +463,56 @@ func (r *queryResolver) Roles(ctx context.Context) ([]*gatehouse.Role, error) {
 	return result(r.Auth.Roles(ctx, admin(ctx)))
 }
 
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.UserConnection, error) {
+	p, err := r.Auth.Users(ctx, admin(ctx), userFilter(filter), page(first, after, last, before))
+	if err != nil {
+		return nil, gatehouse.AsError(err)
+	}
+	return userConnection(p), nil
+}
+
+// User is the resolver for the user field.
+func (r *queryResolver) User(ctx context.Context, id string) (*gatehouse.User, error) {
+	return result(r.Auth.User(ctx, admin(ctx), id))
+}
+
+// Invites is the resolver for the invites field.
+func (r *queryResolver) Invites(ctx context.Context, first *int, after *string, filter *model.InviteFilter) (*model.InviteConnection, error) {
+	var status gatehouse.InviteStatus
+	if filter != nil {
+		status = deref(filter.Status.Value())
+	}
+	p, err := r.Auth.Invites(ctx, admin(ctx), status, page(first, after, nil, nil))
+	if err != nil {
+		return nil, gatehouse.AsError(err)
+	}
+	return inviteConnection(p), nil
+}
+
+// Customers is the resolver for the customers field.
+func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
+	p, err := r.Auth.Customers(ctx, admin(ctx), customerFilter(filter), customerOrder(orderBy), page(first, after, last, before))
+	if err != nil {
+		return nil, gatehouse.AsError(err)
+	}
+	return customerConnection(p), nil
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEventConnection, error) {
+	es, more, total, err := r.Auth.AuditLog(ctx, admin(ctx), auditFilter(filter), deref(after), deref(first))
+	if err != nil {
+		return nil, gatehouse.AsError(err)
+	}
+	return auditConnection(es, more, deref(after), total), nil
+}
+
+// Status is the resolver for the status field.
+func (r *userResolver) Status(ctx context.Context, obj *gatehouse.User) (gatehouse.UserStatus, error) {
+	return r.Auth.UserStatus(obj), nil
+}
+
 // Roles is the resolver for the roles field.
 func (r *userResolver) Roles(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Role, error) {
 	return result(r.Auth.UserRoles(ctx, obj))
@@ -395,6 +533,9 @@ func (r *Resolver) AuthTicket() AuthTicketResolver { return &authTicketResolver{
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// Identity returns IdentityResolver implementation.
+func (r *Resolver) Identity() IdentityResolver { return &identityResolver{r} }
+
 // Invite returns InviteResolver implementation.
 func (r *Resolver) Invite() InviteResolver { return &inviteResolver{r} }
 
@@ -410,6 +551,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 type (
 	authTicketResolver struct{ *Resolver }
 	customerResolver   struct{ *Resolver }
+	identityResolver   struct{ *Resolver }
 	inviteResolver     struct{ *Resolver }
 	mutationResolver   struct{ *Resolver }
 	queryResolver      struct{ *Resolver }

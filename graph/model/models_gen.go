@@ -23,6 +23,67 @@ type AcceptInviteInput struct {
 	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
 }
 
+// An entry of the audit trail: an admin action or an auth event, with who
+// did it, on whom, when and from where. Never with a secret.
+type AuditEvent struct {
+	// The event id (`evt_…`).
+	ID string `json:"id"`
+	// The event type, for example `admin.user_deactivated` (see docs/events.md).
+	Type string `json:"type"`
+	// Who acted: an admin user's id, or for one's own actions the auth identity's; null for the system.
+	ActorID *string `json:"actorId,omitempty"`
+	// The actor's type.
+	ActorType *gatehouse.ActorType `json:"actorType,omitempty"`
+	// What it was done on: a customer, user, invite, role or identity id.
+	SubjectID *string `json:"subjectId,omitempty"`
+	// The session the actor acted through.
+	SessionID *string `json:"sessionId,omitempty"`
+	// The client's address (through the trusted proxies).
+	IP *string `json:"ip,omitempty"`
+	// The client's User-Agent.
+	UserAgent *string `json:"userAgent,omitempty"`
+	// The request id (`X-Request-Id`), as the logs carry it.
+	RequestID *string `json:"requestId,omitempty"`
+	// When it happened.
+	CreatedAt time.Time `json:"createdAt"`
+	// Its payload, without secrets.
+	Data map[string]any `json:"data"`
+}
+
+// A page of the audit trail, newest first.
+type AuditEventConnection struct {
+	// The events with their cursors.
+	Edges []*AuditEventEdge `json:"edges"`
+	// The events.
+	Nodes []*AuditEvent `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events the filter matches.
+	TotalCount int `json:"totalCount"`
+}
+
+// An audit event in an `AuditEventConnection`.
+type AuditEventEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *AuditEvent `json:"node"`
+}
+
+// Which events of the audit trail to list.
+type AuditFilter struct {
+	// Events this admin user (or, for one's own actions, this auth identity) did.
+	ActorID graphql.Omittable[*string] `json:"actorId,omitempty"`
+	// Events done on this customer, user, invite, role or identity.
+	SubjectID graphql.Omittable[*string] `json:"subjectId,omitempty"`
+	// Events of these types, e.g. `admin.customer_impersonated` (docs/events.md).
+	Types graphql.Omittable[[]string] `json:"types,omitempty"`
+	// Events at or after this time.
+	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
+	// Events before this time.
+	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
+}
+
 // A problem the caller can correct, returned in a payload's `errors` list.
 type AuthError struct {
 	// Stable machine-readable code.
@@ -228,6 +289,57 @@ type CustomerAddressPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// A page of customers.
+type CustomerConnection struct {
+	// The customers with their cursors.
+	Edges []*CustomerEdge `json:"edges"`
+	// The customers.
+	Nodes []*gatehouse.Customer `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many customers the filter matches, on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A customer in a `CustomerConnection`.
+type CustomerEdge struct {
+	// Pass as `after` or `before` to page from here (same order only).
+	Cursor string `json:"cursor"`
+	// The customer.
+	Node *gatehouse.Customer `json:"node"`
+}
+
+// Which customers to list. Every condition given must hold; deleted customers
+// are never listed.
+type CustomerFilter struct {
+	// A case-insensitive part of the email, user name, first or last name,
+	// company or phone (`%` and `_` are themselves). On PostgreSQL a trigram
+	// index serves it: use at least three characters.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Created after this time.
+	CreatedAfter graphql.Omittable[*time.Time] `json:"createdAfter,omitempty"`
+	// Created before this time.
+	CreatedBefore graphql.Omittable[*time.Time] `json:"createdBefore,omitempty"`
+	// Locked out now after failed sign-ins, or not.
+	IsLocked graphql.Omittable[*bool] `json:"isLocked,omitempty"`
+	// Active (not deactivated) or not.
+	IsActive graphql.Omittable[*bool] `json:"isActive,omitempty"`
+	// With a verified email or not.
+	EmailVerified graphql.Omittable[*bool] `json:"emailVerified,omitempty"`
+	// With an account (registered) or not.
+	HasAccount graphql.Omittable[*bool] `json:"hasAccount,omitempty"`
+	// Anonymous shoppers or not.
+	IsAnonymous graphql.Omittable[*bool] `json:"isAnonymous,omitempty"`
+}
+
+// How to order the customer list. Default: `CREATED_AT`, `ASC`.
+type CustomerOrder struct {
+	// The field.
+	Field gatehouse.CustomerOrderField `json:"field"`
+	// The direction (default `ASC`).
+	Direction graphql.Omittable[*OrderDirection] `json:"direction,omitempty"`
+}
+
 // The answer to mutations that return a customer.
 type CustomerPayload struct {
 	// The customer after the change.
@@ -290,6 +402,32 @@ type DeleteSessionPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// A page of invites, newest first.
+type InviteConnection struct {
+	// The invites with their cursors.
+	Edges []*InviteEdge `json:"edges"`
+	// The invites.
+	Nodes []*gatehouse.Invite `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many invites the filter matches.
+	TotalCount int `json:"totalCount"`
+}
+
+// An invite in an `InviteConnection`.
+type InviteEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The invite.
+	Node *gatehouse.Invite `json:"node"`
+}
+
+// Which invites to list.
+type InviteFilter struct {
+	// Only invites where they stand.
+	Status graphql.Omittable[*gatehouse.InviteStatus] `json:"status,omitempty"`
+}
+
 // The answer to `createInvite`.
 type InvitePayload struct {
 	// The invite.
@@ -317,6 +455,18 @@ type LogoutPayload struct {
 
 // Write operations.
 type Mutation struct {
+}
+
+// Where a page of a connection sits in its list (Relay cursor connections).
+type PageInfo struct {
+	// Whether items follow this page (when paging backward: whether `before` was given).
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items precede this page (when paging forward: whether `after` was given).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item of the page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last item of the page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // Read operations.
@@ -454,6 +604,36 @@ type UnlockCustomerPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// Changes an admin may make to a customer; omitted fields stay as they are.
+type UpdateCustomerAsAdminInput struct {
+	// First name; null clears it.
+	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
+	// Last name; null clears it.
+	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
+	// Company; null clears it.
+	CompanyName graphql.Omittable[*string] `json:"companyName,omitempty"`
+	// Phone; null clears it.
+	Phone graphql.Omittable[*string] `json:"phone,omitempty"`
+	// Keys to set in the metadata; a key set to null is removed.
+	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
+	// The Kibo account type.
+	AccountType graphql.Omittable[*string] `json:"accountType,omitempty"`
+	// The Kibo attributes, replacing the ones held.
+	Attributes graphql.Omittable[[]*gatehouse.CustomerAttribute] `json:"attributes,omitempty"`
+	// The Kibo customer set.
+	CustomerSet graphql.Omittable[*string] `json:"customerSet,omitempty"`
+	// The id in another system.
+	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
+	// Whether the customer is exempt from tax.
+	TaxExempt graphql.Omittable[*bool] `json:"taxExempt,omitempty"`
+	// The tax id.
+	TaxID graphql.Omittable[*string] `json:"taxId,omitempty"`
+	// The locale, a BCP 47 tag such as `en-US`.
+	LocaleCode graphql.Omittable[*string] `json:"localeCode,omitempty"`
+	// Whether the customer accepts marketing.
+	AcceptsMarketing graphql.Omittable[*bool] `json:"acceptsMarketing,omitempty"`
+}
+
 // Changes to the signed-in customer. An omitted field is left as it is; a field
 // set to null is cleared.
 type UpdateCustomerInput struct {
@@ -484,6 +664,52 @@ type UpdateRoleInput struct {
 	Description graphql.Omittable[*string] `json:"description,omitempty"`
 	// The new permissions: only ones you hold yourself.
 	Permissions graphql.Omittable[[]gatehouse.Permission] `json:"permissions,omitempty"`
+}
+
+// Changes to an admin user; omitted fields stay as they are.
+type UpdateUserInput struct {
+	// First name; null clears it.
+	FirstName graphql.Omittable[*string] `json:"firstName,omitempty"`
+	// Last name; null clears it.
+	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
+	// Avatar URL; null clears it.
+	AvatarURL graphql.Omittable[*string] `json:"avatarUrl,omitempty"`
+	// Keys to set in the metadata; a key set to null is removed.
+	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
+	// The user's roles, replacing the ones they hold: each granting only
+	// permissions you hold. Not for your own account (`NOT_ALLOWED`), nor for
+	// `updateCurrentUser`.
+	RoleIds graphql.Omittable[[]string] `json:"roleIds,omitempty"`
+}
+
+// A page of admin users, oldest first.
+type UserConnection struct {
+	// The users with their cursors.
+	Edges []*UserEdge `json:"edges"`
+	// The users.
+	Nodes []*gatehouse.User `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many users the filter matches, on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// An admin user in a `UserConnection`.
+type UserEdge struct {
+	// Pass as `after` or `before` to page from here.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *gatehouse.User `json:"node"`
+}
+
+// Which admin users to list.
+type UserFilter struct {
+	// A case-insensitive part of the email, first or last name.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Users holding this role.
+	RoleID graphql.Omittable[*string] `json:"roleId,omitempty"`
+	// Only active or only deactivated users.
+	Status graphql.Omittable[*gatehouse.UserStatus] `json:"status,omitempty"`
 }
 
 // The answer to mutations that return an admin user.
@@ -688,6 +914,64 @@ func (e *AuthProviderKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuthProviderKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Ascending or descending.
+type OrderDirection string
+
+const (
+	// Smallest first.
+	OrderDirectionAsc OrderDirection = "ASC"
+	// Largest first.
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -17,15 +17,15 @@ func pageSize(first int) int {
 	return first
 }
 
-// AuditEvents lists an identity's recent events for an admin user, newest
-// first: first of them (at most 100) older than the event id after. No
+// AuditEvents lists the recent events of an identity, or about a customer
+// or user, for an admin user, newest first: first of them (at most 100) older than the event id after. No
 // secret is ever returned. It also answers whether more follow.
 func (s *Service) AuditEvents(ctx context.Context, adm *Admin, authIdentityID, after string, first int) ([]gatehouse.Event, bool, error) {
 	if err := adm.require(gatehouse.PermViewAudit); err != nil {
 		return nil, false, err
 	}
 	n := pageSize(first)
-	es, err := s.store.AuditEvents(ctx, authIdentityID, after, n+1)
+	es, err := s.store.EventsAbout(ctx, authIdentityID, after, n+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -110,3 +110,28 @@ func (s *Service) CustomerLocked(ctx context.Context, c *gatehouse.Customer) (bo
 	}
 	return a.Locked(s.clock()), nil
 }
+
+// AuditLog lists the audit trail, newest first, for an admin who reads it:
+// first of the events the filter chooses (at most 100) older than the
+// event id after, whether more follow, and how many it chooses.
+func (s *Service) AuditLog(ctx context.Context, adm *Admin, f gatehouse.AuditFilter, after string, first int) ([]gatehouse.Event, bool, int, error) {
+	if err := adm.require(gatehouse.PermViewAudit); err != nil {
+		return nil, false, 0, err
+	}
+	n := pageSize(first)
+	es, err := s.store.AuditLog(ctx, f, after, n+1)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	total, err := s.store.AuditLogCount(ctx, f)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	if len(es) > n {
+		return es[:n], true, total, nil
+	}
+	return es, false, total, nil
+}
+
+// UserStatus says whether a user may sign in.
+func (s *Service) UserStatus(u *gatehouse.User) gatehouse.UserStatus { return u.Status() }

@@ -39,7 +39,7 @@ func (s *Service) CreateAnonymousShopper(ctx context.Context) (*gatehouse.Ticket
 			return err
 		}
 		var err error
-		t, err = s.signIn(ctx, st, a)
+		t, err = s.signIn(ctx, st, a, gatehouse.SignInAnonymous)
 		return err
 	})
 	return t, err

@@ -100,7 +100,7 @@ func (s *Service) Register(ctx context.Context, cred Credential, actor gatehouse
 			}
 			return err
 		}
-		t, err = s.signIn(ctx, st, a)
+		t, err = s.signIn(ctx, st, a, gatehouse.ProviderEmailPass)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,17 @@ import (
 func (s *Service) emit(ctx context.Context, st Store, e gatehouse.Event) error {
 	e.ID = gatehouse.NewID(gatehouse.PrefixEvent)
 	e.CreatedAt = s.clock()
+	if e.Origin == (gatehouse.Origin{}) {
+		e.Origin = gatehouse.OriginFrom(ctx)
+	}
+	// An event without an admin acting is the identity's own doing, on
+	// itself.
+	if e.ActorID == "" && e.AuthIdentityID != "" {
+		e.ActorID, e.ActorKind = e.AuthIdentityID, e.ActorType
+	}
+	if e.SubjectID == "" {
+		e.SubjectID = e.AuthIdentityID
+	}
 	sealed := ""
 	if len(e.Secrets) > 0 {
 		plain, err := json.Marshal(e.Secrets)

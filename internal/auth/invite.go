@@ -61,7 +61,8 @@ func (s *Service) CreateInvite(ctx context.Context, adm *Admin, email string, ro
 		}
 		return s.emit(ctx, st, gatehouse.Event{
 			Name: gatehouse.EventInviteCreated, AuthIdentityID: adm.p.AuthIdentityID, ActorType: gatehouse.ActorUser,
-			Payload: map[string]any{"invite_id": inv.ID, "email": inv.Email, "expires_at": inv.ExpiresAt, "created_by": uid, "actor_id": uid, "subject_id": inv.ID, "role_ids": ids},
+			ActorID: uid, ActorKind: gatehouse.ActorUser, SubjectID: inv.ID, SessionID: adm.p.SessionID,
+			Payload: map[string]any{"invite_id": inv.ID, "email": inv.Email, "expires_at": inv.ExpiresAt, "created_by": uid, "role_ids": ids},
 			Secrets: map[string]string{"token": tok},
 		})
 	})

@@ -232,7 +232,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 	err := s.store.Tx(ctx, func(st Store) error {
 		now := s.clock()
 		md := prof.Metadata()
-		var authID string
+		var authID, providerIdentityID string
 		pi, err := st.ProviderIdentity(ctx, actor, p.ID(), prof.Subject)
 		switch {
 		case err == nil:
@@ -240,7 +240,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 			if err := st.SetUserMetadata(ctx, pi.ID, md, now); err != nil {
 				return err
 			}
-			authID = pi.AuthIdentityID
+			authID, providerIdentityID = pi.AuthIdentityID, pi.ID
 		case gatehouse.ErrorCode(err) != gatehouse.CodeNotFound:
 			return err
 		case !prof.EmailVerified || prof.Email == "":
@@ -256,6 +256,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 				CreatedAt:        now,
 				UpdatedAt:        now,
 			}
+			providerIdentityID = npi.ID
 			if authID, err = s.linkByEmail(ctx, st, actor, p, prof, now); err != nil {
 				return err
 			}
@@ -276,7 +277,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 			}
 			authID = a.ID
 		}
-		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID)
+		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID, providerIdentityID)
 		return err
 	})
 	return t, err

@@ -216,6 +216,7 @@ func (s *Service) adminEvent(ctx context.Context, st Store, adm *Admin, name, su
 	payload["subject_id"] = subjectID
 	return s.emit(ctx, st, gatehouse.Event{
 		Name: name, AuthIdentityID: adm.p.AuthIdentityID, ActorType: gatehouse.ActorUser,
+		ActorID: adm.user.ID, ActorKind: gatehouse.ActorUser, SubjectID: subjectID, SessionID: adm.p.SessionID,
 		Payload: payload,
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/device"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -49,7 +50,13 @@ func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gateho
 		// Only after the right password: this reveals nothing to a guesser.
 		return nil, gatehouse.Errorf(gatehouse.CodeNotAllowed, "Verify your email address first: follow the link sent to it, or ask for a new one.")
 	}
-	t, err := s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID)
+	t, err := s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID, p.ID)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeUnauthenticated {
+		// The customer or user is deactivated or deleted: answered as a
+		// wrong password, and counted as one, so that nothing tells a
+		// deactivated account from a mistyped password.
+		return nil, errInvalidCredentials
+	}
 	if err != nil {
 		s.uncount(ctx, p.AuthIdentityID)
 		return nil, err
@@ -59,18 +66,19 @@ func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gateho
 
 // signInMerging signs an identity in and merges the anonymous shopper whose
 // token the request carried, in one transaction.
-func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
+func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID, providerIdentityID string) (*gatehouse.Ticket, error) {
 	var t *gatehouse.Ticket
 	err := s.store.Tx(ctx, func(st Store) (err error) {
-		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID)
+		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID, providerIdentityID)
 		return err
 	})
 	return t, err
 }
 
 // signInMergingTx is signInMerging in the caller's transaction. It records
-// auth.login_succeeded.
-func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID string) (*gatehouse.Ticket, error) {
+// auth.login_succeeded, and the sign-in's time on the provider identity and
+// the customer (lastSignInAt).
+func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID, providerIdentityID string) (*gatehouse.Ticket, error) {
 	// A successful sign-in starts the lockout count afresh.
 	a, err := st.ResetAttempts(ctx, authIdentityID)
 	if err != nil {
@@ -78,15 +86,18 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provide
 		// tokens are dead.
 		return nil, revokedIfMissing(err)
 	}
-	t, err := s.signIn(ctx, st, a)
+	t, err := s.signIn(ctx, st, a, provider)
 	if err != nil {
+		return nil, err
+	}
+	if err := st.RecordSignIn(ctx, providerIdentityID, a.ActorType, a.ActorID(), s.clock()); err != nil {
 		return nil, err
 	}
 	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
 		return nil, err
 	}
 	return t, s.emit(ctx, st, gatehouse.Event{
-		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType,
+		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType, SessionID: t.SessionID,
 		Payload: map[string]any{"provider": provider, "session_id": t.SessionID, "registration": t.ActorID == nil},
 	})
 }
@@ -95,8 +106,9 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provide
 // access token carrying the session id and the session's first refresh
 // token. The session and its token are written in one transaction (st's,
 // if it is one).
-func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (*gatehouse.Ticket, error) {
+func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity, method string) (*gatehouse.Ticket, error) {
 	now := s.clock()
+	o := gatehouse.OriginFrom(ctx)
 	sess := &gatehouse.Session{
 		ID:             gatehouse.NewID(gatehouse.PrefixSession),
 		AuthIdentityID: a.ID,
@@ -104,6 +116,10 @@ func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 		CreatedAt:      now,
 		LastActiveAt:   now,
 		ExpiresAt:      now.Add(s.life.SessionMaxAge[a.ActorType]),
+		IP:             o.IP,
+		UserAgent:      o.UserAgent,
+		DeviceLabel:    device.Label(o.UserAgent),
+		SignInMethod:   method,
 	}
 	sess.IdleExpiresAt = s.idleExpiry(sess, now)
 	tok, err := secret.New(s.rand)

@@ -149,6 +149,8 @@ type Store interface {
 	InviteByTokenHash(ctx context.Context, tokenHash string) (*gatehouse.Invite, error)
 
 	RoleStore
+	AuditStore
+	WebhookStore
 
 	// Setting returns the value stored under key, or CodeNotFound.
 	Setting(ctx context.Context, key string) (string, error)
@@ -236,7 +238,71 @@ type RoleStore interface {
 	InviteRoles(ctx context.Context, inviteID string) ([]*gatehouse.Role, error)
 	// SetInviteRoles records the roles an invite grants.
 	SetInviteRoles(ctx context.Context, inviteID string, roleIDs []string) error
+	// SearchCustomers lists the undeleted customers the filter admits, in
+	// the order, a page at a time, with their total.
+	SearchCustomers(ctx context.Context, f gatehouse.CustomerFilter, o gatehouse.CustomerOrder, p gatehouse.Page, now time.Time) (gatehouse.CustomerPage, error)
+	// RecordSignIn sets last_sign_in_at on a provider identity and, for a
+	// customer, on the customer.
+	RecordSignIn(ctx context.Context, providerIdentityID string, actor gatehouse.ActorType, actorID string, now time.Time) error
+	// ListUsers lists undeleted users, oldest first, a page at a time.
+	ListUsers(ctx context.Context, f gatehouse.UserFilter, p gatehouse.Page) (gatehouse.UserPage, error)
+	// UpdateUser writes a user's names, avatar URL and metadata.
+	UpdateUser(ctx context.Context, u *gatehouse.User) error
+	// SetUserDeactivated deactivates (at set) or reactivates a user.
+	SetUserDeactivated(ctx context.Context, id string, at *time.Time, now time.Time) error
+	// DeleteUser soft-deletes a user and takes its roles.
+	DeleteUser(ctx context.Context, id string, now time.Time) error
+	// DeleteAuthIdentity deletes an identity with its provider
+	// identities, sessions and tokens.
+	DeleteAuthIdentity(ctx context.Context, id string) error
+	// ListInvites lists invites newest first; status "" for all.
+	ListInvites(ctx context.Context, status gatehouse.InviteStatus, p gatehouse.Page, now time.Time) (gatehouse.InvitePage, error)
+	// Invite loads an invite that is listed (not superseded).
+	Invite(ctx context.Context, id string) (*gatehouse.Invite, error)
+	// RevokeInvite revokes an invite that is not accepted.
+	RevokeInvite(ctx context.Context, id string, now time.Time) error
+	// RenewInvite gives a pending or expired invite a new token hash and
+	// expiry.
+	RenewInvite(ctx context.Context, id, tokenHash string, expiresAt, now time.Time) (*gatehouse.Invite, error)
 	// ActiveOwners counts the active owners, first locking the owner
 	// assignments (PostgreSQL) so that racing demotions serialize.
 	ActiveOwners(ctx context.Context) (int, error)
+}
+
+// AuditStore reads the audit trail and the sessions per device.
+type AuditStore interface {
+	// SessionsOf lists an identity's live sessions, newest first, at most
+	// 100.
+	SessionsOf(ctx context.Context, authIdentityID string, now time.Time) ([]*gatehouse.Session, error)
+	// AuditLog lists the events the filter chooses, newest first, older
+	// than the event id before, at most limit; no secrets.
+	AuditLog(ctx context.Context, f gatehouse.AuditFilter, before string, limit int) ([]gatehouse.Event, error)
+	// AuditLogCount counts the events the filter chooses.
+	AuditLogCount(ctx context.Context, f gatehouse.AuditFilter) (int, error)
+	// EventsAbout lists the events of an identity, or about a customer or
+	// user (its subject), newest first, older than before, at most limit.
+	EventsAbout(ctx context.Context, id, before string, limit int) ([]gatehouse.Event, error)
+}
+
+// WebhookStore keeps the managed webhook endpoints and their deliveries.
+type WebhookStore interface {
+	// CreateWebhookEndpoint inserts an endpoint (its secret sealed) and
+	// its subscriber.
+	CreateWebhookEndpoint(ctx context.Context, e *gatehouse.WebhookEndpoint, sealed string) error
+	// WebhookEndpoints lists the endpoints, oldest first.
+	WebhookEndpoints(ctx context.Context) ([]*gatehouse.WebhookEndpoint, error)
+	// WebhookEndpoint loads an endpoint.
+	WebhookEndpoint(ctx context.Context, id string) (*gatehouse.WebhookEndpoint, error)
+	// UpdateWebhookEndpoint writes an endpoint's URL, description and
+	// events, and its subscriber's filter.
+	UpdateWebhookEndpoint(ctx context.Context, e *gatehouse.WebhookEndpoint) error
+	// RotateWebhookSecret makes sealed the endpoint's secret, the old one
+	// signing too until previousExpiresAt.
+	RotateWebhookSecret(ctx context.Context, id, sealed string, previousExpiresAt, now time.Time) (*gatehouse.WebhookEndpoint, error)
+	// DeleteWebhookEndpoint deletes an endpoint, its subscriber and what
+	// it was still owed.
+	DeleteWebhookEndpoint(ctx context.Context, id string) error
+	// Deliveries lists a subscriber's deliveries, newest first, of a
+	// status ("" for any), older than the event id before.
+	Deliveries(ctx context.Context, subscriber string, status gatehouse.DeliveryStatus, before string, limit int) ([]gatehouse.Delivery, error)
 }

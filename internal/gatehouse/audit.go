@@ -1,6 +1,9 @@
 package gatehouse
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Origin is where a request came from, as the service records it on the
 // events the request causes: the client's address, its User-Agent header
@@ -24,4 +27,18 @@ type AuditFilter struct {
 	Types []string
 	// From and To bound the events' time: From included, To not.
 	From, To *time.Time
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying the request's origin.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginFrom is the origin WithOrigin put in ctx; zero when there is none
+// (a command, the housekeeping).
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
 }

@@ -34,6 +34,9 @@ type Customer struct {
 	CreatedAt                time.Time           `bun:"created_at,notnull"`
 	UpdatedAt                time.Time           `bun:"updated_at,notnull"`
 	DeletedAt                *time.Time          `bun:"deleted_at"`
+	// LastSignInAt is when the customer last signed in; nil for never.
+	// Only RecordSignIn writes it: an update of the customer leaves it.
+	LastSignInAt *time.Time `bun:"last_sign_in_at,skipupdate"`
 }
 
 // EmailAddress is Kibo's name for Email.

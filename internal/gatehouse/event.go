@@ -21,8 +21,19 @@ const (
 	EventRoleUpdated = "admin.role_updated"
 	EventRoleDeleted = "admin.role_deleted"
 
-	EventCustomerUnlocked = "admin.customer_unlocked"
-	EventDeliveryReplayed = "admin.delivery_replayed"
+	EventUserUpdated     = "admin.user_updated"
+	EventUserDeactivated = "admin.user_deactivated"
+	EventUserReactivated = "admin.user_reactivated"
+	EventUserDeleted     = "admin.user_deleted"
+	EventInviteRevoked   = "admin.invite_revoked"
+	// EventInviteResent carries the new token as user.invite_created does.
+	EventInviteResent = "user.invite_resent"
+
+	EventCustomerUnlocked    = "admin.customer_unlocked"
+	EventCustomerUpdated     = "admin.customer_updated"
+	EventCustomerDeactivated = "admin.customer_deactivated"
+	EventCustomerReactivated = "admin.customer_reactivated"
+	EventDeliveryReplayed    = "admin.delivery_replayed"
 )
 
 // Event is an auth event: recorded in the transaction of the change that

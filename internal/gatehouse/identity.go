@@ -55,6 +55,9 @@ type ProviderIdentity struct {
 	UserMetadata     map[string]any `bun:"user_metadata,type:jsonb,notnull"`
 	CreatedAt        time.Time      `bun:"created_at,notnull"`
 	UpdatedAt        time.Time      `bun:"updated_at,notnull"`
+	// LastSignInAt is when the actor last signed in with this identity;
+	// nil for never. Only RecordSignIn writes it.
+	LastSignInAt *time.Time `bun:"last_sign_in_at,skipupdate"`
 }
 
 // PasswordHash returns the stored password hash, or "".

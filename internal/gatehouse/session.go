@@ -62,6 +62,12 @@ const (
 	SessionRevoked
 )
 
+// Sign-in methods a session records beside the providers' ids.
+const (
+	SignInAnonymous     = "anonymous"
+	SignInImpersonation = "impersonation"
+)
+
 // Reasons a session is revoked.
 const (
 	RevokedLogout    = "logout"
@@ -73,6 +79,8 @@ const (
 	RevokedAccountLinked = "account_linked"
 	// RevokedPasswordChanged: the password was reset or changed.
 	RevokedPasswordChanged = "password_changed"
+	// RevokedDeactivated: an admin deactivated the customer or user.
+	RevokedDeactivated = "deactivated"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

@@ -46,6 +46,9 @@ func withRequest(next http.Handler, log *slog.Logger, production bool, trusted [
 			st.PreAuthCookie = c.Value
 		}
 		ctx := request.With(r.Context(), st)
+		// Where the request came from, for the events and sessions it
+		// causes (the audit trail).
+		ctx = gatehouse.WithOrigin(ctx, gatehouse.Origin{IP: st.ClientIP, UserAgent: r.UserAgent(), RequestID: id})
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		log.LogAttrs(ctx, slog.LevelInfo, "request",

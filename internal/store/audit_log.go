@@ -74,7 +74,7 @@ func auditWhere(q *bun.SelectQuery, f gatehouse.AuditFilter) *bun.SelectQuery {
 		q = q.Where("ev.subject_id = ?", f.SubjectID)
 	}
 	if len(f.Types) > 0 {
-		q = q.Where("ev.name IN (?)", bun.In(f.Types))
+		q = q.Where("ev.name IN (?)", bun.List(f.Types))
 	}
 	if f.From != nil {
 		q = q.Where("ev.created_at >= ?", f.From.UTC())

@@ -83,11 +83,11 @@ func actorLive(db bun.IDB, prefix string) string {
 		}
 		return `json_extract(` + prefix + `app_metadata, '$.` + key + `')`
 	}
-	exists := func(table, key string) string {
-		return id(key) + ` IS NULL OR EXISTS (SELECT 1 FROM ` + table + ` AS x WHERE x.id = ` + id(key) + ` AND x.deleted_at IS NULL)`
+	exists := func(table, key, active string) string {
+		return id(key) + ` IS NULL OR EXISTS (SELECT 1 FROM ` + table + ` AS x WHERE x.id = ` + id(key) + ` AND x.deleted_at IS NULL AND ` + active + `)`
 	}
-	return `CASE ` + prefix + `actor_type WHEN 'customer' THEN ` + exists("customer", gatehouse.ActorCustomer.MetadataKey()) +
-		` WHEN 'user' THEN ` + exists(`"user"`, gatehouse.ActorUser.MetadataKey()) + ` ELSE TRUE END`
+	return `CASE ` + prefix + `actor_type WHEN 'customer' THEN ` + exists("customer", gatehouse.ActorCustomer.MetadataKey(), "x.is_active") +
+		` WHEN 'user' THEN ` + exists(`"user"`, gatehouse.ActorUser.MetadataKey(), "x.deactivated_at IS NULL") + ` ELSE TRUE END`
 }
 
 // errActorGone is what a sign-in or refresh of an identity whose customer

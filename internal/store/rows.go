@@ -47,7 +47,7 @@ func (r *providerIdentityRow) domain() *gatehouse.ProviderIdentity {
 	p := r.ProviderIdentity
 	p.ProviderMetadata = object(p.ProviderMetadata)
 	p.UserMetadata = object(p.UserMetadata)
-	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	p.CreatedAt, p.UpdatedAt, p.LastSignInAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC(), utc(p.LastSignInAt)
 	return &p
 }
 
@@ -71,7 +71,7 @@ func (r *customerRow) domain() *gatehouse.Customer {
 	if c.Attributes == nil {
 		c.Attributes = []gatehouse.CustomerAttribute{}
 	}
-	c.CreatedAt, c.UpdatedAt, c.DeletedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC(), utc(c.DeletedAt)
+	c.CreatedAt, c.UpdatedAt, c.DeletedAt, c.LastSignInAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC(), utc(c.DeletedAt), utc(c.LastSignInAt)
 	return &c
 }
 

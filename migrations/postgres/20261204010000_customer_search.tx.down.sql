@@ -1,0 +1,31 @@
+-- pg_trgm stays: other schemas of the database may use it, and dropping
+-- it would drop their indexes too.
+DROP INDEX auth_identity_locked_until_idx;
+
+--bun:split
+
+DROP INDEX customer_last_name_order_idx;
+
+--bun:split
+
+DROP INDEX customer_email_order_idx;
+
+--bun:split
+
+DROP INDEX customer_created_at_idx;
+
+--bun:split
+
+DROP STATISTICS customer_search_stats;
+
+--bun:split
+
+DROP INDEX customer_search_idx;
+
+--bun:split
+
+ALTER TABLE provider_identity DROP COLUMN last_sign_in_at;
+
+--bun:split
+
+ALTER TABLE customer DROP COLUMN last_sign_in_at;
