@@ -173,7 +173,7 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
-		dispatcher.Run(dctx, time.Second, 5*time.Second)
+		dispatcher.Run(dctx, time.Second, 5*time.Second, a.endpoints)
 	}()
 	// Stopped after the server: requests in flight may still emit events,
 	// which the last run flushes.

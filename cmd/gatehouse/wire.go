@@ -43,8 +43,10 @@ type app struct {
 	auth   *auth.Service
 	// metrics is nil when GATEHOUSE_METRICS is false.
 	metrics *metrics.Metrics
-	// subscribers receive auth events from the outbox.
+	// subscribers receive auth events from the outbox; endpoints are
+	// the webhook endpoints managed through the API, which it follows.
 	subscribers []outbox.Subscriber
+	endpoints   *outbox.Endpoints
 	// idempotencyKey keys and seals the Idempotency-Key records.
 	idempotencyKey []byte
 }
@@ -181,6 +183,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		return nil, err
 	}
 	a.idempotencyKey = keys.DeriveKey(kek, idempotencyKeyLabel)
+	webhookKey := keys.DeriveKey(kek, webhookKeyLabel)
+	a.endpoints = outbox.NewEndpoints(outbox.EndpointsOptions{Store: a.store, Key: webhookKey})
 	a.keys, err = newKeyRing(ctx, cfg, log, a.store, kek)
 	if err != nil {
 		return nil, err
@@ -229,6 +233,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		},
 		ResetTokenTTL:        cfg.ResetTokenTTL,
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		WebhookKey:           webhookKey,
 	})
 	if err != nil {
 		return nil, err
@@ -341,6 +346,10 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 
 // eventKeyLabel names the KEK-derived key that seals secrets in events.
 const eventKeyLabel = "gatehouse/events/v1"
+
+// webhookKeyLabel names the KEK-derived key that seals the signing
+// secrets of the webhook endpoints managed through the API.
+const webhookKeyLabel = "gatehouse/webhooks/v1"
 
 // idempotencyKeyLabel names the KEK-derived key that hashes credentials,
 // keys and requests in idempotency_record and seals the answers kept there.

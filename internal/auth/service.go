@@ -72,6 +72,13 @@ type Options struct {
 	// RequireVerifiedEmail refuses password sign-in until the email is
 	// verified.
 	RequireVerifiedEmail bool
+
+	// WebhookKey seals the signing secrets of the webhook endpoints (32
+	// bytes; derived from the key-encryption key, and given to the outbox
+	// that opens them). WebhookSecretGrace is how long the secret a
+	// rotation replaces still signs (default 24 hours).
+	WebhookKey         []byte
+	WebhookSecretGrace time.Duration
 }
 
 // LockoutPolicy configures account lockout.
@@ -99,6 +106,8 @@ type Service struct {
 	lockout         LockoutPolicy
 	resetTTL        time.Duration
 	requireVerified bool
+	webhookKey      []byte
+	webhookGrace    time.Duration
 
 	// decoys are a hash of each kind still stored, which every failed
 	// password check runs (see equalwork.go).
@@ -138,6 +147,8 @@ func New(o Options) (*Service, error) {
 		lockout:         o.Lockout,
 		resetTTL:        o.ResetTokenTTL,
 		requireVerified: o.RequireVerifiedEmail,
+		webhookKey:      o.WebhookKey,
+		webhookGrace:    o.WebhookSecretGrace,
 	}
 	if s.lockout.MaxAttempts <= 0 {
 		s.lockout.MaxAttempts = 5
@@ -155,6 +166,12 @@ func New(o Options) (*Service, error) {
 		// Derived from the refresh key: distinct, and the same on every
 		// instance.
 		s.eventKey = deriveKey(o.RefreshKey, "gatehouse event secrets v1")
+	}
+	if len(s.webhookKey) == 0 {
+		s.webhookKey = deriveKey(o.RefreshKey, "gatehouse webhook secrets v1")
+	}
+	if s.webhookGrace <= 0 {
+		s.webhookGrace = 24 * time.Hour
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -35,17 +35,37 @@ func (s *Service) checkSession(c *token.Claims, sess *gatehouse.Session, err err
 	return sessionUsable(sess, s.clock())
 }
 
+// LogoutInput says which sessions logout ends: the request's own; with
+// All every session of its identity; with All and KeepCurrent every one
+// but the request's own.
+type LogoutInput struct {
+	All         bool
+	KeepCurrent bool
+}
+
 // Logout revokes the bearer token's session, or with all every session of
 // its identity, and returns how many sessions it ended.
 func (s *Service) Logout(ctx context.Context, cred Credential, all bool) (int, error) {
+	return s.LogoutSessions(ctx, cred, LogoutInput{All: all})
+}
+
+// LogoutSessions ends the sessions of the bearer token's identity that in
+// chooses, and returns how many it ended. KeepCurrent without All is
+// INVALID_INPUT: it would end nothing.
+func (s *Service) LogoutSessions(ctx context.Context, cred Credential, in LogoutInput) (int, error) {
+	if in.KeepCurrent && !in.All {
+		return 0, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"input", "keepCurrent"}, "keepCurrent needs allSessions: true; alone it would end no session.")
+	}
 	bearer := cred.Bearer // these operations act on the bearer token only
 	c, sess, err := s.session(ctx, bearer)
 	if err != nil {
 		return 0, err
 	}
-	only, reason := sess.ID, gatehouse.RevokedLogout
-	if all {
-		only, reason = "", gatehouse.RevokedLogoutAll
+	switch {
+	case in.KeepCurrent:
+		return s.store.RevokeOtherSessions(ctx, c.AuthIdentityID, sess.ID, gatehouse.RevokedLogoutAll, s.clock())
+	case in.All:
+		return s.store.RevokeSessions(ctx, c.AuthIdentityID, "", gatehouse.RevokedLogoutAll, s.clock())
 	}
-	return s.store.RevokeSessions(ctx, c.AuthIdentityID, only, reason, s.clock())
+	return s.store.RevokeSessions(ctx, c.AuthIdentityID, sess.ID, gatehouse.RevokedLogout, s.clock())
 }

@@ -62,8 +62,9 @@ func (o EndpointsOptions) LogValue() slog.Value {
 // Webhooks with the endpoint's secret and, while a rotation's grace lasts,
 // with the previous secret too: webhook-signature then carries both
 // signatures, space-separated ("v1,<new> v1,<previous>"), and a receiver
-// that knows either accepts it. Every instance that runs it delivers to
-// every endpoint; the leases see that one delivers each event.
+// that knows either accepts it. It never delivers an event's secrets
+// (eventSecretFields). Every instance that runs it delivers to every
+// endpoint; the leases see that one delivers each event.
 type Endpoints struct {
 	o EndpointsOptions
 
@@ -150,6 +151,29 @@ func (e *Endpoints) open(id, sealed string) ([]byte, error) {
 	return w.key, nil
 }
 
+// eventSecretFields are the fields of a message's data that hold an
+// event's secrets (gatehouse.Event.Secrets, merged into the data by the
+// dispatcher): the token of a password reset, an email verification or an
+// invite. An endpoint managed through the API never receives them: an
+// admin who may manage webhooks must not be able to collect the tokens
+// that sign in as someone else. Only the operator's own subscribers (the
+// configured webhook, NATS, the development log) do. A test fails when
+// an event is given a secret under another name.
+var eventSecretFields = []string{"token"}
+
+// withoutSecrets is m with a copy of its data that has none of the
+// event's secrets.
+func withoutSecrets(m Message) Message {
+	data := make(map[string]any, len(m.Data))
+	for k, v := range m.Data {
+		if !slices.Contains(eventSecretFields, k) {
+			data[k] = v
+		}
+	}
+	m.Data = data
+	return m
+}
+
 // endpoint is the subscriber of one webhook endpoint.
 type endpoint struct {
 	id     string
@@ -183,13 +207,13 @@ func (ep *endpoint) LogValue() slog.Value {
 // Name implements Subscriber.
 func (ep *endpoint) Name() string { return gatehouse.WebhookSubscriber(ep.id) }
 
-// Deliver implements Subscriber.
+// Deliver implements Subscriber: m without the event's secrets.
 func (ep *endpoint) Deliver(ctx context.Context, m Message) error {
 	c := ep.cfg.Load()
 	if c.err != nil {
 		return c.err
 	}
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(withoutSecrets(m))
 	if err != nil {
 		return err
 	}

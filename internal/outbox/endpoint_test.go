@@ -6,9 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -405,4 +411,139 @@ func TestEndpointsRedact(t *testing.T) {
 			t.Fatalf("printed %s and logged %s, want the endpoint id in both", printed, logged.String())
 		}
 	})
+}
+
+// A managed endpoint never receives an event's secrets, which the
+// configured webhook does: an admin who may manage webhooks cannot point
+// one at themselves and collect the reset, verification and invite tokens
+// that sign in as someone else. Every name under which the code gives an
+// event a secret is tried.
+func TestEndpointsGetNoEventSecrets(t *testing.T) {
+	names := eventSecretNames(t)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		st := store.New(db)
+		clk := clocktest.New(t0)
+		managed, managedURL := listen(t, clk, 0)
+		configured, configuredURL := listen(t, clk, 0)
+		createEndpoint(t, st, clk, managedURL)
+		wh, err := outbox.NewWebhook(outbox.WebhookOptions{URL: configuredURL, Secret: "the operator's webhook secret, 32+ chars", Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := map[string]string{}
+		for _, n := range names {
+			secrets[n] = "secret-" + n + "-" + rand.Text()
+		}
+		e := &gatehouse.Event{ID: gatehouse.NewID(gatehouse.PrefixEvent), Name: gatehouse.EventPasswordReset, AuthIdentityID: gatehouse.NewID("authid"),
+			ActorType: gatehouse.ActorCustomer, Payload: map[string]any{"email": "ada@example.com"}, CreatedAt: clk.Now()}
+		if err := st.AppendEvent(ctx, e, "sealed", []string{wh.Name()}); err != nil {
+			t.Fatal(err)
+		}
+		d := outbox.New(outbox.Options{
+			Store: st, Subscribers: append(subscribersOf(t, newEndpoints(st, clk)), wh), Owner: "a", Now: clk.Now,
+			Open: func(id, sealed string) (map[string]string, error) {
+				if id != e.ID || sealed != "sealed" {
+					return nil, fmt.Errorf("opened %s, %q", id, sealed)
+				}
+				return secrets, nil
+			},
+			Lease: lease, Renew: 5 * time.Millisecond,
+		})
+		if n, err := d.RunOnce(ctx); err != nil || n != 2 {
+			t.Fatalf("RunOnce = %d, %v; want 2 delivered", n, err)
+		}
+		got, want := managed.attempts(), configured.attempts()
+		if len(got) != 1 || len(want) != 1 {
+			t.Fatalf("%d deliveries to the endpoint, %d to the configured webhook; want 1 each", len(got), len(want))
+		}
+		var m outbox.Message
+		if err := json.Unmarshal(got[0].body, &m); err != nil || m.ID != e.ID || m.Data["email"] != "ada@example.com" {
+			t.Fatalf("endpoint got %s (%v), want the event with its payload", got[0].body, err)
+		}
+		for n, v := range secrets {
+			if bytes.Contains(got[0].body, []byte(v)) {
+				t.Errorf("the managed endpoint received the event's secret %q: %s", n, got[0].body)
+			}
+			if !bytes.Contains(want[0].body, []byte(v)) {
+				t.Errorf("the configured webhook did not receive the event's secret %q: %s", n, want[0].body)
+			}
+		}
+	})
+}
+
+// eventSecretNames are the names under which the service gives events a
+// secret (gatehouse.Event's Secrets), read from the source: each must be a
+// map literal with constant keys, so that a new secret name is tried by
+// TestEndpointsGetNoEventSecrets, and fails it until Deliver drops it.
+func eventSecretNames(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	fset := token.NewFileSet()
+	for _, root := range []string{"../../internal", "../../cmd", "../../graph"} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.KeyValueExpr:
+					if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Secrets" {
+						names = append(names, literalKeys(t, fset, n.Value)...)
+					}
+				case *ast.AssignStmt:
+					for _, lhs := range n.Lhs {
+						if ix, ok := lhs.(*ast.IndexExpr); ok {
+							lhs = ix.X
+						}
+						if sel, ok := lhs.(*ast.SelectorExpr); ok && sel.Sel.Name == "Secrets" {
+							t.Errorf("%s: an event's Secrets assigned: give them as a map literal with constant keys", fset.Position(n.Pos()))
+						}
+					}
+				}
+				return true
+			})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if !slices.Contains(names, "token") {
+		t.Fatalf("found the secret names %q, not the reset token's: the walk is broken", names)
+	}
+	return names
+}
+
+func literalKeys(t *testing.T, fset *token.FileSet, v ast.Expr) []string {
+	t.Helper()
+	lit, ok := v.(*ast.CompositeLit)
+	if !ok {
+		t.Errorf("%s: an event's Secrets are not a map literal: give them as one, with constant keys", fset.Position(v.Pos()))
+		return nil
+	}
+	var keys []string
+	for _, el := range lit.Elts {
+		kv, ok := el.(*ast.KeyValueExpr)
+		var k *ast.BasicLit
+		if ok {
+			k, ok = kv.Key.(*ast.BasicLit)
+		}
+		if !ok || k.Kind != token.STRING {
+			t.Errorf("%s: a key of an event's Secrets is not a string literal", fset.Position(el.Pos()))
+			continue
+		}
+		s, err := strconv.Unquote(k.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, s)
+	}
+	return keys
 }
