@@ -28,6 +28,10 @@ type Service struct {
 	argv []string
 	user *syscall.Credential
 	dir  string
+	// ready, when set, is asked after the port accepts connections until
+	// it answers nil: listening is not always serving (PostgreSQL in
+	// crash recovery listens and refuses).
+	ready func() error
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -100,7 +104,7 @@ func newService(tb testing.TB, name string, port int, dir string, argv ...string
 }
 
 // Start starts the service and waits until its port accepts connections
-// (failing the test after 30 s).
+// and it is ready (failing the test after 30 s).
 func (s *Service) Start() {
 	s.tb.Helper()
 	s.mu.Lock()
@@ -128,7 +132,12 @@ func (s *Service) Start() {
 		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 		if err == nil {
 			c.Close()
-			return
+			if s.ready == nil {
+				return
+			}
+			if err = s.ready(); err == nil {
+				return
+			}
 		}
 		select {
 		case <-done:
@@ -139,7 +148,7 @@ func (s *Service) Start() {
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.tb.Fatalf("%s did not listen on %s within 30 s", s.Name, s.Addr())
+			s.tb.Fatalf("%s was not ready on %s within 30 s: %v", s.Name, s.Addr(), err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -240,19 +249,14 @@ func Postgres(tb testing.TB) *Service {
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir, "-c", "fsync=off",
 		"-c", "max_connections=200")
 	s.user = runAs
-	s.Start()
-	// Listening is not accepting: wait until it answers queries.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	s.ready = func() error {
 		out, err := exec.Command(filepath.Join(bin, "pg_isready"), "-q", "-U", "postgres", "-h", "127.0.0.1", "-p", strconv.Itoa(port)).CombinedOutput()
-		if err == nil {
-			break
+		if err != nil {
+			return fmt.Errorf("pg_isready: %v %s", err, out)
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("scratch PostgreSQL not ready: %s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
 	}
+	s.Start()
 	return s
 }
 
