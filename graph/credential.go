@@ -70,22 +70,48 @@ func setPreAuthCookie(ctx context.Context, value string, maxAge time.Duration) {
 	st.SetCookie(c)
 }
 
-// sessionModel maps a cookie session to its GraphQL type.
+// sessionModel maps a cookie session to its GraphQL type: the session
+// the request acts through, so current.
 func sessionModel(cs *auth.CookieSession) *model.Session {
 	if cs == nil {
 		return nil
 	}
-	m := &model.Session{
-		ID:            cs.Session.ID,
-		ActorType:     cs.Session.ActorType,
-		CreatedAt:     cs.Session.CreatedAt,
-		ExpiresAt:     cs.Session.ExpiresAt,
-		IdleExpiresAt: cs.Session.IdleExpiresAt,
-		Customer:      cs.Customer,
-		User:          cs.User,
-	}
+	m := deviceSession(cs.Session, true)
+	m.Customer, m.User = cs.Customer, cs.User
 	if cs.CSRFToken != "" {
 		m.CsrfToken = &cs.CSRFToken
 	}
 	return m
+}
+
+// deviceSession maps a session in a list of an account's sessions.
+func deviceSession(s *gatehouse.Session, current bool) *model.Session {
+	return &model.Session{
+		ID:             s.ID,
+		ActorType:      s.ActorType,
+		CreatedAt:      s.CreatedAt,
+		ExpiresAt:      s.ExpiresAt,
+		IdleExpiresAt:  s.IdleExpiresAt,
+		LastUsedAt:     s.LastActiveAt,
+		IP:             nonEmpty(s.IP),
+		UserAgent:      nonEmpty(s.UserAgent),
+		DeviceLabel:    nonEmpty(s.DeviceLabel),
+		SignInMethod:   nonEmpty(s.SignInMethod),
+		Current:        current,
+		ImpersonatedBy: nonEmpty(s.ImpersonatedBy),
+	}
+}
+
+// deviceSessions maps an account's session list; each session acts for
+// the customer or user the list belongs to.
+func deviceSessions(ss []auth.DeviceSession, err error, customer *gatehouse.Customer, user *gatehouse.User) ([]*model.Session, error) {
+	if err != nil {
+		return result[[]*model.Session](nil, err)
+	}
+	out := make([]*model.Session, len(ss))
+	for i, s := range ss {
+		out[i] = deviceSession(s.Session, s.Current)
+		out[i].Customer, out[i].User = customer, user
+	}
+	return out, nil
 }

@@ -158,6 +158,7 @@ type ComplexityRoot struct {
 		LocaleCode               func(childComplexity int) int
 		Metadata                 func(childComplexity int) int
 		Phone                    func(childComplexity int) int
+		Sessions                 func(childComplexity int) int
 		TaxExempt                func(childComplexity int) int
 		TaxID                    func(childComplexity int) int
 		UpdatedAt                func(childComplexity int) int
@@ -318,7 +319,9 @@ type ComplexityRoot struct {
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
 		ResendInvite                     func(childComplexity int, id string) int
 		ResetPassword                    func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) int
+		RevokeCustomerSessions           func(childComplexity int, customerID string, sessionID *string) int
 		RevokeInvite                     func(childComplexity int, id string) int
+		RevokeSession                    func(childComplexity int, id string, actor *gatehouse.ActorType) int
 		SendEmailVerification            func(childComplexity int, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) int
 		UnlockCustomer                   func(childComplexity int, id string) int
 		UpdateCurrentUser                func(childComplexity int, input model.UpdateUserInput) int
@@ -374,6 +377,11 @@ type ComplexityRoot struct {
 		Errors   func(childComplexity int) int
 	}
 
+	RevokeSessionsPayload struct {
+		Errors          func(childComplexity int) int
+		RevokedSessions func(childComplexity int) int
+	}
+
 	Role struct {
 		Builtin     func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -395,14 +403,21 @@ type ComplexityRoot struct {
 	}
 
 	Session struct {
-		ActorType     func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		CsrfToken     func(childComplexity int) int
-		Customer      func(childComplexity int) int
-		ExpiresAt     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		IdleExpiresAt func(childComplexity int) int
-		User          func(childComplexity int) int
+		ActorType      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CsrfToken      func(childComplexity int) int
+		Current        func(childComplexity int) int
+		Customer       func(childComplexity int) int
+		DeviceLabel    func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IP             func(childComplexity int) int
+		IdleExpiresAt  func(childComplexity int) int
+		ImpersonatedBy func(childComplexity int) int
+		LastUsedAt     func(childComplexity int) int
+		SignInMethod   func(childComplexity int) int
+		User           func(childComplexity int) int
+		UserAgent      func(childComplexity int) int
 	}
 
 	SessionPayload struct {
@@ -428,6 +443,7 @@ type ComplexityRoot struct {
 		Metadata      func(childComplexity int) int
 		Permissions   func(childComplexity int) int
 		Roles         func(childComplexity int) int
+		Sessions      func(childComplexity int) int
 		Status        func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 	}
@@ -468,6 +484,7 @@ type CustomerResolver interface {
 
 	IsLocked(ctx context.Context, obj *gatehouse.Customer) (bool, error)
 	Identities(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.ProviderIdentity, error)
+	Sessions(ctx context.Context, obj *gatehouse.Customer) ([]*model.Session, error)
 }
 type IdentityResolver interface {
 	Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error)
@@ -490,6 +507,8 @@ type MutationResolver interface {
 	Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error)
 	RefreshToken(ctx context.Context, input *model.RefreshTokenInput) (*model.AuthTicketPayload, error)
 	Logout(ctx context.Context, input *model.LogoutInput) (*model.LogoutPayload, error)
+	RevokeSession(ctx context.Context, id string, actor *gatehouse.ActorType) (*model.RevokeSessionsPayload, error)
+	RevokeCustomerSessions(ctx context.Context, customerID string, sessionID *string) (*model.RevokeSessionsPayload, error)
 	CreateSession(ctx context.Context) (*model.SessionPayload, error)
 	DeleteSession(ctx context.Context, actor gatehouse.ActorType) (*model.DeleteSessionPayload, error)
 	CreateUserAuthTicket(ctx context.Context, input model.CreateUserAuthTicketInput) (*model.AuthTicketPayload, error)
@@ -536,6 +555,7 @@ type UserResolver interface {
 
 	Roles(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Role, error)
 	Permissions(ctx context.Context, obj *gatehouse.User) ([]gatehouse.Permission, error)
+	Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1047,6 +1067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Phone(childComplexity), true
+	case "Customer.sessions":
+		if e.ComplexityRoot.Customer.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Sessions(childComplexity), true
 	case "Customer.taxExempt":
 		if e.ComplexityRoot.Customer.TaxExempt == nil {
 			break
@@ -1826,6 +1852,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ResetPasswordInput)), true
+	case "Mutation.revokeCustomerSessions":
+		if e.ComplexityRoot.Mutation.RevokeCustomerSessions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeCustomerSessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeCustomerSessions(childComplexity, args["customerId"].(string), args["sessionId"].(*string)), true
 	case "Mutation.revokeInvite":
 		if e.ComplexityRoot.Mutation.RevokeInvite == nil {
 			break
@@ -1837,6 +1874,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeInvite(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string), args["actor"].(*gatehouse.ActorType)), true
 	case "Mutation.sendEmailVerification":
 		if e.ComplexityRoot.Mutation.SendEmailVerification == nil {
 			break
@@ -2155,6 +2203,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResetPasswordTokenPayload.Errors(childComplexity), true
 
+	case "RevokeSessionsPayload.errors":
+		if e.ComplexityRoot.RevokeSessionsPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeSessionsPayload.Errors(childComplexity), true
+	case "RevokeSessionsPayload.revokedSessions":
+		if e.ComplexityRoot.RevokeSessionsPayload.RevokedSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeSessionsPayload.RevokedSessions(childComplexity), true
+
 	case "Role.builtin":
 		if e.ComplexityRoot.Role.Builtin == nil {
 			break
@@ -2242,12 +2303,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.CsrfToken(childComplexity), true
+	case "Session.current":
+		if e.ComplexityRoot.Session.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Current(childComplexity), true
 	case "Session.customer":
 		if e.ComplexityRoot.Session.Customer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Session.Customer(childComplexity), true
+	case "Session.deviceLabel":
+		if e.ComplexityRoot.Session.DeviceLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.DeviceLabel(childComplexity), true
 	case "Session.expiresAt":
 		if e.ComplexityRoot.Session.ExpiresAt == nil {
 			break
@@ -2260,18 +2333,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.ID(childComplexity), true
+	case "Session.ip":
+		if e.ComplexityRoot.Session.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.IP(childComplexity), true
 	case "Session.idleExpiresAt":
 		if e.ComplexityRoot.Session.IdleExpiresAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Session.IdleExpiresAt(childComplexity), true
+	case "Session.impersonatedBy":
+		if e.ComplexityRoot.Session.ImpersonatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ImpersonatedBy(childComplexity), true
+	case "Session.lastUsedAt":
+		if e.ComplexityRoot.Session.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.LastUsedAt(childComplexity), true
+	case "Session.signInMethod":
+		if e.ComplexityRoot.Session.SignInMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.SignInMethod(childComplexity), true
 	case "Session.user":
 		if e.ComplexityRoot.Session.User == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Session.User(childComplexity), true
+	case "Session.userAgent":
+		if e.ComplexityRoot.Session.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
 
 	case "SessionPayload.errors":
 		if e.ComplexityRoot.SessionPayload.Errors == nil {
@@ -2371,6 +2474,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Roles(childComplexity), true
+	case "User.sessions":
+		if e.ComplexityRoot.User.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Sessions(childComplexity), true
 	case "User.status":
 		if e.ComplexityRoot.User.Status == nil {
 			break
@@ -3176,6 +3285,11 @@ What ` + "`" + `logout` + "`" + ` ends.
 input LogoutInput {
   "End every session of the identity, not only the current one."
   allSessions: Boolean
+  """
+  With ` + "`" + `allSessions: true` + "`" + `, keep the current session: sign out every other
+  device. Alone it would end nothing and is ` + "`" + `INVALID_INPUT` + "`" + `.
+  """
+  keepCurrent: Boolean
 }
 
 """
@@ -3203,6 +3317,37 @@ type Session {
   customer: Customer
   "The admin user the session acts for, when it is a linked USER session."
   user: User
+  "When the session was last used to renew its access token, or began."
+  lastUsedAt: DateTime!
+  """
+  The client's IP address at sign-in, as resolved through the trusted
+  proxies (` + "`" + `GATEHOUSE_TRUSTED_PROXIES` + "`" + `); null when it was not recorded.
+  """
+  ip: String
+  "The client's User-Agent header at sign-in (at most 512 characters)."
+  userAgent: String
+  "A short name of the device made from the user agent, such as ` + "`" + `Chrome on macOS` + "`" + `."
+  deviceLabel: String
+  """
+  How the session began: a provider id (` + "`" + `emailpass` + "`" + `, ` + "`" + `google` + "`" + `, ` + "`" + `github` + "`" + `, an
+  OpenID Connect provider's id), ` + "`" + `anonymous` + "`" + ` for an anonymous shopper, or
+  ` + "`" + `impersonation` + "`" + `.
+  """
+  signInMethod: String
+  "Whether this is the session the request acts through."
+  current: Boolean!
+  "The id of the admin user acting as the customer, for an impersonation session."
+  impersonatedBy: ID
+}
+
+"""
+The answer to ` + "`" + `revokeSession` + "`" + ` and ` + "`" + `revokeCustomerSessions` + "`" + `.
+"""
+type RevokeSessionsPayload {
+  "How many sessions were ended."
+  revokedSessions: Int!
+  "What went wrong (` + "`" + `NOT_FOUND` + "`" + ` for a session that is not the account's live one); empty on success."
+  errors: [AuthError!]!
 }
 
 """
@@ -3525,6 +3670,12 @@ type Customer {
   isLocked: Boolean!
   "The customer's ways to sign in, oldest first; never a secret. Access: as ` + "`" + `addresses` + "`" + `."
   identities: [Identity!]!
+  """
+  The customer's live sessions, one per device, newest first (at most
+  100), the request's own marked ` + "`" + `current` + "`" + `. Access: the customer, or an
+  admin with ` + "`" + `VIEW_CUSTOMERS` + "`" + `.
+  """
+  sessions: [Session!]!
   "When the customer last signed in, if they have since this was recorded."
   lastSignInAt: DateTime
   "Whether a verification link proved the email address (` + "`" + `verifyEmail` + "`" + `)."
@@ -3613,6 +3764,12 @@ type User {
   roles: [Role!]!
   "What the user's roles grant together, in the order of the ` + "`" + `Permission` + "`" + ` enum. Access: as ` + "`" + `roles` + "`" + `."
   permissions: [Permission!]!
+  """
+  The user's live sessions, one per device, newest first (at most 100),
+  the request's own marked ` + "`" + `current` + "`" + `. Access: the user, or an admin with
+  ` + "`" + `MANAGE_USERS` + "`" + `.
+  """
+  sessions: [Session!]!
 }
 
 """
@@ -4158,6 +4315,36 @@ type Mutation {
   ): LogoutPayload!
 
   """
+  End one of your own sessions (see ` + "`" + `currentCustomer.sessions` + "`" + ` and
+  ` + "`" + `currentUser.sessions` + "`" + `), on another device or this one: its refresh
+  token and access tokens stop working at once. A session that is not
+  yours, or has ended, is ` + "`" + `NOT_FOUND` + "`" + `.
+
+  Access: the signed-in customer or user, for their own sessions.
+  """
+  revokeSession(
+    "The session id."
+    id: ID!
+    """
+    Whose session cookie authenticates the request when no bearer token is
+    sent: by default the one cookie the browser holds, CUSTOMER when it
+    holds both.
+    """
+    actor: ActorType
+  ): RevokeSessionsPayload!
+
+  """
+  For admin users: end one session of a customer, or with no ` + "`" + `sessionId` + "`" + `
+  every session (see ` + "`" + `Customer.sessions` + "`" + `).
+  """
+  revokeCustomerSessions(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    customerId: ID!
+    "The session to end; null ends them all."
+    sessionId: ID
+  ): RevokeSessionsPayload! @hasPermission(permission: MANAGE_CUSTOMERS)
+
+  """
   Turn the bearer token's session into a cookie session (the seeds' "set
   authentication session"): the answer sets an HttpOnly, Secure,
   SameSite=Lax cookie, one for customers and another for admin users, and
@@ -4636,6 +4823,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_isLocked(ctx, field)
 	case "identities":
 		return ec.fieldContext_Customer_identities(ctx, field)
+	case "sessions":
+		return ec.fieldContext_Customer_sessions(ctx, field)
 	case "lastSignInAt":
 		return ec.fieldContext_Customer_lastSignInAt(ctx, field)
 	case "emailVerified":
@@ -4958,6 +5147,16 @@ func (ec *executionContext) childFields_ResetPasswordTokenPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type ResetPasswordTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RevokeSessionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "revokedSessions":
+		return ec.fieldContext_RevokeSessionsPayload_revokedSessions(ctx, field)
+	case "errors":
+		return ec.fieldContext_RevokeSessionsPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeSessionsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5016,6 +5215,20 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 		return ec.fieldContext_Session_customer(ctx, field)
 	case "user":
 		return ec.fieldContext_Session_user(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Session_lastUsedAt(ctx, field)
+	case "ip":
+		return ec.fieldContext_Session_ip(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_Session_userAgent(ctx, field)
+	case "deviceLabel":
+		return ec.fieldContext_Session_deviceLabel(ctx, field)
+	case "signInMethod":
+		return ec.fieldContext_Session_signInMethod(ctx, field)
+	case "current":
+		return ec.fieldContext_Session_current(ctx, field)
+	case "impersonatedBy":
+		return ec.fieldContext_Session_impersonatedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
@@ -5070,6 +5283,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_roles(ctx, field)
 	case "permissions":
 		return ec.fieldContext_User_permissions(ctx, field)
+	case "sessions":
+		return ec.fieldContext_User_sessions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -5686,6 +5901,28 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeCustomerSessions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5697,6 +5934,28 @@ func (ec *executionContext) field_Mutation_revokeInvite_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg1
 	return args, nil
 }
 
@@ -8170,6 +8429,38 @@ func (ec *executionContext) fieldContext_Customer_identities(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Identity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_sessions(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Sessions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10853,6 +11144,112 @@ func (ec *executionContext) fieldContext_Mutation_logout(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSession(ctx, fc.Args["id"].(string), fc.Args["actor"].(*gatehouse.ActorType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeSessionsPayload) graphql.Marshaler {
+			return ec.marshalNRevokeSessionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRevokeSessionsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeSessionsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeCustomerSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeCustomerSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeCustomerSessions(ctx, fc.Args["customerId"].(string), fc.Args["sessionId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_CUSTOMERS")
+				if err != nil {
+					var zeroVal *model.RevokeSessionsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.RevokeSessionsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeSessionsPayload) graphql.Marshaler {
+			return ec.marshalNRevokeSessionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRevokeSessionsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeCustomerSessions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeSessionsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeCustomerSessions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13249,6 +13646,61 @@ func (ec *executionContext) fieldContext_ResetPasswordTokenPayload_errors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _RevokeSessionsPayload_revokedSessions(ctx context.Context, field graphql.CollectedField, obj *model.RevokeSessionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeSessionsPayload_revokedSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedSessions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeSessionsPayload_revokedSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeSessionsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RevokeSessionsPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RevokeSessionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeSessionsPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeSessionsPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeSessionsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Role) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13731,6 +14183,167 @@ func (ec *executionContext) fieldContext_Session_user(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Session_ip(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_deviceLabel(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_deviceLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeviceLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_deviceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_signInMethod(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_signInMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignInMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_signInMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Session_impersonatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_impersonatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImpersonatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_impersonatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _SessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SessionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14179,6 +14792,38 @@ func (ec *executionContext) _User_permissions(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_User_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Permission does not have child fields"))
+}
+
+func (ec *executionContext) _User_sessions(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Sessions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
@@ -16249,7 +16894,7 @@ func (ec *executionContext) unmarshalInputLogoutInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"allSessions"}
+	fieldsInOrder := [...]string{"allSessions", "keepCurrent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16263,6 +16908,13 @@ func (ec *executionContext) unmarshalInputLogoutInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.AllSessions = graphql.OmittableOf(data)
+		case "keepCurrent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keepCurrent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeepCurrent = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -17841,6 +18493,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sessions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_sessions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lastSignInAt":
 			out.Values[i] = ec._Customer_lastSignInAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19038,6 +19728,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeCustomerSessions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeCustomerSessions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createSession":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createSession(ctx, field)
@@ -19800,6 +20504,49 @@ func (ec *executionContext) _ResetPasswordTokenPayload(ctx context.Context, sel 
 	return out
 }
 
+var revokeSessionsPayloadImplementors = []string{"RevokeSessionsPayload"}
+
+func (ec *executionContext) _RevokeSessionsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeSessionsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeSessionsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeSessionsPayload")
+		case "revokedSessions":
+			out.Values[i] = ec._RevokeSessionsPayload_revokedSessions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RevokeSessionsPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var roleImplementors = []string{"Role"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Role) graphql.Marshaler {
@@ -20003,6 +20750,41 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "user":
 			out.Values[i] = ec._Session_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._Session_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._Session_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._Session_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deviceLabel":
+			out.Values[i] = ec._Session_deviceLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "signInMethod":
+			out.Values[i] = ec._Session_signInMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "current":
+			out.Values[i] = ec._Session_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impersonatedBy":
+			out.Values[i] = ec._Session_impersonatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20266,6 +21048,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_permissions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sessions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_sessions(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -21719,6 +22539,16 @@ func (ec *executionContext) marshalNResetPasswordTokenPayload2ᚖgithubᚗcomᚋ
 	return ec._ResetPasswordTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRevokeSessionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRevokeSessionsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeSessionsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RevokeSessionsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*gatehouse.Role) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21768,6 +22598,32 @@ func (ec *executionContext) marshalNSendEmailVerificationPayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._SendEmailVerificationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSessionPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SessionPayload) graphql.Marshaler {

@@ -39,6 +39,12 @@ func (r *customerResolver) Identities(ctx context.Context, obj *gatehouse.Custom
 	return result(r.Auth.CustomerIdentities(ctx, obj))
 }
 
+// Sessions is the resolver for the sessions field.
+func (r *customerResolver) Sessions(ctx context.Context, obj *gatehouse.Customer) ([]*model.Session, error) {
+	ss, err := r.Auth.SessionsFor(ctx, credential(ctx), gatehouse.ActorCustomer, obj.ID)
+	return deviceSessions(ss, err, obj, nil)
+}
+
 // Email is the resolver for the email field.
 func (r *identityResolver) Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error) {
 	if obj.Provider == gatehouse.ProviderEmailPass {
@@ -183,13 +189,27 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, input *model.Refres
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context, input *model.LogoutInput) (*model.LogoutPayload, error) {
-	var all bool
+	var in auth.LogoutInput
 	if input != nil {
-		all = deref(input.AllSessions.Value())
+		in = auth.LogoutInput{All: deref(input.AllSessions.Value()), KeepCurrent: deref(input.KeepCurrent.Value())}
 	}
-	n, err := r.Auth.Logout(ctx, credential(ctx), all)
+	n, err := r.Auth.LogoutSessions(ctx, credential(ctx), in)
 	errs, err := payloadErrors(err)
 	return &model.LogoutPayload{RevokedSessions: n, Errors: errs}, err
+}
+
+// RevokeSession is the resolver for the revokeSession field.
+func (r *mutationResolver) RevokeSession(ctx context.Context, id string, actor *gatehouse.ActorType) (*model.RevokeSessionsPayload, error) {
+	n, err := r.Auth.RevokeSession(ctx, credential(ctx), actor, id)
+	errs, err := payloadErrors(err)
+	return &model.RevokeSessionsPayload{RevokedSessions: n, Errors: errs}, err
+}
+
+// RevokeCustomerSessions is the resolver for the revokeCustomerSessions field.
+func (r *mutationResolver) RevokeCustomerSessions(ctx context.Context, customerID string, sessionID *string) (*model.RevokeSessionsPayload, error) {
+	n, err := r.Auth.RevokeCustomerSessions(ctx, admin(ctx), customerID, sessionID)
+	errs, err := payloadErrors(err)
+	return &model.RevokeSessionsPayload{RevokedSessions: n, Errors: errs}, err
 }
 
 // CreateSession is the resolver for the createSession field.
@@ -525,6 +545,12 @@ func (r *userResolver) Permissions(ctx context.Context, obj *gatehouse.User) ([]
 		return nil, gatehouse.AsError(err)
 	}
 	return gatehouse.Union(rs), nil
+}
+
+// Sessions is the resolver for the sessions field.
+func (r *userResolver) Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error) {
+	ss, err := r.Auth.SessionsFor(ctx, credential(ctx), gatehouse.ActorUser, obj.ID)
+	return deviceSessions(ss, err, nil, obj)
 }
 
 // AuthTicket returns AuthTicketResolver implementation.

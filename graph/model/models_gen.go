@@ -443,6 +443,9 @@ type InvitePayload struct {
 type LogoutInput struct {
 	// End every session of the identity, not only the current one.
 	AllSessions graphql.Omittable[*bool] `json:"allSessions,omitempty"`
+	// With `allSessions: true`, keep the current session: sign out every other
+	// device. Alone it would end nothing and is `INVALID_INPUT`.
+	KeepCurrent graphql.Omittable[*bool] `json:"keepCurrent,omitempty"`
 }
 
 // The answer to `logout`.
@@ -542,6 +545,14 @@ type ResetPasswordTokenPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// The answer to `revokeSession` and `revokeCustomerSessions`.
+type RevokeSessionsPayload struct {
+	// How many sessions were ended.
+	RevokedSessions int `json:"revokedSessions"`
+	// What went wrong (`NOT_FOUND` for a session that is not the account's live one); empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // The answer to `createRole` and `updateRole`.
 type RolePayload struct {
 	// The role after the change.
@@ -586,6 +597,23 @@ type Session struct {
 	Customer *gatehouse.Customer `json:"customer,omitempty"`
 	// The admin user the session acts for, when it is a linked USER session.
 	User *gatehouse.User `json:"user,omitempty"`
+	// When the session was last used to renew its access token, or began.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	// The client's IP address at sign-in, as resolved through the trusted
+	// proxies (`GATEHOUSE_TRUSTED_PROXIES`); null when it was not recorded.
+	IP *string `json:"ip,omitempty"`
+	// The client's User-Agent header at sign-in (at most 512 characters).
+	UserAgent *string `json:"userAgent,omitempty"`
+	// A short name of the device made from the user agent, such as `Chrome on macOS`.
+	DeviceLabel *string `json:"deviceLabel,omitempty"`
+	// How the session began: a provider id (`emailpass`, `google`, `github`, an
+	// OpenID Connect provider's id), `anonymous` for an anonymous shopper, or
+	// `impersonation`.
+	SignInMethod *string `json:"signInMethod,omitempty"`
+	// Whether this is the session the request acts through.
+	Current bool `json:"current"`
+	// The id of the admin user acting as the customer, for an impersonation session.
+	ImpersonatedBy *string `json:"impersonatedBy,omitempty"`
 }
 
 // The answer to `createSession`.

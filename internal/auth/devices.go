@@ -39,15 +39,45 @@ func (s *Service) SessionsOfActor(ctx context.Context, actor gatehouse.ActorType
 	return s.deviceSessions(ctx, a.ID, currentSessionID)
 }
 
-// RevokeSession ends one of the caller's own sessions, the current one
-// too if it names it. Another identity's session is NOT_FOUND, as is one
-// already ended: nothing tells whether a session id exists elsewhere.
-func (s *Service) RevokeSession(ctx context.Context, cred Credential, actor gatehouse.ActorType, sessionID string) error {
-	p, err := s.principal(ctx, cred, actor, linked)
-	if err != nil {
-		return err
+// SessionsFor lists the live sessions of a customer or user for a field of
+// that customer or user: the account itself reads them, its own session
+// marked Current; anyone else must be an admin user holding perm
+// (VIEW_CUSTOMERS for a customer's, MANAGE_USERS for a user's), for whom
+// none is Current. The check is made here, not by the field's parent, as
+// a customer or user appears in more answers than the ones that admit it.
+func (s *Service) SessionsFor(ctx context.Context, cred Credential, actor gatehouse.ActorType, actorID string) ([]DeviceSession, error) {
+	if p, err := s.principal(ctx, cred, actor, linked); err == nil && p.ActorID == actorID {
+		return s.deviceSessions(ctx, p.AuthIdentityID, p.SessionID)
 	}
-	return s.revokeOne(ctx, s.store, p.AuthIdentityID, sessionID, gatehouse.RevokedByUser)
+	perm := gatehouse.PermViewCustomers
+	if actor == gatehouse.ActorUser {
+		perm = gatehouse.PermManageUsers
+	}
+	if _, err := s.Authorize(ctx, cred, perm); err != nil {
+		return nil, err
+	}
+	return s.SessionsOfActor(ctx, actor, actorID, "")
+}
+
+// RevokeSession ends one of the caller's own sessions, the current one
+// too if it names it, and returns how many it ended (1). Another
+// identity's session is NOT_FOUND, as is one already ended: nothing tells
+// whether a session id exists elsewhere. actor names the session cookie
+// that authenticates the request; nil takes the bearer token's actor, or
+// the one cookie sent (credentialActor).
+func (s *Service) RevokeSession(ctx context.Context, cred Credential, actor *gatehouse.ActorType, sessionID string) (int, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	p, err := s.principal(ctx, cred, s.credentialActor(cred, a), linked)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.revokeOne(ctx, s.store, p.AuthIdentityID, sessionID, gatehouse.RevokedByUser); err != nil {
+		return 0, err
+	}
+	return 1, nil
 }
 
 // CustomerSessions lists a customer's live sessions for an admin user,

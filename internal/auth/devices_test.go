@@ -148,15 +148,15 @@ func TestDeviceSessions(t *testing.T) {
 			wantCode(t, err, gatehouse.CodeForbidden)
 		})
 		t.Run("not another's session", func(t *testing.T) {
-			wantCode(t, env.Service.RevokeSession(ctx, bearer(other), gatehouse.ActorCustomer, first.SessionID), gatehouse.CodeNotFound)
-			wantCode(t, env.Service.RevokeSession(ctx, bearer(other), gatehouse.ActorCustomer, "sess_nonexistent"), gatehouse.CodeNotFound)
+			wantCode(t, revoke(env.Service.RevokeSession(ctx, bearer(other), nil, first.SessionID)), gatehouse.CodeNotFound)
+			wantCode(t, revoke(env.Service.RevokeSession(ctx, bearer(other), nil, "sess_nonexistent")), gatehouse.CodeNotFound)
 			// "" names no session, rather than every one.
-			wantCode(t, env.Service.RevokeSession(ctx, bearer(other), gatehouse.ActorCustomer, ""), gatehouse.CodeNotFound)
+			wantCode(t, revoke(env.Service.RevokeSession(ctx, bearer(other), nil, "")), gatehouse.CodeNotFound)
 			wantLive(t, env, first)
 			wantLive(t, env, other)
 		})
 		t.Run("revoke one", func(t *testing.T) {
-			if err := env.Service.RevokeSession(ctx, bearer(second), gatehouse.ActorCustomer, first.SessionID); err != nil {
+			if err := revoke(env.Service.RevokeSession(ctx, bearer(second), nil, first.SessionID)); err != nil {
 				t.Fatal(err)
 			}
 			ss, err := env.Service.MySessions(ctx, bearer(second), gatehouse.ActorCustomer)
@@ -167,10 +167,10 @@ func TestDeviceSessions(t *testing.T) {
 				t.Fatalf("revoked session %+v (%v), want reason %q", sess, err, gatehouse.RevokedByUser)
 			}
 			// Ended already: no such live session.
-			wantCode(t, env.Service.RevokeSession(ctx, bearer(second), gatehouse.ActorCustomer, first.SessionID), gatehouse.CodeNotFound)
+			wantCode(t, revoke(env.Service.RevokeSession(ctx, bearer(second), nil, first.SessionID)), gatehouse.CodeNotFound)
 		})
 		t.Run("revoke the current one", func(t *testing.T) {
-			if err := env.Service.RevokeSession(ctx, bearer(second), gatehouse.ActorCustomer, second.SessionID); err != nil {
+			if err := revoke(env.Service.RevokeSession(ctx, bearer(second), nil, second.SessionID)); err != nil {
 				t.Fatal(err)
 			}
 			_, err := env.Service.MySessions(ctx, bearer(second), gatehouse.ActorCustomer)
@@ -320,3 +320,6 @@ func TestDeviceAdminCustomerSessions(t *testing.T) {
 		})
 	})
 }
+
+// revoke drops RevokeSession's count, which is 1 whenever it succeeds.
+func revoke(_ int, err error) error { return err }

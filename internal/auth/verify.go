@@ -95,18 +95,22 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string) error {
 	})
 }
 
-// credentialActor is the bearer token's actor type, else actor, else
-// CUSTOMER: whose cookie a cookie-authenticated request means.
+// credentialActor is the bearer token's actor type, else actor, else the
+// actor of the one session cookie sent, else CUSTOMER: whose cookie a
+// cookie-authenticated request means.
 func (s *Service) credentialActor(cred Credential, actor gatehouse.ActorType) gatehouse.ActorType {
 	if cred.Bearer != "" {
 		if c, err := s.signer.Verify(cred.Bearer); err == nil {
 			return gatehouse.ActorType(c.ActorType)
 		}
 	}
-	if actor == "" {
-		return gatehouse.ActorCustomer
+	if actor != "" {
+		return actor
 	}
-	return actor
+	if cred.Cookies[gatehouse.ActorUser] != "" && cred.Cookies[gatehouse.ActorCustomer] == "" {
+		return gatehouse.ActorUser
+	}
+	return gatehouse.ActorCustomer
 }
 
 // passwordIdentity is the email+password identity of an auth identity.
