@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/graph/model"
@@ -22,50 +23,61 @@ func pageInfo(cursors []string, hasNext, hasPrevious bool) *model.PageInfo {
 	return pi
 }
 
+// connect maps a page of items to a connection's nodes and edges, each
+// edge's cursor the item's, and returns the cursors for pageInfo.
+func connect[T, N, E any](items []T, cursor func(T) string, node func(T) N, edge func(string, N) E) ([]N, []E, []string) {
+	nodes, edges, cursors := make([]N, 0, len(items)), make([]E, 0, len(items)), make([]string, 0, len(items))
+	for _, it := range items {
+		n, c := node(it), cursor(it)
+		nodes, edges, cursors = append(nodes, n), append(edges, edge(c, n)), append(cursors, c)
+	}
+	return nodes, edges, cursors
+}
+
+// edgesOf pairs nodes with their cursors as edges.
+func edgesOf[N, E any](nodes []N, cursors []string, edge func(string, N) E) []E {
+	out := make([]E, len(nodes))
+	for i, n := range nodes {
+		out[i] = edge(cursors[i], n)
+	}
+	return out
+}
+
+// orEmpty is xs, or an empty list for nil: a connection's lists are
+// never null.
+func orEmpty[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
 func userConnection(p gatehouse.UserPage) *model.UserConnection {
-	c := &model.UserConnection{Edges: []*model.UserEdge{}, Nodes: p.Users, PageInfo: pageInfo(p.Cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
-	if c.Nodes == nil {
-		c.Nodes = []*gatehouse.User{}
-	}
-	for i, u := range p.Users {
-		c.Edges = append(c.Edges, &model.UserEdge{Cursor: p.Cursors[i], Node: u})
-	}
-	return c
+	edge := func(c string, n *gatehouse.User) *model.UserEdge { return &model.UserEdge{Cursor: c, Node: n} }
+	return &model.UserConnection{Nodes: orEmpty(p.Users), Edges: edgesOf(p.Users, p.Cursors, edge),
+		PageInfo: pageInfo(p.Cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
 }
 
 func inviteConnection(p gatehouse.InvitePage) *model.InviteConnection {
-	c := &model.InviteConnection{Edges: []*model.InviteEdge{}, Nodes: p.Invites, PageInfo: pageInfo(p.Cursors, p.HasNext, false), TotalCount: p.Total}
-	if c.Nodes == nil {
-		c.Nodes = []*gatehouse.Invite{}
-	}
-	for i, inv := range p.Invites {
-		c.Edges = append(c.Edges, &model.InviteEdge{Cursor: p.Cursors[i], Node: inv})
-	}
-	return c
+	edge := func(c string, n *gatehouse.Invite) *model.InviteEdge { return &model.InviteEdge{Cursor: c, Node: n} }
+	return &model.InviteConnection{Nodes: orEmpty(p.Invites), Edges: edgesOf(p.Invites, p.Cursors, edge),
+		PageInfo: pageInfo(p.Cursors, p.HasNext, false), TotalCount: p.Total}
 }
 
 func customerConnection(p gatehouse.CustomerPage) *model.CustomerConnection {
-	c := &model.CustomerConnection{Edges: []*model.CustomerEdge{}, Nodes: p.Customers, PageInfo: pageInfo(p.Cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
-	if c.Nodes == nil {
-		c.Nodes = []*gatehouse.Customer{}
+	edge := func(c string, n *gatehouse.Customer) *model.CustomerEdge {
+		return &model.CustomerEdge{Cursor: c, Node: n}
 	}
-	for i, cu := range p.Customers {
-		c.Edges = append(c.Edges, &model.CustomerEdge{Cursor: p.Cursors[i], Node: cu})
-	}
-	return c
+	return &model.CustomerConnection{Nodes: orEmpty(p.Customers), Edges: edgesOf(p.Customers, p.Cursors, edge),
+		PageInfo: pageInfo(p.Cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
 }
 
 func auditConnection(es []gatehouse.Event, more bool, after string, total int) *model.AuditEventConnection {
-	c := &model.AuditEventConnection{Edges: []*model.AuditEventEdge{}, Nodes: []*model.AuditEvent{}, TotalCount: total}
-	cursors := make([]string, 0, len(es))
-	for _, e := range es {
-		n := auditEvent(e)
-		c.Nodes = append(c.Nodes, n)
-		c.Edges = append(c.Edges, &model.AuditEventEdge{Cursor: e.ID, Node: n})
-		cursors = append(cursors, e.ID)
-	}
-	c.PageInfo = pageInfo(cursors, more, after != "")
-	return c
+	nodes, edges, cursors := connect(es, func(e gatehouse.Event) string { return e.ID }, auditEvent,
+		func(c string, n *model.AuditEvent) *model.AuditEventEdge {
+			return &model.AuditEventEdge{Cursor: c, Node: n}
+		})
+	return &model.AuditEventConnection{Nodes: nodes, Edges: edges, PageInfo: pageInfo(cursors, more, after != ""), TotalCount: total}
 }
 
 func auditEvent(e gatehouse.Event) *model.AuditEvent {
@@ -143,4 +155,63 @@ func adminCustomerFields(in model.UpdateCustomerAsAdminInput) auth.AdminCustomer
 		f.Attributes = gatehouse.Some(list)
 	}
 	return f
+}
+
+func webhookEndpointConnection(p gatehouse.WebhookEndpointPage) *model.WebhookEndpointConnection {
+	nodes, edges, cursors := connect(p.Endpoints, func(e *gatehouse.WebhookEndpoint) string { return e.ID }, webhookEndpoint,
+		func(c string, n *model.WebhookEndpoint) *model.WebhookEndpointEdge {
+			return &model.WebhookEndpointEdge{Cursor: c, Node: n}
+		})
+	return &model.WebhookEndpointConnection{Nodes: nodes, Edges: edges, PageInfo: pageInfo(cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
+}
+
+func webhookEndpoint(e *gatehouse.WebhookEndpoint) *model.WebhookEndpoint {
+	if e == nil {
+		return nil
+	}
+	return &model.WebhookEndpoint{ID: e.ID, URL: e.URL, Description: nonEmpty(e.Description), Events: e.Events,
+		SecretRotatedAt: e.SecretRotatedAt, PreviousSecretExpiresAt: e.PreviousSecretExpiresAt, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+func webhookDeliveryConnection(p gatehouse.DeliveryPage) *model.WebhookDeliveryConnection {
+	nodes, edges, cursors := connect(p.Deliveries, func(d gatehouse.Delivery) string { return d.EventID }, webhookDelivery,
+		func(c string, n *model.WebhookDelivery) *model.WebhookDeliveryEdge {
+			return &model.WebhookDeliveryEdge{Cursor: c, Node: n}
+		})
+	return &model.WebhookDeliveryConnection{Nodes: nodes, Edges: edges, PageInfo: pageInfo(cursors, p.HasNext, p.HasPrevious), TotalCount: p.Total}
+}
+
+func webhookDelivery(d gatehouse.Delivery) *model.WebhookDelivery {
+	n := &model.WebhookDelivery{EventID: d.EventID, EventType: d.EventName, EventCreatedAt: d.EventCreatedAt,
+		Status: model.DeliveryStatus(strings.ToUpper(string(d.Status))), Attempts: d.Attempts, LastError: nonEmpty(d.LastError), UpdatedAt: d.UpdatedAt}
+	if d.Status == gatehouse.DeliveryPending {
+		at := d.NextAttemptAt
+		n.NextAttemptAt = &at
+	}
+	return n
+}
+
+// deliveryStatus maps a DeliveryStatus argument; "" for any.
+func deliveryStatus(s *model.DeliveryStatus) gatehouse.DeliveryStatus {
+	if s == nil {
+		return ""
+	}
+	return gatehouse.DeliveryStatus(strings.ToLower(string(*s)))
+}
+
+func webhookChange(in model.UpdateWebhookEndpointInput) auth.WebhookChange {
+	return auth.WebhookChange{URL: opt(in.URL), Events: opt(in.Events), Description: opt(in.Description)}
+}
+
+// webhookPayload is the answer to a mutation of a webhook endpoint; secret
+// is "" but after a creation or rotation.
+func webhookPayload(e *gatehouse.WebhookEndpoint, secret string, err error) (*model.WebhookEndpointPayload, error) {
+	errs, err := payloadErrors(err)
+	p := &model.WebhookEndpointPayload{Endpoint: webhookEndpoint(e), Errors: errs}
+	if err == nil && len(errs) == 0 {
+		p.Secret = nonEmpty(secret)
+	} else {
+		p.Endpoint = nil
+	}
+	return p, err
 }

@@ -116,6 +116,35 @@ func (r *mutationResolver) UnlockCustomer(ctx context.Context, id string) (*mode
 	return &model.UnlockCustomerPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
+func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.WebhookEndpointPayload, error) {
+	e, secret, err := r.Auth.CreateWebhookEndpoint(ctx, admin(ctx), auth.WebhookInput{URL: input.URL, Events: input.Events.Value(), Description: input.Description.Value()})
+	return webhookPayload(e, secret, err)
+}
+
+// UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id string, input model.UpdateWebhookEndpointInput) (*model.WebhookEndpointPayload, error) {
+	e, err := r.Auth.UpdateWebhookEndpoint(ctx, admin(ctx), id, webhookChange(input))
+	return webhookPayload(e, "", err)
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (*model.WebhookEndpointPayload, error) {
+	e, secret, err := r.Auth.RotateWebhookSecret(ctx, admin(ctx), id)
+	return webhookPayload(e, secret, err)
+}
+
+// DeleteWebhookEndpoint is the resolver for the deleteWebhookEndpoint field.
+func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id string) (*model.DeletePayload, error) {
+	return deletePayload(id, r.Auth.DeleteWebhookEndpoint(ctx, admin(ctx), id))
+}
+
+// ReplayWebhookDelivery is the resolver for the replayWebhookDelivery field.
+func (r *mutationResolver) ReplayWebhookDelivery(ctx context.Context, endpointID string, eventID string) (*model.ReplayDeliveryPayload, error) {
+	errs, err := payloadErrors(r.Auth.ReplayWebhookDelivery(ctx, admin(ctx), endpointID, eventID))
+	return &model.ReplayDeliveryPayload{Success: err == nil && len(errs) == 0, Errors: errs}, err
+}
+
 // ReplayDelivery is the resolver for the replayDelivery field.
 func (r *mutationResolver) ReplayDelivery(ctx context.Context, eventID string, subscriber string) (*model.ReplayDeliveryPayload, error) {
 	err := r.Auth.ReplayDelivery(ctx, admin(ctx), eventID, subscriber)
@@ -443,6 +472,33 @@ func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, f
 		page.EndCursor = &es[len(es)-1].ID
 	}
 	return page, nil
+}
+
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, first *int, after *string) (*model.WebhookEndpointConnection, error) {
+	p, err := r.Auth.WebhookEndpointPage(ctx, admin(ctx), deref(after), deref(first))
+	if err != nil {
+		return result[*model.WebhookEndpointConnection](nil, err)
+	}
+	return webhookEndpointConnection(p), nil
+}
+
+// WebhookEndpoint is the resolver for the webhookEndpoint field.
+func (r *queryResolver) WebhookEndpoint(ctx context.Context, id string) (*model.WebhookEndpoint, error) {
+	e, err := r.Auth.WebhookEndpoint(ctx, admin(ctx), id)
+	if err != nil {
+		return result[*model.WebhookEndpoint](nil, err)
+	}
+	return webhookEndpoint(e), nil
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, endpointID string, status *model.DeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	p, err := r.Auth.WebhookDeliveries(ctx, admin(ctx), endpointID, deliveryStatus(status), deref(after), deref(first))
+	if err != nil {
+		return result[*model.WebhookDeliveryConnection](nil, err)
+	}
+	return webhookDeliveryConnection(p), nil
 }
 
 // DeadDeliveries is the resolver for the deadDeliveries field.

@@ -246,6 +246,16 @@ type CreateUserAuthTicketInput struct {
 	Password string `json:"password"`
 }
 
+// A webhook endpoint to create.
+type CreateWebhookEndpointInput struct {
+	// Where to POST deliveries: https (http only to localhost), at most 2048 bytes, no user info or fragment.
+	URL string `json:"url"`
+	// The event names to receive (docs/events.md); none or empty for every event.
+	Events graphql.Omittable[[]string] `json:"events,omitempty"`
+	// What the endpoint is for, at most 500 characters.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+}
+
 // The fields of an address. On update, an omitted field is left as it is and a
 // field set to null is cleared.
 type CustomerAddressInput struct {
@@ -710,6 +720,16 @@ type UpdateUserInput struct {
 	RoleIds graphql.Omittable[[]string] `json:"roleIds,omitempty"`
 }
 
+// What `updateWebhookEndpoint` changes; fields left out stay.
+type UpdateWebhookEndpointInput struct {
+	// A new URL. What the endpoint is owed already goes to it.
+	URL graphql.Omittable[*string] `json:"url,omitempty"`
+	// The event names to receive from now on; empty for every event.
+	Events graphql.Omittable[[]string] `json:"events,omitempty"`
+	// A new description; null clears it.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+}
+
 // A page of admin users, oldest first.
 type UserConnection struct {
 	// The users with their cursors.
@@ -779,6 +799,106 @@ type VerifyEmailPayload struct {
 	// Whether the email address is now verified.
 	Success bool `json:"success"`
 	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// One event owed to one webhook endpoint, and how delivering it went. It
+// holds no secret.
+type WebhookDelivery struct {
+	// The event id (`evt_…`), the delivery's `Webhook-Id`.
+	EventID string `json:"eventId"`
+	// The event's name, for example `auth.password_reset_requested`.
+	EventType string `json:"eventType"`
+	// When the event happened.
+	EventCreatedAt time.Time `json:"eventCreatedAt"`
+	// Where the delivery stands.
+	Status DeliveryStatus `json:"status"`
+	// How many times it was tried.
+	Attempts int `json:"attempts"`
+	// Why the last try failed: the HTTP status or the connection error.
+	LastError *string `json:"lastError,omitempty"`
+	// When it is tried next, while it is `PENDING`.
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// When its status last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A page of an endpoint's deliveries, newest event first.
+type WebhookDeliveryConnection struct {
+	// The deliveries with their cursors.
+	Edges []*WebhookDeliveryEdge `json:"edges"`
+	// The deliveries.
+	Nodes []*WebhookDelivery `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many deliveries of the status asked for the endpoint has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A delivery in a `WebhookDeliveryConnection`.
+type WebhookDeliveryEdge struct {
+	// Pass as `after` to start the next page after this delivery.
+	Cursor string `json:"cursor"`
+	// The delivery.
+	Node *WebhookDelivery `json:"node"`
+}
+
+// A URL that receives the events it subscribes to as signed HTTP POSTs
+// (docs/events.md), with a signing secret of its own. Each endpoint is
+// delivered to on its own, in order per identity; one failing does not
+// hold the others up. The endpoint configured by `GATEHOUSE_WEBHOOK_URL`
+// is not one of these: it keeps working as the operator set it, and only it
+// receives events' secrets (reset, verification and invite tokens).
+type WebhookEndpoint struct {
+	// The endpoint id (`whep_…`).
+	ID string `json:"id"`
+	// Where deliveries are POSTed: https (http only to localhost).
+	URL string `json:"url"`
+	// What the endpoint is for.
+	Description *string `json:"description,omitempty"`
+	// The event names it receives (docs/events.md); empty for every event.
+	Events []string `json:"events"`
+	// When its signing secret was last rotated; null while it has its first.
+	SecretRotatedAt *time.Time `json:"secretRotatedAt,omitempty"`
+	// Until when the secret the last rotation replaced still signs deliveries
+	// beside the new one (a second `v1,` signature in `webhook-signature`); null when
+	// it no longer does.
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
+	// When the endpoint was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the endpoint was last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A page of webhook endpoints, oldest first.
+type WebhookEndpointConnection struct {
+	// The endpoints with their cursors.
+	Edges []*WebhookEndpointEdge `json:"edges"`
+	// The endpoints.
+	Nodes []*WebhookEndpoint `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many endpoints there are.
+	TotalCount int `json:"totalCount"`
+}
+
+// A webhook endpoint in a `WebhookEndpointConnection`.
+type WebhookEndpointEdge struct {
+	// Pass as `after` to start the next page after this endpoint.
+	Cursor string `json:"cursor"`
+	// The endpoint.
+	Node *WebhookEndpoint `json:"node"`
+}
+
+// The answer to `createWebhookEndpoint`, `updateWebhookEndpoint` and
+// `rotateWebhookSecret`.
+type WebhookEndpointPayload struct {
+	// The endpoint.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// The signing secret (`whsec_…`), in the answer to `createWebhookEndpoint`
+	// and `rotateWebhookSecret` only: store it now, it is not shown again.
+	Secret *string `json:"secret,omitempty"`
+	// What went wrong (`INVALID_INPUT`, `NOT_FOUND`); empty on success.
 	Errors []*AuthError `json:"errors"`
 }
 
@@ -942,6 +1062,67 @@ func (e *AuthProviderKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuthProviderKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a delivery stands.
+type DeliveryStatus string
+
+const (
+	// Owed: to be tried at `nextAttemptAt`.
+	DeliveryStatusPending DeliveryStatus = "PENDING"
+	// The endpoint took it (a 2xx answer).
+	DeliveryStatusDelivered DeliveryStatus = "DELIVERED"
+	// Set aside after too many failures, until `replayWebhookDelivery`.
+	DeliveryStatusDead DeliveryStatus = "DEAD"
+)
+
+var AllDeliveryStatus = []DeliveryStatus{
+	DeliveryStatusPending,
+	DeliveryStatusDelivered,
+	DeliveryStatusDead,
+}
+
+func (e DeliveryStatus) IsValid() bool {
+	switch e {
+	case DeliveryStatusPending, DeliveryStatusDelivered, DeliveryStatusDead:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e DeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -305,4 +305,7 @@ type WebhookStore interface {
 	// Deliveries lists a subscriber's deliveries, newest first, of a
 	// status ("" for any), older than the event id before.
 	Deliveries(ctx context.Context, subscriber string, status gatehouse.DeliveryStatus, before string, limit int) ([]gatehouse.Delivery, error)
+	// DeliveryCount counts a subscriber's deliveries of a status ("" for
+	// any).
+	DeliveryCount(ctx context.Context, subscriber string, status gatehouse.DeliveryStatus) (int, error)
 }

@@ -81,6 +81,28 @@ func (s *Service) WebhookEndpoints(ctx context.Context, adm *Admin) ([]*gatehous
 	return s.store.WebhookEndpoints(ctx)
 }
 
+// WebhookEndpointPage is first of the webhook endpoints (at most 100),
+// oldest first, after the endpoint id after: ids grow with creation, so a
+// cursor stays good when its endpoint is deleted.
+func (s *Service) WebhookEndpointPage(ctx context.Context, adm *Admin, after string, first int) (gatehouse.WebhookEndpointPage, error) {
+	all, err := s.WebhookEndpoints(ctx, adm)
+	if err != nil {
+		return gatehouse.WebhookEndpointPage{}, err
+	}
+	start := 0
+	if after != "" {
+		start = len(all)
+		if i := slices.IndexFunc(all, func(e *gatehouse.WebhookEndpoint) bool { return e.ID > after }); i >= 0 {
+			start = i
+		}
+	}
+	p := gatehouse.WebhookEndpointPage{Endpoints: all[start:], HasPrevious: start > 0, Total: len(all)}
+	if n := pageSize(first); len(p.Endpoints) > n {
+		p.Endpoints, p.HasNext = p.Endpoints[:n], true
+	}
+	return p, nil
+}
+
 // WebhookEndpoint returns a webhook endpoint; nil when there is none.
 func (s *Service) WebhookEndpoint(ctx context.Context, adm *Admin, id string) (*gatehouse.WebhookEndpoint, error) {
 	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
@@ -180,28 +202,32 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, adm *Admin, id stri
 
 // WebhookDeliveries lists the deliveries owed to a webhook endpoint, newest
 // event first, in status ("" for any): first of them (at most 100) of
-// events older than the event id after. It also answers whether more
-// follow. An unknown endpoint is NOT_FOUND.
-func (s *Service) WebhookDeliveries(ctx context.Context, adm *Admin, id string, status gatehouse.DeliveryStatus, after string, first int) ([]gatehouse.Delivery, bool, error) {
+// events older than the event id after, whether more follow, and how many
+// there are in status. An unknown endpoint is NOT_FOUND.
+func (s *Service) WebhookDeliveries(ctx context.Context, adm *Admin, id string, status gatehouse.DeliveryStatus, after string, first int) (gatehouse.DeliveryPage, error) {
 	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
-		return nil, false, err
+		return gatehouse.DeliveryPage{}, err
 	}
 	if status != "" && !status.Valid() {
-		return nil, false, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"status"}, "Unknown delivery status %q.", status)
+		return gatehouse.DeliveryPage{}, gatehouse.FieldError(gatehouse.CodeInvalidInput, []string{"status"}, "Unknown delivery status %q.", status)
 	}
 	e, err := s.store.WebhookEndpoint(ctx, id)
 	if err != nil {
-		return nil, false, asField(err, "id")
+		return gatehouse.DeliveryPage{}, asField(err, "endpointId")
 	}
 	n := pageSize(first)
 	ds, err := s.store.Deliveries(ctx, e.Subscriber(), status, after, n+1)
 	if err != nil {
-		return nil, false, err
+		return gatehouse.DeliveryPage{}, err
 	}
-	if len(ds) > n {
-		return ds[:n], true, nil
+	p := gatehouse.DeliveryPage{Deliveries: ds, HasNext: len(ds) > n, HasPrevious: after != ""}
+	if p.HasNext {
+		p.Deliveries = ds[:n]
 	}
-	return ds, false, nil
+	if p.Total, err = s.store.DeliveryCount(ctx, e.Subscriber(), status); err != nil {
+		return gatehouse.DeliveryPage{}, err
+	}
+	return p, nil
 }
 
 // ReplayWebhookDelivery has the dispatcher try a webhook endpoint's dead
@@ -214,7 +240,7 @@ func (s *Service) ReplayWebhookDelivery(ctx context.Context, adm *Admin, id, eve
 	return s.store.Tx(ctx, func(st Store) error {
 		e, err := st.WebhookEndpoint(ctx, id)
 		if err != nil {
-			return asField(err, "id")
+			return asField(err, "endpointId")
 		}
 		if err := st.Replay(ctx, eventID, e.Subscriber(), s.clock()); err != nil {
 			return asField(err, "eventId")

@@ -160,30 +160,34 @@ func TestWebhookEndpoints(t *testing.T) {
 
 		// Since the update, every event is owed to the endpoint: its own
 		// update and rotation are.
-		ds, more, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryPending, "", 1)
-		if err != nil || len(ds) != 1 || !more || ds[0].EventName != gatehouse.EventWebhookSecretRotated || ds[0].Subscriber != e.Subscriber() {
-			t.Fatalf("WebhookDeliveries = %+v, %t, %v; want the rotation's and more", ds, more, err)
+		p, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryPending, "", 1)
+		ds := p.Deliveries
+		if err != nil || len(ds) != 1 || !p.HasNext || ds[0].EventName != gatehouse.EventWebhookSecretRotated || ds[0].Subscriber != e.Subscriber() {
+			t.Fatalf("WebhookDeliveries = %+v, %v; want the rotation's and more", p, err)
 		}
-		_, _, err = svc.WebhookDeliveries(ctx, owner, "whep_none", "", "", 0)
-		wantFieldError(t, err, gatehouse.CodeNotFound, "id")
-		_, _, err = svc.WebhookDeliveries(ctx, owner, e.ID, "lost", "", 0)
+		if all, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryPending, "", 100); err != nil || all.Total != p.Total || len(all.Deliveries) != p.Total || all.HasNext {
+			t.Fatalf("every pending delivery = %+v, %v; want the %d counted", all, err, p.Total)
+		}
+		_, err = svc.WebhookDeliveries(ctx, owner, "whep_none", "", "", 0)
+		wantFieldError(t, err, gatehouse.CodeNotFound, "endpointId")
+		_, err = svc.WebhookDeliveries(ctx, owner, e.ID, "lost", "", 0)
 		wantFieldError(t, err, gatehouse.CodeInvalidInput, "status")
 
 		// A pending delivery is not replayed; a dead one is.
 		err = svc.ReplayWebhookDelivery(ctx, owner, e.ID, ds[0].EventID)
 		wantFieldError(t, err, gatehouse.CodeNotFound, "eventId")
 		deadID := killDelivery(t, ctx, env, e.Subscriber())
-		if dead, _, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryDead, "", 0); err != nil || len(dead) != 1 {
+		if dead, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryDead, "", 0); err != nil || len(dead.Deliveries) != 1 || dead.Total != 1 {
 			t.Fatalf("dead deliveries = %+v, %v; want the one set aside", dead, err)
 		}
 		if err := svc.ReplayWebhookDelivery(ctx, owner, e.ID, deadID); err != nil {
 			t.Fatal(err)
 		}
-		if dead, _, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryDead, "", 0); err != nil || len(dead) != 0 {
+		if dead, err := svc.WebhookDeliveries(ctx, owner, e.ID, gatehouse.DeliveryDead, "", 0); err != nil || len(dead.Deliveries) != 0 || dead.Total != 0 {
 			t.Fatalf("dead deliveries after the replay = %+v, %v; want none", dead, err)
 		}
 		err = svc.ReplayWebhookDelivery(ctx, owner, "whep_none", deadID)
-		wantFieldError(t, err, gatehouse.CodeNotFound, "id")
+		wantFieldError(t, err, gatehouse.CodeNotFound, "endpointId")
 
 		if err := svc.DeleteWebhookEndpoint(ctx, owner, e.ID); err != nil {
 			t.Fatal(err)
@@ -322,7 +326,7 @@ func TestWebhookEndpointsForbidden(t *testing.T) {
 			"rotate": func() error { _, _, err := svc.RotateWebhookSecret(ctx, viewer, e.ID); return err },
 			"delete": func() error { return svc.DeleteWebhookEndpoint(ctx, viewer, e.ID) },
 			"deliveries": func() error {
-				_, _, err := svc.WebhookDeliveries(ctx, viewer, e.ID, "", "", 0)
+				_, err := svc.WebhookDeliveries(ctx, viewer, e.ID, "", "", 0)
 				return err
 			},
 			"replay": func() error { return svc.ReplayWebhookDelivery(ctx, viewer, e.ID, "evt_none") },

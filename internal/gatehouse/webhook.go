@@ -90,3 +90,20 @@ type Delivery struct {
 	NextAttemptAt time.Time
 	UpdatedAt     time.Time
 }
+
+// DeliveryPage is a page of an endpoint's deliveries, newest event first.
+type DeliveryPage struct {
+	Deliveries  []Delivery
+	HasNext     bool
+	HasPrevious bool
+	// Total counts the endpoint's deliveries of the status asked for.
+	Total int
+}
+
+// WebhookEndpointPage is a page of the webhook endpoints, oldest first.
+type WebhookEndpointPage struct {
+	Endpoints   []*WebhookEndpoint
+	HasNext     bool
+	HasPrevious bool
+	Total       int
+}

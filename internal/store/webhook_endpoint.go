@@ -261,3 +261,21 @@ func (s *Store) Deliveries(ctx context.Context, subscriber string, status gateho
 	}
 	return out, nil
 }
+
+// DeliveryCount counts a subscriber's deliveries of a status ("" for any).
+func (s *Store) DeliveryCount(ctx context.Context, subscriber string, status gatehouse.DeliveryStatus) (int, error) {
+	var n int
+	err := s.read(ctx, func(db bun.IDB) error {
+		q := db.NewSelect().TableExpr("event_delivery").Where("subscriber = ?", subscriber)
+		if status != "" {
+			q = q.Where("state = ?", string(status))
+		}
+		c, err := q.Count(ctx)
+		n = int(c)
+		return err
+	})
+	if err != nil {
+		return 0, dbError("count deliveries", "event", err)
+	}
+	return n, nil
+}
