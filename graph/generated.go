@@ -311,6 +311,7 @@ type ComplexityRoot struct {
 		DeleteUser                       func(childComplexity int, id string) int
 		DeleteWebhookEndpoint            func(childComplexity int, id string) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
+		ImpersonateCustomer              func(childComplexity int, customerID string, reason string) int
 		Logout                           func(childComplexity int, input *model.LogoutInput) int
 		ReactivateCustomer               func(childComplexity int, id string) int
 		ReactivateUser                   func(childComplexity int, id string) int
@@ -573,6 +574,7 @@ type MutationResolver interface {
 	RefreshToken(ctx context.Context, input *model.RefreshTokenInput) (*model.AuthTicketPayload, error)
 	Logout(ctx context.Context, input *model.LogoutInput) (*model.LogoutPayload, error)
 	RevokeSession(ctx context.Context, id string, actor *gatehouse.ActorType) (*model.RevokeSessionsPayload, error)
+	ImpersonateCustomer(ctx context.Context, customerID string, reason string) (*model.AuthTicketPayload, error)
 	RevokeCustomerSessions(ctx context.Context, customerID string, sessionID *string) (*model.RevokeSessionsPayload, error)
 	CreateSession(ctx context.Context) (*model.SessionPayload, error)
 	DeleteSession(ctx context.Context, actor gatehouse.ActorType) (*model.DeleteSessionPayload, error)
@@ -1832,6 +1834,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GenerateResetPasswordToken(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ResetPasswordTokenInput)), true
+	case "Mutation.impersonateCustomer":
+		if e.ComplexityRoot.Mutation.ImpersonateCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_impersonateCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImpersonateCustomer(childComplexity, args["customerId"].(string), args["reason"].(string)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -4906,6 +4919,26 @@ type Mutation {
   ): RevokeSessionsPayload!
 
   """
+  For admin users: act as a customer, to see and fix what they see. The
+  ticket holds one access token for the customer (the same claims as the
+  customer's own, plus ` + "`" + `act: {sub: <your user id>}` + "`" + ` after RFC 8693),
+  lasting at most 15 minutes, with no refresh token: ` + "`" + `refreshToken` + "`" + ` and
+  ` + "`" + `createSession` + "`" + ` refuse it, and it cannot change the customer's password,
+  email or factors, delete the account, or end the customer's other
+  sessions (` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `reason: IMPERSONATION` + "`" + `). Its session shows in
+  the customer's ` + "`" + `sessions` + "`" + ` with ` + "`" + `impersonatedBy` + "`" + `. The start, with the
+  reason, and an early end (` + "`" + `logout` + "`" + ` with the token) are in the audit
+  trail (` + "`" + `admin.customer_impersonated` + "`" + `, ` + "`" + `admin.impersonation_ended` + "`" + `). A
+  deactivated customer, or a guest without an account, is ` + "`" + `NOT_ALLOWED` + "`" + `.
+  """
+  impersonateCustomer(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    customerId: ID!
+    "Why, for the audit trail (a ticket number, say); at most 500 characters."
+    reason: String!
+  ): AuthTicketPayload! @hasPermission(permission: IMPERSONATE_CUSTOMERS)
+
+  """
   For admin users: end one session of a customer, or with no ` + "`" + `sessionId` + "`" + `
   every session (see ` + "`" + `Customer.sessions` + "`" + `).
   """
@@ -6422,6 +6455,28 @@ func (ec *executionContext) field_Mutation_generateResetPasswordToken_args(ctx c
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_impersonateCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -12328,6 +12383,68 @@ func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_impersonateCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_impersonateCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImpersonateCustomer(ctx, fc.Args["customerId"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "IMPERSONATE_CUSTOMERS")
+				if err != nil {
+					var zeroVal *model.AuthTicketPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AuthTicketPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthTicketPayload) graphql.Marshaler {
+			return ec.marshalNAuthTicketPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_impersonateCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthTicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_impersonateCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21989,6 +22106,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeSession":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impersonateCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_impersonateCustomer(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -149,6 +149,7 @@ var adminCalls = map[string]string{
 	"Mutation.deactivateCustomer":     `mutation { deactivateCustomer(id: "cus_none", reason: "matrix") { customer { id } errors { code } } }`,
 	"Mutation.reactivateCustomer":     `mutation { reactivateCustomer(id: "cus_none") { customer { id } errors { code } } }`,
 	"Mutation.revokeCustomerSessions": `mutation { revokeCustomerSessions(customerId: "cus_none") { revokedSessions errors { code } } }`,
+	"Mutation.impersonateCustomer":    `mutation { impersonateCustomer(customerId: "cus_none", reason: "matrix") { ticket { accessToken } errors { code } } }`,
 	"Query.webhookEndpoints":          `{ webhookEndpoints(first: 5) { totalCount nodes { id url } } }`,
 	"Query.webhookEndpoint":           `{ webhookEndpoint(id: "whep_none") { id } }`,
 	"Query.webhookDeliveries":         `{ webhookDeliveries(endpointId: "whep_none", status: DEAD) { totalCount } }`,

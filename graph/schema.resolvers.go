@@ -234,6 +234,13 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string, actor *
 	return &model.RevokeSessionsPayload{RevokedSessions: n, Errors: errs}, err
 }
 
+// ImpersonateCustomer is the resolver for the impersonateCustomer field.
+func (r *mutationResolver) ImpersonateCustomer(ctx context.Context, customerID string, reason string) (*model.AuthTicketPayload, error) {
+	t, err := r.Auth.ImpersonateCustomer(ctx, admin(ctx), customerID, reason)
+	errs, err := payloadErrors(err)
+	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
+}
+
 // RevokeCustomerSessions is the resolver for the revokeCustomerSessions field.
 func (r *mutationResolver) RevokeCustomerSessions(ctx context.Context, customerID string, sessionID *string) (*model.RevokeSessionsPayload, error) {
 	n, err := r.Auth.RevokeCustomerSessions(ctx, admin(ctx), customerID, sessionID)

@@ -33,6 +33,9 @@ func (s *Service) CreateSession(ctx context.Context, cred Credential) (*CookieSe
 	if err != nil {
 		return nil, err
 	}
+	if err := p.notImpersonating("become a cookie session"); err != nil {
+		return nil, err
+	}
 	cookie, err := secret.New(s.rand)
 	if err != nil {
 		return nil, gatehouse.Internal(err)
@@ -66,7 +69,7 @@ func (s *Service) DeleteSession(ctx context.Context, cred Credential, actor gate
 	if err != nil {
 		return false, err
 	}
-	n, err := s.store.RevokeSessions(ctx, p.AuthIdentityID, p.SessionID, gatehouse.RevokedLogout, s.clock())
+	n, err := s.endSession(ctx, p.AuthIdentityID, p.ActorID, p.session)
 	return n > 0, err
 }
 

@@ -74,6 +74,11 @@ func (s *Service) RevokeSession(ctx context.Context, cred Credential, actor *gat
 	if err != nil {
 		return 0, err
 	}
+	if sessionID != p.SessionID {
+		if err := p.notImpersonating("end the customer's other sessions"); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.revokeOne(ctx, s.store, p.AuthIdentityID, sessionID, gatehouse.RevokedByUser); err != nil {
 		return 0, err
 	}

@@ -23,6 +23,9 @@ func (s *Service) Refresh(ctx context.Context, cred Credential, refreshToken str
 	if err != nil {
 		return nil, err
 	}
+	if err := p.notImpersonating("be renewed: start a new impersonation"); err != nil {
+		return nil, err
+	}
 	a, err := s.identityOf(ctx, s.store, p)
 	if err != nil {
 		return nil, err

@@ -145,6 +145,9 @@ func (s *Service) ChangePassword(ctx context.Context, cred Credential, actor gat
 	if err != nil {
 		return err
 	}
+	if err := claims.notImpersonating("change the password"); err != nil {
+		return err
+	}
 	p, err := s.passwordIdentity(ctx, claims.AuthIdentityID)
 	if err != nil {
 		return err

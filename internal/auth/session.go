@@ -61,11 +61,34 @@ func (s *Service) LogoutSessions(ctx context.Context, cred Credential, in Logout
 	if err != nil {
 		return 0, err
 	}
+	if in.All {
+		if err := (&principal{session: sess}).notImpersonating("end the customer's other sessions"); err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case in.KeepCurrent:
 		return s.store.RevokeOtherSessions(ctx, c.AuthIdentityID, sess.ID, gatehouse.RevokedLogoutAll, s.clock())
 	case in.All:
 		return s.store.RevokeSessions(ctx, c.AuthIdentityID, "", gatehouse.RevokedLogoutAll, s.clock())
 	}
-	return s.store.RevokeSessions(ctx, c.AuthIdentityID, sess.ID, gatehouse.RevokedLogout, s.clock())
+	return s.endSession(ctx, c.AuthIdentityID, c.ActorID, sess)
+}
+
+// endSession ends the session sess of an identity (logout,
+// deleteSession), recording the end of an impersonation with it, and
+// returns how many sessions ended (0 when it had already).
+func (s *Service) endSession(ctx context.Context, authIdentityID, actorID string, sess *gatehouse.Session) (int, error) {
+	if sess.ImpersonatedBy == "" {
+		return s.store.RevokeSessions(ctx, authIdentityID, sess.ID, gatehouse.RevokedLogout, s.clock())
+	}
+	n := 0
+	err := s.store.Tx(ctx, func(st Store) error {
+		var err error
+		if n, err = st.RevokeSessions(ctx, authIdentityID, sess.ID, gatehouse.RevokedLogout, s.clock()); err != nil || n == 0 {
+			return err
+		}
+		return s.impersonationEnded(ctx, st, sess, actorID)
+	})
+	return n, err
 }

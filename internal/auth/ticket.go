@@ -32,7 +32,9 @@ func (s *Service) idleExpiry(sess *gatehouse.Session, now time.Time) time.Time {
 func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentity, sess *gatehouse.Session, r *issuedRefresh) (*gatehouse.Ticket, error) {
 	now := s.clock()
 	exp := now.Add(s.life.AccessToken[a.ActorType])
-	if exp.After(sess.IdleExpiresAt) {
+	if exp.After(sess.IdleExpiresAt) || sess.ImpersonatedBy != "" {
+		// An impersonation's one token lasts as long as its session: it
+		// has no refresh token and is never re-signed.
 		exp = sess.IdleExpiresAt
 	}
 	t := &gatehouse.Ticket{
@@ -59,6 +61,7 @@ func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 		SessionID:      sess.ID,
 		AuthTime:       sess.CreatedAt,
 		ExpiresAt:      t.AccessTokenExpiration,
+		ImpersonatedBy: sess.ImpersonatedBy,
 	})
 	if err != nil {
 		return nil, gatehouse.Internal(fmt.Errorf("sign token for %s: %w", a.ID, err))

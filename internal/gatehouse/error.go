@@ -72,6 +72,9 @@ const (
 	// ReasonMissingPermission: the admin user's roles do not grant the
 	// permission the field needs.
 	ReasonMissingPermission Reason = "MISSING_PERMISSION"
+	// ReasonImpersonation: an impersonation session may act as the
+	// customer but not change how they sign in, nor outlive itself.
+	ReasonImpersonation Reason = "IMPERSONATION"
 )
 
 // Error is the domain error. Message is safe to show to the caller; Err is

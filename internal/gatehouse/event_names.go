@@ -41,6 +41,8 @@ func EventNames() []string {
 		EventCustomerReactivated,
 		EventDeliveryReplayed,
 		EventCustomerSessionsRevoked,
+		EventCustomerImpersonated,
+		EventImpersonationEnded,
 
 		EventWebhookEndpointCreated,
 		EventWebhookEndpointUpdated,

@@ -537,7 +537,7 @@ func TestClaimsReferenceFields(t *testing.T) {
 	}
 	walk(reflect.TypeFor[token.Claims]())
 	slices.Sort(got)
-	want := []string{"AppMetadata", "Audience", "AuthTime", "ExpiresAt", "IssuedAt", "NotBefore"}
+	want := []string{"Act", "AppMetadata", "Audience", "AuthTime", "ExpiresAt", "IssuedAt", "NotBefore"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Claims has reference fields %v, want %v: teach Claims.clone the new ones", got, want)
 	}

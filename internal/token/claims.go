@@ -25,7 +25,15 @@ type Claims struct {
 	// SessionID names the session the token belongs to; revoking the
 	// session makes the token unusable before it expires.
 	SessionID string `json:"sid,omitempty"`
+	// Act names who acts as the subject (RFC 8693, section 4.1): an admin
+	// user impersonating the customer. Nil on every other token.
+	Act *Act `json:"act,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// Act is the RFC 8693 actor claim: Sub is the acting admin user's id.
+type Act struct {
+	Sub string `json:"sub"`
 }
 
 // Subject is what a caller asks the Signer to sign.
@@ -40,6 +48,9 @@ type Subject struct {
 	// ExpiresAt is absolute: the Signer neither shortens nor extends it
 	// (beyond truncating it to whole seconds, as JWT dates are).
 	ExpiresAt time.Time
+	// ImpersonatedBy is the admin user acting as the subject, written as
+	// the act claim; "" for none.
+	ImpersonatedBy string
 }
 
 // clone returns a copy of c that shares nothing mutable with it: the
@@ -48,6 +59,10 @@ func (c *Claims) clone() *Claims {
 	d := *c
 	d.AppMetadata, _ = cloneJSON(c.AppMetadata).(map[string]any)
 	d.AuthTime = cloneDate(c.AuthTime)
+	if c.Act != nil {
+		act := *c.Act
+		d.Act = &act
+	}
 	d.Audience = slices.Clone(c.Audience)
 	d.ExpiresAt = cloneDate(c.ExpiresAt)
 	d.NotBefore = cloneDate(c.NotBefore)

@@ -69,6 +69,9 @@ func (s *Signer) Sign(sub Subject) (string, error) {
 			ID:        jti,
 		},
 	}
+	if sub.ImpersonatedBy != "" {
+		claims.Act = &Act{Sub: sub.ImpersonatedBy}
+	}
 	key, err := s.keys.SigningKey()
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)

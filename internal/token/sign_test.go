@@ -329,3 +329,36 @@ func verifyOnly(tb testing.TB) *keys.Key {
 	}
 	return &keys.Key{ID: k, Alg: keys.EdDSA}
 }
+
+// An impersonation token carries the acting admin as the RFC 8693 act
+// claim, and keeps it through the verification cache; no other token has
+// one.
+func TestActClaim(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	for _, tt := range []struct {
+		name string
+		by   string
+		want *token.Act
+	}{
+		{"impersonation", "user_07", &token.Act{Sub: "user_07"}},
+		{"own sign-in", "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := customerSubject()
+			sub.ImpersonatedBy = tt.by
+			raw := mustSign(t, f.signer, sub)
+			for try := 1; try <= 2; try++ { // the second is a cache hit
+				c, err := f.signer.Verify(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(c.Act, tt.want) {
+					t.Errorf("try %d: act = %+v, want %+v", try, c.Act, tt.want)
+				}
+				if c.Act != nil {
+					c.Act.Sub = "tampered"
+				}
+			}
+		})
+	}
+}
