@@ -215,3 +215,50 @@ func webhookPayload(e *gatehouse.WebhookEndpoint, secret string, err error) (*mo
 	}
 	return p, err
 }
+
+// nodeModel maps what Service.Node found to the GraphQL type the Node
+// interface resolves to; the domain types bound to the schema pass as they
+// are.
+func nodeModel(n any) model.Node {
+	switch v := n.(type) {
+	case *auth.DeviceSession:
+		if v == nil {
+			return nil
+		}
+		return deviceSession(v.Session, v.Current)
+	case *gatehouse.Event:
+		if v == nil {
+			return nil
+		}
+		return auditEvent(*v)
+	case *gatehouse.WebhookEndpoint:
+		if v == nil {
+			return nil
+		}
+		return webhookEndpoint(v)
+	}
+	return n
+}
+
+// authEventPage is authEvents' page: its older fields (nodes, hasNextPage,
+// endCursor) and a Relay connection's.
+func authEventPage(es []gatehouse.Event, more, hasPrevious bool, total int) *model.AuthEventPage {
+	nodes, edges, cursors := connect(es, func(e gatehouse.Event) string { return e.ID }, authEvent,
+		func(c string, n *model.AuthEvent) *model.AuthEventEdge { return &model.AuthEventEdge{Cursor: c, Node: n} })
+	p := &model.AuthEventPage{Nodes: nodes, Edges: edges, HasNextPage: more, PageInfo: pageInfo(cursors, more, hasPrevious), TotalCount: total}
+	p.EndCursor = p.PageInfo.EndCursor
+	return p
+}
+
+// deadDeliveryPage is deadDeliveries' page, as authEventPage.
+func deadDeliveryPage(ds []gatehouse.DeadDelivery, more, hasPrevious bool, total int) *model.DeadDeliveryPage {
+	nodes, edges, cursors := connect(ds, func(d gatehouse.DeadDelivery) string { return d.Event.ID }, deadDelivery,
+		func(c string, n *model.DeadDelivery) *model.DeadDeliveryEdge { return &model.DeadDeliveryEdge{Cursor: c, Node: n} })
+	p := &model.DeadDeliveryPage{Nodes: nodes, Edges: edges, HasNextPage: more, PageInfo: pageInfo(cursors, more, hasPrevious), TotalCount: total}
+	p.EndCursor = p.PageInfo.EndCursor
+	return p
+}
+
+func deadDelivery(d gatehouse.DeadDelivery) *model.DeadDelivery {
+	return &model.DeadDelivery{Event: authEvent(d.Event), Subscriber: d.Subscriber, Attempts: d.Attempts, LastError: nonEmpty(d.LastError), UpdatedAt: d.UpdatedAt}
+}

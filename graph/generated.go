@@ -86,10 +86,18 @@ type ComplexityRoot struct {
 		Type           func(childComplexity int) int
 	}
 
+	AuthEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuthEventPage struct {
+		Edges       func(childComplexity int) int
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
 		Nodes       func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
 	}
 
 	AuthProvider struct {
@@ -223,10 +231,18 @@ type ComplexityRoot struct {
 		UpdatedAt  func(childComplexity int) int
 	}
 
+	DeadDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	DeadDeliveryPage struct {
+		Edges       func(childComplexity int) int
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
 		Nodes       func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
 	}
 
 	DeleteCustomerAddressPayload struct {
@@ -358,6 +374,7 @@ type ComplexityRoot struct {
 		Customers         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, orderBy *model.CustomerOrder) int
 		DeadDeliveries    func(childComplexity int, first *int, after *string) int
 		Invites           func(childComplexity int, first *int, after *string, filter *model.InviteFilter) int
+		Node              func(childComplexity int, id string) int
 		Roles             func(childComplexity int) int
 		User              func(childComplexity int, id string) int
 		Users             func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.UserFilter) int
@@ -603,6 +620,7 @@ type MutationResolver interface {
 	ReactivateCustomer(ctx context.Context, id string) (*model.CustomerPayload, error)
 }
 type QueryResolver interface {
+	Node(ctx context.Context, id string) (model.Node, error)
 	CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error)
 	CurrentUser(ctx context.Context) (*gatehouse.User, error)
 	CurrentSession(ctx context.Context, actor gatehouse.ActorType) (*model.Session, error)
@@ -813,6 +831,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthEvent.Type(childComplexity), true
 
+	case "AuthEventEdge.cursor":
+		if e.ComplexityRoot.AuthEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventEdge.Cursor(childComplexity), true
+	case "AuthEventEdge.node":
+		if e.ComplexityRoot.AuthEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventEdge.Node(childComplexity), true
+
+	case "AuthEventPage.edges":
+		if e.ComplexityRoot.AuthEventPage.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.Edges(childComplexity), true
 	case "AuthEventPage.endCursor":
 		if e.ComplexityRoot.AuthEventPage.EndCursor == nil {
 			break
@@ -831,6 +868,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthEventPage.Nodes(childComplexity), true
+	case "AuthEventPage.pageInfo":
+		if e.ComplexityRoot.AuthEventPage.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.PageInfo(childComplexity), true
+	case "AuthEventPage.totalCount":
+		if e.ComplexityRoot.AuthEventPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthEventPage.TotalCount(childComplexity), true
 
 	case "AuthProvider.displayName":
 		if e.ComplexityRoot.AuthProvider.DisplayName == nil {
@@ -1397,6 +1446,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeadDelivery.UpdatedAt(childComplexity), true
 
+	case "DeadDeliveryEdge.cursor":
+		if e.ComplexityRoot.DeadDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryEdge.Cursor(childComplexity), true
+	case "DeadDeliveryEdge.node":
+		if e.ComplexityRoot.DeadDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryEdge.Node(childComplexity), true
+
+	case "DeadDeliveryPage.edges":
+		if e.ComplexityRoot.DeadDeliveryPage.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.Edges(childComplexity), true
 	case "DeadDeliveryPage.endCursor":
 		if e.ComplexityRoot.DeadDeliveryPage.EndCursor == nil {
 			break
@@ -1415,6 +1483,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeadDeliveryPage.Nodes(childComplexity), true
+	case "DeadDeliveryPage.pageInfo":
+		if e.ComplexityRoot.DeadDeliveryPage.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.PageInfo(childComplexity), true
+	case "DeadDeliveryPage.totalCount":
+		if e.ComplexityRoot.DeadDeliveryPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadDeliveryPage.TotalCount(childComplexity), true
 
 	case "DeleteCustomerAddressPayload.customer":
 		if e.ComplexityRoot.DeleteCustomerAddressPayload.Customer == nil {
@@ -2258,6 +2338,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Invites(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.InviteFilter)), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.roles":
 		if e.ComplexityRoot.Query.Roles == nil {
 			break
@@ -3084,7 +3175,7 @@ A named set of permissions given to admin users. The built-in roles are
 ` + "`" + `VIEW_AUDIT` + "`" + `) and ` + "`" + `viewer` + "`" + ` (` + "`" + `VIEW_CUSTOMERS` + "`" + `, ` + "`" + `VIEW_AUDIT` + "`" + `); they cannot be
 changed or deleted.
 """
-type Role {
+type Role implements Node {
   "The role id (` + "`" + `role_owner` + "`" + `, ` + "`" + `role_admin` + "`" + `, ` + "`" + `role_support` + "`" + `, ` + "`" + `role_viewer` + "`" + `, or ` + "`" + `role_…` + "`" + ` for a custom role)."
   id: ID!
   "The role's name, unique case-insensitively."
@@ -3109,6 +3200,17 @@ type RolePayload {
   role: Role
   "What went wrong; empty on success."
   errors: [AuthError!]!
+}
+
+"""
+An object with a global id, as Relay clients expect: the prefixed ids
+(` + "`" + `cus_…` + "`" + `, ` + "`" + `user_…` + "`" + `, ` + "`" + `role_…` + "`" + `) are unique across every type, so
+` + "`" + `node(id:)` + "`" + ` finds any of them. ` + "`" + `AuthEvent` + "`" + ` is not a Node: it is the older
+view of the event an ` + "`" + `AuditEvent` + "`" + ` with the same id shows in full.
+"""
+interface Node {
+  "The object's global id."
+  id: ID!
 }
 
 """
@@ -3323,7 +3425,7 @@ type CustomerConnection {
 One of a customer's or user's ways to sign in: a provider identity. Never
 holds a secret.
 """
-type Identity {
+type Identity implements Node {
   "The provider identity id (` + "`" + `provid_…` + "`" + `)."
   id: ID!
   "The provider: ` + "`" + `emailpass` + "`" + `, ` + "`" + `google` + "`" + `, ` + "`" + `github` + "`" + `, ` + "`" + `oidc-…` + "`" + `."
@@ -3396,7 +3498,7 @@ input AuditFilter {
 An entry of the audit trail: an admin action or an auth event, with who
 did it, on whom, when and from where. Never with a secret.
 """
-type AuditEvent {
+type AuditEvent implements Node {
   "The event id (` + "`" + `evt_…` + "`" + `)."
   id: ID!
   "The event type, for example ` + "`" + `admin.user_deactivated` + "`" + ` (see docs/events.md)."
@@ -3659,7 +3761,7 @@ input LogoutInput {
 """
 A session, as ` + "`" + `createSession` + "`" + ` and ` + "`" + `currentSession` + "`" + ` see it.
 """
-type Session {
+type Session implements Node {
   "The session id (the ` + "`" + `sid` + "`" + ` claim of its access tokens)."
   id: ID!
   "Whom the session acts for."
@@ -3838,14 +3940,28 @@ type AuthEvent {
   data: JSON!
 }
 
-"A page of auth events."
+"An auth event in an ` + "`" + `AuthEventPage` + "`" + `."
+type AuthEventEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to start the next page after this event."
+  cursor: String!
+  "The event."
+  node: AuthEvent!
+}
+
+"A page of auth events, a Relay connection beside its older fields."
 type AuthEventPage {
   "The events, newest first."
   nodes: [AuthEvent!]!
-  "Whether older events follow."
+  "Whether older events follow (also ` + "`" + `pageInfo.hasNextPage` + "`" + `)."
   hasNextPage: Boolean!
-  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  "Pass as ` + "`" + `after` + "`" + ` for the next page (also ` + "`" + `pageInfo.endCursor` + "`" + `)."
   endCursor: String
+  "The events with their cursors."
+  edges: [AuthEventEdge!]!
+  "Where the page sits."
+  pageInfo: PageInfo!
+  "How many events the identity, customer or user has."
+  totalCount: Int!
 }
 
 "An event a subscriber was not given after too many failures."
@@ -3862,14 +3978,28 @@ type DeadDelivery {
   updatedAt: DateTime!
 }
 
-"A page of dead deliveries."
+"A dead delivery in a ` + "`" + `DeadDeliveryPage` + "`" + `."
+type DeadDeliveryEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to start the next page after this delivery."
+  cursor: String!
+  "The dead delivery."
+  node: DeadDelivery!
+}
+
+"A page of dead deliveries, a Relay connection beside its older fields."
 type DeadDeliveryPage {
   "The dead deliveries, newest event first."
   nodes: [DeadDelivery!]!
-  "Whether more follow."
+  "Whether more follow (also ` + "`" + `pageInfo.hasNextPage` + "`" + `)."
   hasNextPage: Boolean!
-  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  "Pass as ` + "`" + `after` + "`" + ` for the next page (also ` + "`" + `pageInfo.endCursor` + "`" + `)."
   endCursor: String
+  "The dead deliveries with their cursors."
+  edges: [DeadDeliveryEdge!]!
+  "Where the page sits."
+  pageInfo: PageInfo!
+  "How many dead deliveries there are, for every subscriber."
+  totalCount: Int!
 }
 
 "The answer to ` + "`" + `unlockCustomer` + "`" + `."
@@ -3896,7 +4026,7 @@ hold the others up. The endpoint configured by ` + "`" + `GATEHOUSE_WEBHOOK_URL`
 is not one of these: it keeps working as the operator set it, and only it
 receives events' secrets (reset, verification and invite tokens).
 """
-type WebhookEndpoint {
+type WebhookEndpoint implements Node {
   "The endpoint id (` + "`" + `whep_…` + "`" + `)."
   id: ID!
   "Where deliveries are POSTed: https (http only to localhost)."
@@ -4127,7 +4257,7 @@ type CustomerAttribute {
 A storefront customer, with the fields of the seeds' customer and of Kibo's
 ` + "`" + `customerAccount` + "`" + `.
 """
-type Customer {
+type Customer implements Node {
   "The customer id (` + "`" + `cus_…` + "`" + `)."
   id: ID!
   "The email address, from the customer's identity. Null for an anonymous shopper."
@@ -4203,7 +4333,7 @@ type Customer {
 """
 An address of a customer.
 """
-type CustomerAddress {
+type CustomerAddress implements Node {
   "The address id (` + "`" + `cuaddr_…` + "`" + `)."
   id: ID!
   "The id of the customer the address belongs to."
@@ -4245,7 +4375,7 @@ type CustomerAddress {
 """
 An admin user of the commerce dashboard.
 """
-type User {
+type User implements Node {
   "The user id (` + "`" + `user_…` + "`" + `)."
   id: ID!
   "The email address."
@@ -4285,14 +4415,14 @@ type User {
 """
 An invitation for an email address to become an admin user.
 """
-type Invite {
+type Invite implements Node {
   "The invite id (` + "`" + `invite_…` + "`" + `)."
   id: ID!
   "The invited email address."
   email: String!
   "Whether the invite has been accepted."
   accepted: Boolean!
-  "Where the invite stands."
+  "Where the invite stands. Access: as ` + "`" + `roles` + "`" + `."
   status: InviteStatus!
   "The roles the invitee gets. Access: whoever may read the invite (an admin with ` + "`" + `MANAGE_USERS` + "`" + `)."
   roles: [Role!]!
@@ -4494,6 +4624,21 @@ input AcceptInviteInput {
 Read operations.
 """
 type Query {
+  """
+  Any object by its global id, or null when there is none. Access: as
+  the object's own field: a customer or user reads their own (the
+  customer, its addresses, identities and sessions; the user and their
+  sessions); an admin user needs the permission that field needs
+  (` + "`" + `VIEW_CUSTOMERS` + "`" + ` for customers, their addresses, identities and
+  sessions; ` + "`" + `MANAGE_USERS` + "`" + ` for users, invites and user sessions;
+  ` + "`" + `MANAGE_ROLES` + "`" + ` or ` + "`" + `MANAGE_USERS` + "`" + ` for roles; ` + "`" + `VIEW_AUDIT` + "`" + ` for audit
+  events; ` + "`" + `MANAGE_WEBHOOKS` + "`" + ` for webhook endpoints), else ` + "`" + `FORBIDDEN` + "`" + `,
+  whether or not the id exists.
+  """
+  node(
+    "The global id."
+    id: ID!
+  ): Node
   """
   The customer of the bearer token (or of the customer session cookie).
   Requires a CUSTOMER credential linked to a customer.
@@ -5288,6 +5433,16 @@ func (ec *executionContext) childFields_AuthEvent(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type AuthEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_AuthEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuthEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuthEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthEventPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "nodes":
@@ -5296,6 +5451,12 @@ func (ec *executionContext) childFields_AuthEventPage(ctx context.Context, field
 		return ec.fieldContext_AuthEventPage_hasNextPage(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_AuthEventPage_endCursor(ctx, field)
+	case "edges":
+		return ec.fieldContext_AuthEventPage_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuthEventPage_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuthEventPage_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthEventPage", field.Name)
 }
@@ -5562,6 +5723,16 @@ func (ec *executionContext) childFields_DeadDelivery(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type DeadDelivery", field.Name)
 }
 
+func (ec *executionContext) childFields_DeadDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DeadDeliveryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DeadDeliveryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadDeliveryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_DeadDeliveryPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "nodes":
@@ -5570,6 +5741,12 @@ func (ec *executionContext) childFields_DeadDeliveryPage(ctx context.Context, fi
 		return ec.fieldContext_DeadDeliveryPage_hasNextPage(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_DeadDeliveryPage_endCursor(ctx, field)
+	case "edges":
+		return ec.fieldContext_DeadDeliveryPage_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeadDeliveryPage_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DeadDeliveryPage_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeadDeliveryPage", field.Name)
 }
@@ -7202,6 +7379,20 @@ func (ec *executionContext) field_Query_invites_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8053,6 +8244,61 @@ func (ec *executionContext) fieldContext_AuthEvent_data(_ context.Context, field
 	return graphql.NewScalarFieldContext("AuthEvent", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
+func (ec *executionContext) _AuthEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEventEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthEvent) graphql.Marshaler {
+			return ec.marshalNAuthEvent2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthEventPage_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8129,6 +8375,93 @@ func (ec *executionContext) _AuthEventPage_endCursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_AuthEventPage_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthEventPage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthEventPage_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthEventEdge) graphql.Marshaler {
+			return ec.marshalNAuthEventEdge2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthEventPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthEventPage_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthEventPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthEventPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuthEventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthEventPage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthEventPage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthEventPage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AuthProvider_id(ctx context.Context, field graphql.CollectedField, obj *model.AuthProvider) (ret graphql.Marshaler) {
@@ -10436,6 +10769,61 @@ func (ec *executionContext) fieldContext_DeadDelivery_updatedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("DeadDelivery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _DeadDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDeliveryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeadDelivery) graphql.Marshaler {
+			return ec.marshalNDeadDelivery2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadDeliveryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeadDeliveryPage_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10512,6 +10900,93 @@ func (ec *executionContext) _DeadDeliveryPage_endCursor(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_DeadDeliveryPage_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeadDeliveryPage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeadDeliveryPage_edges(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadDeliveryEdge) graphql.Marshaler {
+			return ec.marshalNDeadDeliveryEdge2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadDeliveryPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadDeliveryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadDeliveryPage_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadDeliveryPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadDeliveryPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DeadDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadDeliveryPage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadDeliveryPage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadDeliveryPage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _DeleteCustomerAddressPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCustomerAddressPayload) (ret graphql.Marshaler) {
@@ -13913,6 +14388,50 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_currentCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -19899,11 +20418,87 @@ func (ec *executionContext) unmarshalInputVerifyEmailInput(ctx context.Context, 
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.WebhookEndpoint:
+		return ec._WebhookEndpoint(ctx, sel, &obj)
+	case *model.WebhookEndpoint:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookEndpoint(ctx, sel, obj)
+	case gatehouse.User:
+		return ec._User(ctx, sel, &obj)
+	case *gatehouse.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case model.Session:
+		return ec._Session(ctx, sel, &obj)
+	case *model.Session:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Session(ctx, sel, obj)
+	case gatehouse.Role:
+		return ec._Role(ctx, sel, &obj)
+	case *gatehouse.Role:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Role(ctx, sel, obj)
+	case gatehouse.Invite:
+		return ec._Invite(ctx, sel, &obj)
+	case *gatehouse.Invite:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Invite(ctx, sel, obj)
+	case gatehouse.ProviderIdentity:
+		return ec._Identity(ctx, sel, &obj)
+	case *gatehouse.ProviderIdentity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Identity(ctx, sel, obj)
+	case gatehouse.Address:
+		return ec._CustomerAddress(ctx, sel, &obj)
+	case *gatehouse.Address:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CustomerAddress(ctx, sel, obj)
+	case gatehouse.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *gatehouse.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
+	case model.AuditEvent:
+		return ec._AuditEvent(ctx, sel, &obj)
+	case *model.AuditEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEvent(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
 
-var auditEventImplementors = []string{"AuditEvent"}
+var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
@@ -20203,6 +20798,49 @@ func (ec *executionContext) _AuthEvent(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var authEventEdgeImplementors = []string{"AuthEventEdge"}
+
+func (ec *executionContext) _AuthEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuthEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, authEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuthEventEdge")
+		case "cursor":
+			out.Values[i] = ec._AuthEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuthEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var authEventPageImplementors = []string{"AuthEventPage"}
 
 func (ec *executionContext) _AuthEventPage(ctx context.Context, sel ast.SelectionSet, obj *model.AuthEventPage) graphql.Marshaler {
@@ -20228,6 +20866,21 @@ func (ec *executionContext) _AuthEventPage(ctx context.Context, sel ast.Selectio
 		case "endCursor":
 			out.Values[i] = ec._AuthEventPage_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._AuthEventPage_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuthEventPage_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AuthEventPage_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -20592,7 +21245,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	return out
 }
 
-var customerImplementors = []string{"Customer"}
+var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
@@ -20922,7 +21575,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var customerAddressImplementors = []string{"CustomerAddress"}
+var customerAddressImplementors = []string{"CustomerAddress", "Node"}
 
 func (ec *executionContext) _CustomerAddress(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Address) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressImplementors)
@@ -21338,6 +21991,49 @@ func (ec *executionContext) _DeadDelivery(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var deadDeliveryEdgeImplementors = []string{"DeadDeliveryEdge"}
+
+func (ec *executionContext) _DeadDeliveryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DeadDeliveryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deadDeliveryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeadDeliveryEdge")
+		case "cursor":
+			out.Values[i] = ec._DeadDeliveryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DeadDeliveryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deadDeliveryPageImplementors = []string{"DeadDeliveryPage"}
 
 func (ec *executionContext) _DeadDeliveryPage(ctx context.Context, sel ast.SelectionSet, obj *model.DeadDeliveryPage) graphql.Marshaler {
@@ -21363,6 +22059,21 @@ func (ec *executionContext) _DeadDeliveryPage(ctx context.Context, sel ast.Selec
 		case "endCursor":
 			out.Values[i] = ec._DeadDeliveryPage_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._DeadDeliveryPage_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DeadDeliveryPage_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DeadDeliveryPage_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -21530,7 +22241,7 @@ func (ec *executionContext) _DeleteSessionPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-var identityImplementors = []string{"Identity"}
+var identityImplementors = []string{"Identity", "Node"}
 
 func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.ProviderIdentity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityImplementors)
@@ -21626,7 +22337,7 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var inviteImplementors = []string{"Invite"}
+var inviteImplementors = []string{"Invite", "Node"}
 
 func (ec *executionContext) _Invite(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Invite) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, inviteImplementors)
@@ -22393,6 +23104,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "node":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_node(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "currentCustomer":
 			field := field
 
@@ -22995,7 +23728,7 @@ func (ec *executionContext) _RevokeSessionsPayload(ctx context.Context, sel ast.
 	return out
 }
 
-var roleImplementors = []string{"Role"}
+var roleImplementors = []string{"Role", "Node"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Role) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
@@ -23149,7 +23882,7 @@ func (ec *executionContext) _SendEmailVerificationPayload(ctx context.Context, s
 	return out
 }
 
-var sessionImplementors = []string{"Session"}
+var sessionImplementors = []string{"Session", "Node"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
@@ -23343,7 +24076,7 @@ func (ec *executionContext) _UnlockCustomerPayload(ctx context.Context, sel ast.
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -23934,7 +24667,7 @@ func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.Se
 	return out
 }
 
-var webhookEndpointImplementors = []string{"WebhookEndpoint"}
+var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
 
 func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookEndpoint) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
@@ -24700,6 +25433,32 @@ func (ec *executionContext) marshalNAuthEvent2ᚖgithubᚗcomᚋgatehouseᚋgate
 	return ec._AuthEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuthEventEdge2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuthEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuthEventEdge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuthEventEdge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuthEventEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuthEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthEventPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthEventPage(ctx context.Context, sel ast.SelectionSet, v *model.AuthEventPage) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -25017,6 +25776,32 @@ func (ec *executionContext) marshalNDeadDelivery2ᚖgithubᚗcomᚋgatehouseᚋg
 		return graphql.Null
 	}
 	return ec._DeadDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeadDeliveryEdge2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeadDeliveryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeadDeliveryEdge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeadDeliveryEdge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryEdge(ctx context.Context, sel ast.SelectionSet, v *model.DeadDeliveryEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeadDeliveryEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeadDeliveryPage2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeadDeliveryPage(ctx context.Context, sel ast.SelectionSet, v *model.DeadDeliveryPage) graphql.Marshaler {
@@ -26259,6 +27044,13 @@ func (ec *executionContext) unmarshalOLogoutInput2ᚖgithubᚗcomᚋgatehouseᚋ
 	}
 	res, err := ec.unmarshalInputLogoutInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {

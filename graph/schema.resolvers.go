@@ -441,6 +441,15 @@ func (r *mutationResolver) ReactivateCustomer(ctx context.Context, id string) (*
 	return &model.CustomerPayload{Customer: c, Errors: errs}, err
 }
 
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	n, err := r.Auth.Node(ctx, credential(ctx), id)
+	if err != nil {
+		return result[model.Node](nil, err)
+	}
+	return nodeModel(n), nil
+}
+
 // CurrentCustomer is the resolver for the currentCustomer field.
 func (r *queryResolver) CurrentCustomer(ctx context.Context) (*gatehouse.Customer, error) {
 	return result(r.Auth.CurrentCustomer(ctx, credential(ctx)))
@@ -471,14 +480,11 @@ func (r *queryResolver) AuthEvents(ctx context.Context, authIdentityID string, f
 	if err != nil {
 		return result[*model.AuthEventPage](nil, err)
 	}
-	page := &model.AuthEventPage{Nodes: make([]*model.AuthEvent, len(es)), HasNextPage: more}
-	for i := range es {
-		page.Nodes[i] = authEvent(es[i])
+	total, err := r.Auth.AuditEventCount(ctx, admin(ctx), authIdentityID)
+	if err != nil {
+		return result[*model.AuthEventPage](nil, err)
 	}
-	if len(es) > 0 {
-		page.EndCursor = &es[len(es)-1].ID
-	}
-	return page, nil
+	return authEventPage(es, more, deref(after) != "", total), nil
 }
 
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
@@ -514,17 +520,11 @@ func (r *queryResolver) DeadDeliveries(ctx context.Context, first *int, after *s
 	if err != nil {
 		return result[*model.DeadDeliveryPage](nil, err)
 	}
-	page := &model.DeadDeliveryPage{Nodes: make([]*model.DeadDelivery, len(ds)), HasNextPage: more}
-	for i, d := range ds {
-		page.Nodes[i] = &model.DeadDelivery{Event: authEvent(d.Event), Subscriber: d.Subscriber, Attempts: d.Attempts, UpdatedAt: d.UpdatedAt}
-		if d.LastError != "" {
-			page.Nodes[i].LastError = &ds[i].LastError
-		}
+	total, err := r.Auth.DeadDeliveryCount(ctx, admin(ctx))
+	if err != nil {
+		return result[*model.DeadDeliveryPage](nil, err)
 	}
-	if len(ds) > 0 {
-		page.EndCursor = &ds[len(ds)-1].Event.ID
-	}
-	return page, nil
+	return deadDeliveryPage(ds, more, deref(after) != "", total), nil
 }
 
 // AuthProviders is the resolver for the authProviders field.

@@ -50,6 +50,8 @@ type AuditEvent struct {
 	Data map[string]any `json:"data"`
 }
 
+func (AuditEvent) IsNode() {}
+
 // A page of the audit trail, newest first.
 type AuditEventConnection struct {
 	// The events with their cursors.
@@ -113,14 +115,28 @@ type AuthEvent struct {
 	Data map[string]any `json:"data"`
 }
 
-// A page of auth events.
+// An auth event in an `AuthEventPage`.
+type AuthEventEdge struct {
+	// Pass as `after` to start the next page after this event.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *AuthEvent `json:"node"`
+}
+
+// A page of auth events, a Relay connection beside its older fields.
 type AuthEventPage struct {
 	// The events, newest first.
 	Nodes []*AuthEvent `json:"nodes"`
-	// Whether older events follow.
+	// Whether older events follow (also `pageInfo.hasNextPage`).
 	HasNextPage bool `json:"hasNextPage"`
-	// Pass as `after` for the next page.
+	// Pass as `after` for the next page (also `pageInfo.endCursor`).
 	EndCursor *string `json:"endCursor,omitempty"`
+	// The events with their cursors.
+	Edges []*AuthEventEdge `json:"edges"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events the identity, customer or user has.
+	TotalCount int `json:"totalCount"`
 }
 
 // An authentication provider that can be used with `authenticate`.
@@ -372,14 +388,28 @@ type DeadDelivery struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// A page of dead deliveries.
+// A dead delivery in a `DeadDeliveryPage`.
+type DeadDeliveryEdge struct {
+	// Pass as `after` to start the next page after this delivery.
+	Cursor string `json:"cursor"`
+	// The dead delivery.
+	Node *DeadDelivery `json:"node"`
+}
+
+// A page of dead deliveries, a Relay connection beside its older fields.
 type DeadDeliveryPage struct {
 	// The dead deliveries, newest event first.
 	Nodes []*DeadDelivery `json:"nodes"`
-	// Whether more follow.
+	// Whether more follow (also `pageInfo.hasNextPage`).
 	HasNextPage bool `json:"hasNextPage"`
-	// Pass as `after` for the next page.
+	// Pass as `after` for the next page (also `pageInfo.endCursor`).
 	EndCursor *string `json:"endCursor,omitempty"`
+	// The dead deliveries with their cursors.
+	Edges []*DeadDeliveryEdge `json:"edges"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many dead deliveries there are, for every subscriber.
+	TotalCount int `json:"totalCount"`
 }
 
 // The answer to `deleteCustomerAddress`.
@@ -626,6 +656,8 @@ type Session struct {
 	ImpersonatedBy *string `json:"impersonatedBy,omitempty"`
 }
 
+func (Session) IsNode() {}
+
 // The answer to `createSession`.
 type SessionPayload struct {
 	// The session, now with a cookie.
@@ -869,6 +901,8 @@ type WebhookEndpoint struct {
 	// When the endpoint was last changed.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
+
+func (WebhookEndpoint) IsNode() {}
 
 // A page of webhook endpoints, oldest first.
 type WebhookEndpointConnection struct {

@@ -52,6 +52,24 @@ func (s *Service) DeadDeliveries(ctx context.Context, adm *Admin, after string, 
 	return ds, false, nil
 }
 
+// AuditEventCount counts the events AuditEvents pages through for id (an
+// identity, customer or user id), for an admin user.
+func (s *Service) AuditEventCount(ctx context.Context, adm *Admin, id string) (int, error) {
+	if err := adm.require(gatehouse.PermViewAudit); err != nil {
+		return 0, err
+	}
+	return s.store.EventsAboutCount(ctx, id)
+}
+
+// DeadDeliveryCount counts the dead deliveries of every subscriber, for an
+// admin user.
+func (s *Service) DeadDeliveryCount(ctx context.Context, adm *Admin) (int, error) {
+	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
+		return 0, err
+	}
+	return s.store.DeadDeliveryCount(ctx)
+}
+
 // ReplayDelivery has the dispatcher try a dead delivery again.
 func (s *Service) ReplayDelivery(ctx context.Context, adm *Admin, eventID, subscriber string) error {
 	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {

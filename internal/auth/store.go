@@ -151,6 +151,7 @@ type Store interface {
 	RoleStore
 	AuditStore
 	WebhookStore
+	NodeStore
 
 	// Setting returns the value stored under key, or CodeNotFound.
 	Setting(ctx context.Context, key string) (string, error)
@@ -308,4 +309,18 @@ type WebhookStore interface {
 	// DeliveryCount counts a subscriber's deliveries of a status ("" for
 	// any).
 	DeliveryCount(ctx context.Context, subscriber string, status gatehouse.DeliveryStatus) (int, error)
+}
+
+// NodeStore loads rows by their global id alone, for Service.Node.
+type NodeStore interface {
+	// AddressByID loads an address, whoever's it is.
+	AddressByID(ctx context.Context, id string) (*gatehouse.Address, error)
+	// ProviderIdentityByID loads a provider identity.
+	ProviderIdentityByID(ctx context.Context, id string) (*gatehouse.ProviderIdentity, error)
+	// Event loads an event without its secrets.
+	Event(ctx context.Context, id string) (*gatehouse.Event, error)
+	// EventsAboutCount counts the events EventsAbout lists for id.
+	EventsAboutCount(ctx context.Context, id string) (int, error)
+	// DeadDeliveryCount counts the dead deliveries of every subscriber.
+	DeadDeliveryCount(ctx context.Context) (int, error)
 }

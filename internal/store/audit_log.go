@@ -163,3 +163,15 @@ func auditEvents(rows []auditRow) []gatehouse.Event {
 	}
 	return out
 }
+
+// EventsAboutCount counts the events EventsAbout lists for id.
+func (s *Store) EventsAboutCount(ctx context.Context, id string) (int, error) {
+	var n int
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewRaw("SELECT count(*) FROM (SELECT id FROM auth_event WHERE auth_identity_id = ? UNION SELECT id FROM auth_event WHERE subject_id = ?) AS about", id, id).Scan(ctx, &n)
+	})
+	if err != nil {
+		return 0, dbError("count events", "event", err)
+	}
+	return n, nil
+}

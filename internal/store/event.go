@@ -412,3 +412,12 @@ func (s *Store) AuthIdentityByActor(ctx context.Context, actor gatehouse.ActorTy
 	}
 	return r.domain(), nil
 }
+
+// DeadDeliveryCount counts the dead deliveries of every subscriber.
+func (s *Store) DeadDeliveryCount(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*deliveryRow)(nil)).Where("state = 'dead'").Count(ctx)
+	if err != nil {
+		return 0, dbError("count dead deliveries", "event", err)
+	}
+	return int(n), nil
+}
