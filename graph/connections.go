@@ -244,7 +244,9 @@ func nodeModel(n any) model.Node {
 // endCursor) and a Relay connection's.
 func authEventPage(es []gatehouse.Event, more, hasPrevious bool, total int) *model.AuthEventPage {
 	nodes, edges, cursors := connect(es, func(e gatehouse.Event) string { return e.ID }, authEvent,
-		func(c string, n *model.AuthEvent) *model.AuthEventEdge { return &model.AuthEventEdge{Cursor: c, Node: n} })
+		func(c string, n *model.AuthEvent) *model.AuthEventEdge {
+			return &model.AuthEventEdge{Cursor: c, Node: n}
+		})
 	p := &model.AuthEventPage{Nodes: nodes, Edges: edges, HasNextPage: more, PageInfo: pageInfo(cursors, more, hasPrevious), TotalCount: total}
 	p.EndCursor = p.PageInfo.EndCursor
 	return p
@@ -253,7 +255,9 @@ func authEventPage(es []gatehouse.Event, more, hasPrevious bool, total int) *mod
 // deadDeliveryPage is deadDeliveries' page, as authEventPage.
 func deadDeliveryPage(ds []gatehouse.DeadDelivery, more, hasPrevious bool, total int) *model.DeadDeliveryPage {
 	nodes, edges, cursors := connect(ds, func(d gatehouse.DeadDelivery) string { return d.Event.ID }, deadDelivery,
-		func(c string, n *model.DeadDelivery) *model.DeadDeliveryEdge { return &model.DeadDeliveryEdge{Cursor: c, Node: n} })
+		func(c string, n *model.DeadDelivery) *model.DeadDeliveryEdge {
+			return &model.DeadDeliveryEdge{Cursor: c, Node: n}
+		})
 	p := &model.DeadDeliveryPage{Nodes: nodes, Edges: edges, HasNextPage: more, PageInfo: pageInfo(cursors, more, hasPrevious), TotalCount: total}
 	p.EndCursor = p.PageInfo.EndCursor
 	return p
