@@ -184,7 +184,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	}
 	a.idempotencyKey = keys.DeriveKey(kek, idempotencyKeyLabel)
 	webhookKey := keys.DeriveKey(kek, webhookKeyLabel)
-	a.endpoints = outbox.NewEndpoints(outbox.EndpointsOptions{Store: a.store, Key: webhookKey})
+	a.endpoints = outbox.NewEndpoints(outbox.EndpointsOptions{Store: a.store, Key: webhookKey, PrivateNetworks: cfg.WebhookPrivateNetworks})
 	a.keys, err = newKeyRing(ctx, cfg, log, a.store, kek)
 	if err != nil {
 		return nil, err

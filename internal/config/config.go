@@ -132,8 +132,11 @@ type Config struct {
 	// WebhookLegacyHeaders also sends the Gatehouse-* headers of earlier
 	// releases beside the Standard Webhooks ones.
 	WebhookLegacyHeaders bool
-	NATSURL              Secret
-	LogEvents            bool
+	// WebhookPrivateNetworks lets the endpoints managed through the API
+	// reach loopback, private and link-local addresses (development).
+	WebhookPrivateNetworks bool
+	NATSURL                Secret
+	LogEvents              bool
 
 	// Rate limits, per client IP and per identifier, of the credential
 	// and token mutations; RedisURL moves their buckets to Redis.
@@ -412,6 +415,8 @@ var settings = []Setting{
 		}},
 	{Name: "GATEHOUSE_WEBHOOK_LEGACY_HEADERS", Default: "true", Description: "Also send the headers of earlier releases (`Gatehouse-Event-Id`, `Gatehouse-Event-Type`, `Gatehouse-Timestamp`, `Gatehouse-Signature: v1=<hex>`) beside the Standard Webhooks ones (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Deprecated: they, and this setting, go in the next minor release.",
 		parse: boolVar(func(c *Config) *bool { return &c.WebhookLegacyHeaders })},
+	{Name: "GATEHOUSE_WEBHOOK_PRIVATE_NETWORKS", computed: true, Default: "true in development", Description: "Let the webhook endpoints that admins manage through the API (`createWebhookEndpoint`) reach loopback, private, link-local and other non-public addresses. Off in production: anyone with `MANAGE_WEBHOOKS` names the URL, and every instance would POST to the services beside it (a cloud metadata service, the database's admin port). The address is checked as dialled, after DNS. `GATEHOUSE_WEBHOOK_URL`, set by the operator, is never restricted.",
+		parse: boolVar(func(c *Config) *bool { return &c.WebhookPrivateNetworks })},
 	{Name: "GATEHOUSE_NATS_URL", Secret: true, Description: "`nats://…`: also publish every auth event to the NATS JetStream stream `GATEHOUSE_EVENTS` on `gatehouse.events.<type>`, with the event id as `Nats-Msg-Id`.",
 		parse: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
@@ -559,6 +564,9 @@ func Load(getenv func(string) string, environ func() []string) (*Config, error) 
 	}
 	if !explicit["GATEHOUSE_LOG_EVENTS"] {
 		c.LogEvents = !c.Production()
+	}
+	if !explicit["GATEHOUSE_WEBHOOK_PRIVATE_NETWORKS"] {
+		c.WebhookPrivateNetworks = !c.Production()
 	}
 	if !explicit["GATEHOUSE_DB_MAX_IDLE_CONNS"] {
 		c.DBMaxIdleConns = c.DBMaxOpenConns

@@ -39,7 +39,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DatabaseURL.Reveal() != "sqlite:gatehouse.db" || c.Production() || !c.AutoMigrate ||
-		!c.Playground || !c.Introspection || c.Issuer != "http://127.0.0.1:8080" || c.CustomerAccessTokenTTL != 15*time.Minute ||
+		!c.Playground || !c.Introspection || !c.WebhookPrivateNetworks || c.Issuer != "http://127.0.0.1:8080" || c.CustomerAccessTokenTTL != 15*time.Minute ||
 		c.Argon2MemoryKiB != 19456 || c.Argon2Iterations != 2 || c.Argon2Parallelism != 1 || c.HashQueue != 4*c.HashWorkers {
 		t.Fatalf("defaults = %+v", c)
 	}
@@ -61,7 +61,9 @@ func TestLoad(t *testing.T) {
 		{"DATABASE_URL fallback", env("DATABASE_URL", "postgres://x@y/z"), func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "postgres://x@y/z" }, nil},
 		{"GATEHOUSE_DATABASE_URL wins", env("DATABASE_URL", "postgres://x@y/z", "GATEHOUSE_DATABASE_URL", "sqlite::memory:"), func(c *config.Config) bool { return c.DatabaseURL.Reveal() == "sqlite::memory:" }, nil},
 		{"production defaults", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek),
-			func(c *config.Config) bool { return c.Production() && !c.Playground && !c.Introspection }, nil},
+			func(c *config.Config) bool {
+				return c.Production() && !c.Playground && !c.Introspection && !c.WebhookPrivateNetworks
+			}, nil},
 		{"production with playground", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_PLAYGROUND", "true"),
 			func(c *config.Config) bool { return c.Playground }, nil},
 		// Production needs a database URL, a key-encryption key and an

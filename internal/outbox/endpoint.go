@@ -41,19 +41,25 @@ type EndpointsOptions struct {
 	// rotated or deleted on any instance is delivered to as it now is.
 	Refresh time.Duration
 	// Client posts the deliveries (default: a 10 s timeout, redirects
-	// not followed, so an endpoint cannot send its deliveries elsewhere).
+	// not followed, so an endpoint cannot send its deliveries elsewhere,
+	// and, unless PrivateNetworks, no connection to an address that is
+	// not public; see publicAddress).
 	Client *http.Client
-	Now    func() time.Time
+	// PrivateNetworks lets the default client reach loopback, private and
+	// link-local addresses: for development, where a receiver runs on
+	// localhost (GATEHOUSE_WEBHOOK_PRIVATE_NETWORKS).
+	PrivateNetworks bool
+	Now             func() time.Time
 }
 
 // Format and LogValue keep the key out of every print.
 func (o EndpointsOptions) Format(f fmt.State, _ rune) {
-	_, _ = fmt.Fprintf(f, "outbox.EndpointsOptions{Key: %s, Refresh: %s}", redacted, o.Refresh)
+	_, _ = fmt.Fprintf(f, "outbox.EndpointsOptions{Key: %s, Refresh: %s, PrivateNetworks: %t}", redacted, o.Refresh, o.PrivateNetworks)
 }
 
 // LogValue implements slog.LogValuer.
 func (o EndpointsOptions) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("key", redacted), slog.Duration("refresh", o.Refresh))
+	return slog.GroupValue(slog.String("key", redacted), slog.Duration("refresh", o.Refresh), slog.Bool("private_networks", o.PrivateNetworks))
 }
 
 // Endpoints is the Source of the webhook endpoints managed through the
@@ -79,10 +85,14 @@ func NewEndpoints(o EndpointsOptions) *Endpoints {
 	if o.Refresh <= 0 {
 		o.Refresh = 3 * time.Second
 	}
-	if o.Client == nil {
+	switch {
+	case o.Client != nil:
+	case o.PrivateNetworks:
 		o.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
+	default:
+		o.Client = guardedClient(10 * time.Second)
 	}
 	if o.Now == nil {
 		o.Now = time.Now

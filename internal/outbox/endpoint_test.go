@@ -34,7 +34,7 @@ var endpointKey = bytes.Repeat([]byte{7}, 32)
 const refresh = 3 * time.Second
 
 func newEndpoints(st outbox.EndpointStore, clk *clocktest.Clock) *outbox.Endpoints {
-	return outbox.NewEndpoints(outbox.EndpointsOptions{Store: st, Key: endpointKey, Refresh: refresh, Now: clk.Now})
+	return outbox.NewEndpoints(outbox.EndpointsOptions{Store: st, Key: endpointKey, Refresh: refresh, Now: clk.Now, PrivateNetworks: true})
 }
 
 // newSecret is a new endpoint secret, and it sealed for endpoint id.
@@ -369,7 +369,7 @@ func TestEndpointSecretDoesNotOpen(t *testing.T) {
 		clk := clocktest.New(t0)
 		rcv, url := listen(t, clk, 0)
 		ep, _ := createEndpoint(t, st, clk, url)
-		other := outbox.NewEndpoints(outbox.EndpointsOptions{Store: st, Key: bytes.Repeat([]byte{8}, 32), Now: clk.Now})
+		other := outbox.NewEndpoints(outbox.EndpointsOptions{Store: st, Key: bytes.Repeat([]byte{8}, 32), Now: clk.Now, PrivateNetworks: true})
 		id := emit(t, st, clk, "auth.test", gatehouse.NewID("authid"))
 		if n, err := dispatcher(st, clk, "a", subscribersOf(t, other)...).RunOnce(ctx); err != nil || n != 0 {
 			t.Fatalf("RunOnce = %d, %v; want the delivery failed", n, err)
