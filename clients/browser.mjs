@@ -5,13 +5,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { dashboardTest } from "./dashboard.mjs";
 
 const loopback = (url) => {
   const u = new URL(url);
   return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) || u.protocol === "data:" || u.protocol === "blob:";
 };
 
-export async function browserTests(base, spaOrigin, foreignOrigin) {
+export async function browserTests(base, spaOrigin, foreignOrigin, dashboardOrigin, bin, env) {
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "gatehouse-chromium-")), {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -20,6 +21,7 @@ export async function browserTests(base, spaOrigin, foreignOrigin) {
   try {
     await playgroundTest(browser, base);
     await spaTest(browser, base, spaOrigin, foreignOrigin);
+    await dashboardTest(browser, base, dashboardOrigin, bin, env);
   } finally {
     await browser.close();
   }

@@ -1,6 +1,7 @@
 // Starts gatehouse (with a fake GitHub as its third-party provider) and
 // runs the real-client tests against it: the README's first session, Apollo
-// Client in Node, and the example SPA and the playground in Chromium.
+// Client in Node, and the example SPA, the example dashboard and the
+// playground in Chromium.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -30,6 +31,7 @@ async function serveStatic(root) {
 
 const spa = await serveStatic(join(here, "..", "examples", "spa"));
 const foreign = await serveStatic(join(here, "..", "examples", "spa"));
+const dashboard = await serveStatic(join(here, "..", "examples", "dashboard"));
 const github = await fakeGitHub();
 github.callback = spa.origin + "/auth/callback";
 
@@ -39,7 +41,7 @@ const env = {
   ...process.env,
   GATEHOUSE_ADDR: `127.0.0.1:${port}`,
   GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, "clients.db")}`,
-  GATEHOUSE_CORS_ORIGINS: spa.origin,
+  GATEHOUSE_CORS_ORIGINS: `${spa.origin},${dashboard.origin}`,
   // Short tokens, so the Apollo test meets an expired one.
   GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL: "2s",
   GATEHOUSE_RATE_LIMIT_IP: "10000/1m",
@@ -65,7 +67,7 @@ try {
   for (const [name, run] of [
     ["readme", () => readmeTest(base, bin, env)],
     ["apollo", () => apolloTest(base, github)],
-    ["browser", () => browserTests(base, spa.origin, foreign.origin)],
+    ["browser", () => browserTests(base, spa.origin, foreign.origin, dashboard.origin, bin, env)],
   ]) {
     const t0 = Date.now();
     try {
@@ -80,6 +82,7 @@ try {
   server.kill("SIGTERM");
   spa.close();
   foreign.close();
+  dashboard.close();
   github.close();
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,131 @@
+// An admin dashboard on gatehouse's admin API: sign in, search customers,
+// open one with its sessions and audit trail, end a session, impersonate.
+// The admin's access token is kept in memory only (a page reload signs
+// out); see docs/dashboard.md for cookie sessions instead. Every value
+// from the API reaches the page through textContent, never as HTML.
+const API = new URLSearchParams(location.search).get("api") || "http://127.0.0.1:8080/graphql";
+let token = null;
+let after = null;
+let current = null; // the open customer's id
+
+async function gql(query, variables) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
+  const res = await fetch(API, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const body = await res.json();
+  if (body.errors) {
+    const e = body.errors[0];
+    const ext = e.extensions || {};
+    throw new Error(`${ext.code || "ERROR"}${ext.reason ? " (" + ext.reason + ")" : ""}: ${e.message}`);
+  }
+  return body.data;
+}
+
+const $ = (id) => document.getElementById(id);
+const status = (s) => { $("status").textContent = s; };
+const run = (f) => (...args) => f(...args).then(() => status(""), (e) => status(e.message));
+
+function row(cells, extra) {
+  const tr = document.createElement("tr");
+  for (const c of cells) {
+    const td = document.createElement("td");
+    td.textContent = c == null ? "" : String(c);
+    tr.append(td);
+  }
+  if (extra) {
+    const td = document.createElement("td");
+    td.append(extra);
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function signIn(email, password) {
+  const d = await gql(`mutation($e: String, $p: String) { authenticate(actor: USER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } errors { code message } } }`, { e: email, p: password });
+  const a = d.authenticate;
+  if (!a.ticket) throw new Error(a.errors.map((e) => e.code).join(", "));
+  token = a.ticket.accessToken;
+  const me = (await gql(`{ currentUser { email roles { name } permissions } }`)).currentUser;
+  $("who").textContent = me.email;
+  $("permissions").textContent = `(${me.roles.map((r) => r.name).join(", ")}: ${me.permissions.join(" ")})`;
+  $("search-section").hidden = false;
+}
+
+async function search(fresh) {
+  if (fresh) after = null;
+  const d = await gql(`query($q: String, $after: String) {
+    customers(first: 20, after: $after, filter: {search: $q}, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount
+      edges { cursor node { id email firstName lastName isActive isLocked lastSignInAt } }
+      pageInfo { hasNextPage endCursor }
+    } }`, { q: $("query").value || null, after });
+  const c = d.customers;
+  $("total").textContent = c.totalCount;
+  $("results").replaceChildren(...c.edges.map(({ node: n }) => {
+    const open = document.createElement("button");
+    open.textContent = "Open";
+    open.className = "open";
+    open.dataset.id = n.id;
+    open.onclick = run(() => openCustomer(n.id));
+    return row([n.email, [n.firstName, n.lastName].filter(Boolean).join(" "), n.isActive, n.isLocked, n.lastSignInAt], open);
+  }));
+  after = c.pageInfo.endCursor;
+  $("next").disabled = !c.pageInfo.hasNextPage;
+}
+
+async function openCustomer(id) {
+  current = id;
+  const d = await gql(`query($id: ID!) {
+    customer(id: $id) {
+      id email firstName lastName isActive isLocked
+      identities { provider email lastSignInAt }
+      sessions { id deviceLabel ip signInMethod lastUsedAt impersonatedBy }
+    }
+    auditLog(first: 20, filter: {subjectId: $id}) { nodes { type actorId createdAt ip } }
+  }`, { id });
+  const c = d.customer;
+  if (!c) throw new Error("NOT_FOUND: no such customer");
+  $("customer-title").textContent = `${c.email || c.id} ${c.isActive ? "" : "(deactivated)"} ${c.isLocked ? "(locked)" : ""}`;
+  $("identities").replaceChildren(...c.identities.map((i) => {
+    const li = document.createElement("li");
+    li.textContent = `${i.provider} ${i.email || ""} last sign-in ${i.lastSignInAt || "never"}`;
+    return li;
+  }));
+  $("sessions").replaceChildren(...c.sessions.map((s) => {
+    const end = document.createElement("button");
+    end.textContent = "End";
+    end.className = "end-session";
+    end.dataset.id = s.id;
+    end.onclick = run(() => endSession(s.id));
+    return row([s.deviceLabel, s.ip, s.signInMethod, s.lastUsedAt, s.impersonatedBy], end);
+  }));
+  // auditLog also covers the events of the customer's own identity
+  // (sign-ins, failures) once they name it as subject; authEvents takes
+  // the customer id too.
+  $("audit").replaceChildren(...d.auditLog.nodes.map((e) => row([e.createdAt, e.type, e.actorId, e.ip])));
+  $("customer-section").hidden = false;
+}
+
+async function endSession(sessionId) {
+  const d = await gql(`mutation($c: ID!, $s: ID) { revokeCustomerSessions(customerId: $c, sessionId: $s) { revokedSessions errors { code message } } }`, { c: current, s: sessionId });
+  const r = d.revokeCustomerSessions;
+  if (r.errors.length) throw new Error(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+  await openCustomer(current);
+}
+
+async function impersonate() {
+  const d = await gql(`mutation($c: ID!, $r: String!) { impersonateCustomer(customerId: $c, reason: $r) { ticket { accessToken accessTokenExpiration } errors { code message } } }`, { c: current, r: $("reason").value });
+  const r = d.impersonateCustomer;
+  if (!r.ticket) throw new Error(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+  const claims = JSON.parse(atob(r.ticket.accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  // Hand the token to the storefront (in a new tab, say); here it is shown.
+  $("impersonation").textContent = `acting as ${claims.actor_id} for ${claims.act.sub} until ${r.ticket.accessTokenExpiration}`;
+  $("impersonation").dataset.act = claims.act.sub;
+  await openCustomer(current);
+}
+
+$("signin").onsubmit = (e) => { e.preventDefault(); run(signIn)($("email").value, $("password").value); };
+$("search").onsubmit = (e) => { e.preventDefault(); run(search)(true); };
+$("next").onclick = run(() => search(false));
+$("impersonate").onclick = run(impersonate);
+window.dashboard = { gql };
