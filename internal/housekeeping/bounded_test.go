@@ -55,6 +55,8 @@ var boundedTables = []struct{ name, from string }{
 	{"event_delivery", "event_delivery"},
 	{"auth_event", "auth_event"},
 	{"auth_event.sealed", "auth_event WHERE sealed IS NOT NULL"},
+	{"invite", "invite"},
+	{"invite_role", "invite_role"},
 }
 
 // TestTablesStayBounded drives a shop's traffic through the real service
@@ -83,6 +85,7 @@ func TestTablesStayBounded(t *testing.T) {
 		}
 		w := &workload{t: t, db: db, env: env, rng: rand.New(rand.NewPCG(1, 2)), h: h}
 		w.registerCustomers(6)
+		w.registerSupport()
 
 		const slots = 4 // a day's quarters
 		counts := map[int]map[string]int{}
@@ -122,6 +125,7 @@ func TestTablesStayBounded(t *testing.T) {
 			{"event_delivery", "event_delivery WHERE state <> 'pending' AND updated_at < ?", o.EventRetention},
 			{"auth_event.sealed", "auth_event WHERE sealed IS NOT NULL AND created_at < ?", o.EventRetention},
 			{"auth_event", "auth_event WHERE created_at < ?", o.AuditRetention},
+			{"invite", "invite WHERE expires_at < ?", o.SessionGrace},
 		} {
 			cutoff := now.Add(-st.life - slack)
 			args := []any{cutoff}
@@ -151,6 +155,8 @@ type workload struct {
 	h      *housekeeping.Housekeeper
 	users  []*shopper
 	purged int
+	// admin invites an agent and impersonates supported every slot.
+	admin, supported string
 }
 
 type shopper struct {
@@ -172,6 +178,22 @@ func (w *workload) registerCustomers(n int) {
 		u.refresh = *tk.RefreshToken
 		w.users = append(w.users, u)
 	}
+}
+
+// registerSupport creates the admin user of the workload and the customer
+// it supports.
+func (w *workload) registerSupport() {
+	w.t.Helper()
+	ctx := w.t.Context()
+	w.admin = "ops@example.com"
+	if _, err := w.env.Service.CreateAccount(ctx, gatehouse.ActorUser, auth.Account{Email: w.admin, Password: boundedPassword}); err != nil {
+		w.t.Fatal(err)
+	}
+	id, err := w.env.Service.CreateAccount(ctx, gatehouse.ActorCustomer, auth.Account{Email: "supported@example.com", Password: boundedPassword})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.supported = id
 }
 
 // slot is a quarter of a day's traffic, then a housekeeping pass.
@@ -235,6 +257,18 @@ func (w *workload) slot(ctx context.Context, name string) {
 		}
 	}
 	must("reset", svc.GenerateResetPasswordToken(ctx, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass, w.users[w.rng.IntN(len(w.users))].email))
+
+	// Support: the admin signs in, invites an agent (an invite and its
+	// role) and impersonates the supported customer (a short session).
+	a, err := svc.Authenticate(ctx, auth.Credential{}, gatehouse.ActorUser, gatehouse.ProviderEmailPass,
+		auth.PasswordCredentials{Email: &w.admin, Password: ptr(boundedPassword)})
+	must("admin sign in", err)
+	adm, err := svc.Authorize(ctx, auth.Credential{Bearer: a.Ticket.AccessToken}, gatehouse.PermManageUsers)
+	must("authorize", err)
+	_, _, err = svc.CreateInvite(ctx, adm, "agent-"+name+"@example.com", []string{"role_support"})
+	must("invite", err)
+	_, err = svc.ImpersonateCustomer(ctx, adm, w.supported, "slot "+name)
+	must("impersonate", err)
 
 	// The rate limiter meets addresses it never saw.
 	now := w.env.Clock.Now()
