@@ -64,9 +64,11 @@ export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   assert.match(await page.textContent("#impersonation"), new RegExp(customerId));
   await page.waitForFunction((id) => document.getElementById("sessions").textContent.includes(id), adminId);
 
-  // The audit trail on the page holds both actions.
+  // The trail on the page holds both actions, and the customer's own
+  // sign-in.
+  await page.waitForFunction(() => document.getElementById("audit").textContent.includes("admin.customer_impersonated"));
   const audit = await page.textContent("#audit");
-  for (const type of ["admin.customer_sessions_revoked", "admin.customer_impersonated"]) {
+  for (const type of ["admin.customer_sessions_revoked", "admin.customer_impersonated", "auth.login_succeeded"]) {
     assert.ok(audit.includes(type), `the audit trail lacks ${type}: ${audit}`);
   }
   assert.equal(await page.textContent("#status"), "", "the page showed an error");

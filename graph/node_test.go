@@ -118,6 +118,21 @@ func TestNode(t *testing.T) {
 				p.EndCursor == nil || p.PageInfo.EndCursor == nil || *p.EndCursor != *p.PageInfo.EndCursor {
 				t.Errorf("authEvents %+v", p)
 			}
+			// By the customer's id: its identity's events (the sign-in)
+			// and what admins did to it.
+			var byCustomer struct {
+				Nodes      []struct{ Type string }
+				TotalCount int
+			}
+			a.do(t, root, `query($id: ID!) { authEvents(authIdentityId: $id, first: 100) { nodes { type } totalCount } }`,
+				map[string]any{"id": *other.ActorID}).decode(t, "authEvents", &byCustomer)
+			signIn := false
+			for _, n := range byCustomer.Nodes {
+				signIn = signIn || n.Type == "auth.login_succeeded"
+			}
+			if !signIn || byCustomer.TotalCount != p.TotalCount || len(byCustomer.Nodes) != p.TotalCount {
+				t.Errorf("authEvents by customer id %+v; want the identity's %d, its sign-in among them", byCustomer, p.TotalCount)
+			}
 			var d struct {
 				Edges      []struct{ Cursor string }
 				PageInfo   struct{ HasNextPage bool }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -24,8 +25,12 @@ func (s *Service) AuditEvents(ctx context.Context, adm *Admin, authIdentityID, a
 	if err := adm.require(gatehouse.PermViewAudit); err != nil {
 		return nil, false, err
 	}
+	ids, err := s.aboutIDs(ctx, authIdentityID)
+	if err != nil {
+		return nil, false, err
+	}
 	n := pageSize(first)
-	es, err := s.store.EventsAbout(ctx, authIdentityID, after, n+1)
+	es, err := s.store.EventsAbout(ctx, ids, after, n+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -58,7 +63,34 @@ func (s *Service) AuditEventCount(ctx context.Context, adm *Admin, id string) (i
 	if err := adm.require(gatehouse.PermViewAudit); err != nil {
 		return 0, err
 	}
-	return s.store.EventsAboutCount(ctx, id)
+	ids, err := s.aboutIDs(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.EventsAboutCount(ctx, ids)
+}
+
+// aboutIDs are the ids whose events make id's trail: a customer's or
+// user's own id (what admins did to it) and its identity's (its sign-ins,
+// failures, resets); an identity id alone.
+func (s *Service) aboutIDs(ctx context.Context, id string) ([]string, error) {
+	actor := gatehouse.ActorType("")
+	switch prefix, _, _ := strings.Cut(id, "_"); prefix {
+	case gatehouse.PrefixCustomer:
+		actor = gatehouse.ActorCustomer
+	case gatehouse.PrefixUser:
+		actor = gatehouse.ActorUser
+	default:
+		return []string{id}, nil
+	}
+	a, err := s.store.AuthIdentityByActor(ctx, actor, id)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return []string{id}, nil
+	case err != nil:
+		return nil, err
+	}
+	return []string{id, a.ID}, nil
 }
 
 // DeadDeliveryCount counts the dead deliveries of every subscriber, for an

@@ -294,7 +294,7 @@ func TestDeviceAdminCustomerSessions(t *testing.T) {
 			wantLive(t, env, neighbour)
 		})
 		t.Run("events", func(t *testing.T) {
-			es, err := env.Store.EventsAbout(ctx, custID, "", 100)
+			es, err := env.Store.EventsAbout(ctx, []string{custID}, "", 100)
 			if err != nil {
 				t.Fatal(err)
 			}

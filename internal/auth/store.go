@@ -282,7 +282,7 @@ type AuditStore interface {
 	AuditLogCount(ctx context.Context, f gatehouse.AuditFilter) (int, error)
 	// EventsAbout lists the events of an identity, or about a customer or
 	// user (its subject), newest first, older than before, at most limit.
-	EventsAbout(ctx context.Context, id, before string, limit int) ([]gatehouse.Event, error)
+	EventsAbout(ctx context.Context, ids []string, before string, limit int) ([]gatehouse.Event, error)
 }
 
 // WebhookStore keeps the managed webhook endpoints and their deliveries.
@@ -319,8 +319,8 @@ type NodeStore interface {
 	ProviderIdentityByID(ctx context.Context, id string) (*gatehouse.ProviderIdentity, error)
 	// Event loads an event without its secrets.
 	Event(ctx context.Context, id string) (*gatehouse.Event, error)
-	// EventsAboutCount counts the events EventsAbout lists for id.
-	EventsAboutCount(ctx context.Context, id string) (int, error)
+	// EventsAboutCount counts the events EventsAbout lists for ids.
+	EventsAboutCount(ctx context.Context, ids []string) (int, error)
 	// DeadDeliveryCount counts the dead deliveries of every subscriber.
 	DeadDeliveryCount(ctx context.Context) (int, error)
 }

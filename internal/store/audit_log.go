@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -121,33 +123,37 @@ func (s *Store) AuditLogCount(ctx context.Context, f gatehouse.AuditFilter) (int
 	return n, nil
 }
 
-// EventsAbout lists the events about id, an auth identity, customer or
-// user id: those of the identity (auth_identity_id) and those done on it
-// (subject_id), newest first, older than the event id before ("" for the
-// newest), at most limit, without their secrets. It is AuditEvents for
-// any of the three ids.
+// EventsAbout lists the events about ids, auth identity, customer or user
+// ids (a customer's id and its identity's, say): those of an identity
+// (auth_identity_id) and those done on one (subject_id), newest first,
+// older than the event id before ("" for the newest), at most limit,
+// without their secrets. It is AuditEvents for any of the three kinds.
 //
-// The two conditions are two ranges of two indexes, each read newest
-// first and only as far as limit rows, then merged: one OR over both
-// columns would have the database collect every matching row and sort
-// them before it could take the first page.
-func (s *Store) EventsAbout(ctx context.Context, id, before string, limit int) ([]gatehouse.Event, error) {
-	if limit <= 0 {
+// Each condition is a range of an index, read newest first and only as
+// far as limit rows, then merged: one OR over both columns would have the
+// database collect every matching row and sort them before it could take
+// the first page.
+func (s *Store) EventsAbout(ctx context.Context, ids []string, before string, limit int) ([]gatehouse.Event, error) {
+	if limit <= 0 || len(ids) == 0 {
 		return []gatehouse.Event{}, nil
 	}
-	branch := func(column, alias string) (string, []any) {
-		q, args := "SELECT id FROM auth_event WHERE "+column+" = ?", []any{id}
-		if before != "" {
-			q, args = q+" AND id < ?", append(args, before)
+	var branches []string
+	var args []any
+	for i, id := range ids {
+		for _, column := range []string{"auth_identity_id", "subject_id"} {
+			q, a := "SELECT id FROM auth_event WHERE "+column+" = ?", []any{id}
+			if before != "" {
+				q, a = q+" AND id < ?", append(a, before)
+			}
+			branches = append(branches, fmt.Sprintf("SELECT id FROM (%s ORDER BY id DESC LIMIT ?) AS b%d_%s", q, i, column))
+			args = append(args, append(a, limit)...)
 		}
-		return "SELECT id FROM (" + q + " ORDER BY id DESC LIMIT ?) AS " + alias, append(args, limit)
 	}
-	identity, identityArgs := branch("auth_identity_id", "of_identity")
-	subject, subjectArgs := branch("subject_id", "on_subject")
 	var rows []auditRow
 	err := s.read(ctx, func(q bun.IDB) error {
+		rows = nil
 		return q.NewSelect().Model(&rows).
-			Where("ev.id IN ("+identity+" UNION "+subject+")", append(identityArgs, subjectArgs...)...).
+			Where("ev.id IN ("+strings.Join(branches, " UNION ")+")", args...).
 			OrderExpr("ev.id DESC").Limit(int64(limit)).Scan(ctx)
 	})
 	if err != nil {
@@ -164,11 +170,20 @@ func auditEvents(rows []auditRow) []gatehouse.Event {
 	return out
 }
 
-// EventsAboutCount counts the events EventsAbout lists for id.
-func (s *Store) EventsAboutCount(ctx context.Context, id string) (int, error) {
+// EventsAboutCount counts the events EventsAbout lists for ids.
+func (s *Store) EventsAboutCount(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var branches []string
+	var args []any
+	for _, id := range ids {
+		branches = append(branches, "SELECT id FROM auth_event WHERE auth_identity_id = ?", "SELECT id FROM auth_event WHERE subject_id = ?")
+		args = append(args, id, id)
+	}
 	var n int
 	err := s.read(ctx, func(q bun.IDB) error {
-		return q.NewRaw("SELECT count(*) FROM (SELECT id FROM auth_event WHERE auth_identity_id = ? UNION SELECT id FROM auth_event WHERE subject_id = ?) AS about", id, id).Scan(ctx, &n)
+		return q.NewRaw("SELECT count(*) FROM ("+strings.Join(branches, " UNION ")+") AS about", args...).Scan(ctx, &n)
 	})
 	if err != nil {
 		return 0, dbError("count events", "event", err)

@@ -154,7 +154,7 @@ func TestAuditLog(t *testing.T) {
 				"AuditLog": func() ([]gatehouse.Event, error) {
 					return s.AuditLog(ctx, gatehouse.AuditFilter{SubjectID: cusA}, "", 100)
 				},
-				"EventsAbout": func() ([]gatehouse.Event, error) { return s.EventsAbout(ctx, authA, "", 100) },
+				"EventsAbout": func() ([]gatehouse.Event, error) { return s.EventsAbout(ctx, []string{authA}, "", 100) },
 			}
 			for name, list := range lists {
 				got, err := list()
@@ -209,7 +209,7 @@ func TestAuditLog(t *testing.T) {
 				{"nobody", "cus_nobody", of()},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					got, err := s.EventsAbout(ctx, tc.id, "", 100)
+					got, err := s.EventsAbout(ctx, []string{tc.id}, "", 100)
 					mustNoError(t, err)
 					if !reflect.DeepEqual(ids(got), tc.want) {
 						t.Fatalf("EventsAbout(%s) = %q, want %q", tc.id, ids(got), tc.want)
@@ -217,21 +217,21 @@ func TestAuditLog(t *testing.T) {
 					// One at a time, each page after the last.
 					before := ""
 					for i, want := range tc.want {
-						page, err := s.EventsAbout(ctx, tc.id, before, 1)
+						page, err := s.EventsAbout(ctx, []string{tc.id}, before, 1)
 						mustNoError(t, err)
 						if len(page) != 1 || page[0].ID != want {
 							t.Fatalf("page %d (before %q) = %q, want %q", i+1, before, ids(page), want)
 						}
 						before = want
 					}
-					rest, err := s.EventsAbout(ctx, tc.id, before, 1)
+					rest, err := s.EventsAbout(ctx, []string{tc.id}, before, 1)
 					mustNoError(t, err)
 					if len(rest) != 0 && len(tc.want) > 0 {
 						t.Fatalf("after the last page: %q", ids(rest))
 					}
 				})
 			}
-			got, err := s.EventsAbout(ctx, authA, "", 100)
+			got, err := s.EventsAbout(ctx, []string{authA}, "", 100)
 			mustNoError(t, err)
 			if len(got) < 2 || !reflect.DeepEqual(got[1], ev["reset a"]) {
 				t.Errorf("EventsAbout gives %+v, want second %+v", got, ev["reset a"])
