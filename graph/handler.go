@@ -89,6 +89,7 @@ func NewHandler(o HandlerOptions) *handler.Server {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(&limitsExtension{limits: limits, validated: validated, introspection: o.Introspection})
+	srv.Use(adminOnce{auth: o.Auth})
 	if o.Tracer != nil {
 		srv.Use(tracingExtension{tracer: o.Tracer})
 	}
