@@ -20,7 +20,8 @@ export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   for (const c of [customer, { email: `dash-other-${stamp}@example.com`, password: customer.password }]) {
     const reg = await post(`mutation($e: String!, $p: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } errors { code } } }`, { e: c.email, p: c.password });
     assert.ok(reg.data.register.ticket, "register: " + JSON.stringify(reg));
-    await post(`mutation { createCustomer(input: {firstName: "Dana"}) { customer { id } } }`, null, reg.data.register.ticket.accessToken);
+    // Markup in a name must reach the page as text.
+    await post(`mutation($n: String) { createCustomer(input: {firstName: $n}) { customer { id } } }`, { n: '<img id="injected" src="x">Dana' }, reg.data.register.ticket.accessToken);
   }
   const signIn = await post(`mutation($e: String, $p: String) { authenticate(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken sessionId } } }`, { e: customer.email, p: customer.password });
   const shopper = signIn.data.authenticate.ticket;
@@ -45,6 +46,8 @@ export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   await page.fill("#query", `shopper-${stamp}`);
   await page.click("#search button[type=submit]");
   await page.waitForFunction(() => document.getElementById("total").textContent === "1");
+  assert.match(await page.textContent("#results"), /<img id="injected" src="x">Dana/);
+  assert.equal(await page.$("#injected"), null, "a customer's name was rendered as HTML");
   await page.click("#results button.open");
   await page.waitForSelector("#sessions button.end-session");
   const customerId = (await me()).data.currentCustomer.id;

@@ -210,6 +210,24 @@ func TestSessionsPerDevice(t *testing.T) {
 			}
 		})
 
+		t.Run("a viewer reads the customer but not its sessions", func(t *testing.T) {
+			viewer := a.adminWithRoles(t, root, "viewer.read.devices@example.com", "role_viewer")
+			r := a.do(t, viewer, `query($id: ID!) { customer(id: $id) { id sessions { id } } }`, map[string]any{"id": cus.ID})
+			var d struct {
+				Customer struct {
+					ID       string
+					Sessions []deviceSessionOut
+				}
+			}
+			if err := json.Unmarshal(r.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			c := d.Customer
+			if c.ID != cus.ID || c.Sessions != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+				t.Errorf("viewer: %s", r.raw)
+			}
+		})
+
 		t.Run("a viewer cannot end a customer's sessions", func(t *testing.T) {
 			viewer := a.adminWithRoles(t, root, "viewer.devices@example.com", "role_viewer")
 			e := a.do(t, viewer, revokeCustomerSessQ, map[string]any{"c": cus.ID}).topLevel(t)

@@ -4313,9 +4313,12 @@ type Customer implements Node {
   """
   The customer's live sessions, one per device, newest first (at most
   100), the request's own marked ` + "`" + `current` + "`" + `. Access: the customer, or an
-  admin with ` + "`" + `VIEW_CUSTOMERS` + "`" + `.
+  admin with ` + "`" + `MANAGE_CUSTOMERS` + "`" + ` (who may also end them): where and on
+  what a customer signs in is more than viewing needs, so for an admin
+  with ` + "`" + `VIEW_CUSTOMERS` + "`" + ` alone it is null, with a ` + "`" + `FORBIDDEN` + "`" + ` error, and
+  the rest of the customer is answered.
   """
-  sessions: [Session!]!
+  sessions: [Session!]
   "When the customer last signed in, if they have since this was recorded."
   lastSignInAt: DateTime
   "Whether a verification link proved the email address (` + "`" + `verifyEmail` + "`" + `)."
@@ -4407,9 +4410,9 @@ type User implements Node {
   """
   The user's live sessions, one per device, newest first (at most 100),
   the request's own marked ` + "`" + `current` + "`" + `. Access: the user, or an admin with
-  ` + "`" + `MANAGE_USERS` + "`" + `.
+  ` + "`" + `MANAGE_USERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
   """
-  sessions: [Session!]!
+  sessions: [Session!]
 }
 
 """
@@ -4629,8 +4632,9 @@ type Query {
   the object's own field: a customer or user reads their own (the
   customer, its addresses, identities and sessions; the user and their
   sessions); an admin user needs the permission that field needs
-  (` + "`" + `VIEW_CUSTOMERS` + "`" + ` for customers, their addresses, identities and
-  sessions; ` + "`" + `MANAGE_USERS` + "`" + ` for users, invites and user sessions;
+  (` + "`" + `VIEW_CUSTOMERS` + "`" + ` for customers, their addresses and identities;
+  ` + "`" + `MANAGE_CUSTOMERS` + "`" + ` for their sessions; ` + "`" + `MANAGE_USERS` + "`" + ` for users,
+  invites and user sessions;
   ` + "`" + `MANAGE_ROLES` + "`" + ` or ` + "`" + `MANAGE_USERS` + "`" + ` for roles; ` + "`" + `VIEW_AUDIT` + "`" + ` for audit
   events; ` + "`" + `MANAGE_WEBHOOKS` + "`" + ` for webhook endpoints), else ` + "`" + `FORBIDDEN` + "`" + `,
   whether or not the id exists.
@@ -9671,10 +9675,10 @@ func (ec *executionContext) _Customer_sessions(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Session) graphql.Marshaler {
-			return ec.marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
+			return ec.marshalOSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16775,10 +16779,10 @@ func (ec *executionContext) _User_sessions(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Session) graphql.Marshaler {
-			return ec.marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
+			return ec.marshalOSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_User_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -21496,7 +21500,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_sessions(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -24267,7 +24271,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_sessions(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -26234,22 +26238,6 @@ func (ec *executionContext) marshalNSendEmailVerificationPayload2ᚖgithubᚗcom
 	return ec._SendEmailVerificationPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -27118,6 +27106,25 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋgatehouseᚋgatehouse
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSession2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOSession2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {

@@ -17,6 +17,7 @@ func TestNode(t *testing.T) {
 		a := newAPI(t, db)
 		root := a.admin(t)
 		viewer := a.adminWithRoles(t, root, "viewer.node@example.com", "role_viewer")
+		support := a.adminWithRoles(t, root, "support.node@example.com", "role_support")
 		own, cus := a.signUpCustomer(t, "node@example.com")
 		other := a.signedIn(t, "node.other@example.com")
 
@@ -56,7 +57,8 @@ func TestNode(t *testing.T) {
 			{"viewer reads a customer", viewer, cus.ID, "Customer"},
 			{"viewer reads an address", viewer, addr.Address.ID, "CustomerAddress"},
 			{"viewer reads an identity", viewer, me.Identities[0].ID, "Identity"},
-			{"viewer reads a customer session", viewer, me.Sessions[0].ID, "Session"},
+			{"viewer reads a customer session", viewer, me.Sessions[0].ID, "FORBIDDEN"},
+			{"support reads a customer session", support, me.Sessions[0].ID, "Session"},
 			{"viewer reads an audit event", viewer, log.Nodes[0].ID, "AuditEvent"},
 			{"viewer reads a missing customer", viewer, "cus_none", ""},
 			{"viewer reads a user", viewer, rootUser.ID, "FORBIDDEN"},

@@ -13,17 +13,20 @@ async function gql(query, variables) {
   if (token) headers.Authorization = "Bearer " + token;
   const res = await fetch(API, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
   const body = await res.json();
-  if (body.errors) {
-    const e = body.errors[0];
+  const messages = (body.errors || []).map((e) => {
     const ext = e.extensions || {};
-    throw new Error(`${ext.code || "ERROR"}${ext.reason ? " (" + ext.reason + ")" : ""}: ${e.message}`);
-  }
+    return `${ext.code || "ERROR"}${ext.reason ? " (" + ext.reason + ")" : ""}: ${e.message}`;
+  });
+  // A field the role may not read is null with its error; the rest of
+  // the answer still counts.
+  if (!body.data || Object.values(body.data).every((v) => v == null)) throw new Error(messages.join("; ") || "no data");
+  if (messages.length) status(messages.join("; "));
   return body.data;
 }
 
 const $ = (id) => document.getElementById(id);
 const status = (s) => { $("status").textContent = s; };
-const run = (f) => (...args) => f(...args).then(() => status(""), (e) => status(e.message));
+const run = (f) => (...args) => { status(""); return f(...args).catch((e) => status(e.message)); };
 
 function row(cells, extra) {
   const tr = document.createElement("tr");
@@ -89,7 +92,7 @@ async function openCustomer(id) {
     li.textContent = `${i.provider} ${i.email || ""} last sign-in ${i.lastSignInAt || "never"}`;
     return li;
   }));
-  $("sessions").replaceChildren(...c.sessions.map((s) => {
+  $("sessions").replaceChildren(...(c.sessions || []).map((s) => {
     const end = document.createElement("button");
     end.textContent = "End";
     end.className = "end-session";

@@ -42,14 +42,14 @@ func (s *Service) SessionsOfActor(ctx context.Context, actor gatehouse.ActorType
 // SessionsFor lists the live sessions of a customer or user for a field of
 // that customer or user: the account itself reads them, its own session
 // marked Current; anyone else must be an admin user holding perm
-// (VIEW_CUSTOMERS for a customer's, MANAGE_USERS for a user's), for whom
+// (MANAGE_CUSTOMERS for a customer's, MANAGE_USERS for a user's), for whom
 // none is Current. The check is made here, not by the field's parent, as
 // a customer or user appears in more answers than the ones that admit it.
 func (s *Service) SessionsFor(ctx context.Context, cred Credential, actor gatehouse.ActorType, actorID string) ([]DeviceSession, error) {
 	if p, err := s.principal(ctx, cred, actor, linked); err == nil && p.ActorID == actorID {
 		return s.deviceSessions(ctx, p.AuthIdentityID, p.SessionID)
 	}
-	perm := gatehouse.PermViewCustomers
+	perm := gatehouse.PermManageCustomers
 	if actor == gatehouse.ActorUser {
 		perm = gatehouse.PermManageUsers
 	}
@@ -89,7 +89,7 @@ func (s *Service) RevokeSession(ctx context.Context, cred Credential, actor *gat
 // newest first; none is Current (an admin acts through their own). An
 // unknown customer is NOT_FOUND.
 func (s *Service) CustomerSessions(ctx context.Context, adm *Admin, customerID string) ([]DeviceSession, error) {
-	if err := adm.require(gatehouse.PermViewCustomers); err != nil {
+	if err := adm.require(gatehouse.PermManageCustomers); err != nil {
 		return nil, err
 	}
 	if _, err := s.store.Customer(ctx, customerID); err != nil {

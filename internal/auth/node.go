@@ -61,7 +61,7 @@ func (s *Service) Node(ctx context.Context, cred Credential, id string) (any, er
 			sess = nil // ended sessions are no longer anyone's to see
 		}
 		if sess == nil || self == nil || self.AuthIdentityID != sess.AuthIdentityID {
-			perm := gatehouse.PermViewCustomers
+			perm := gatehouse.PermManageCustomers
 			if sess != nil && sess.ActorType == gatehouse.ActorUser {
 				perm = gatehouse.PermManageUsers
 			}
