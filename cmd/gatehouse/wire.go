@@ -231,9 +231,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 			Base:        cfg.LockoutDuration,
 			Max:         cfg.LockoutMax,
 		},
-		ResetTokenTTL:        cfg.ResetTokenTTL,
-		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
-		WebhookKey:           webhookKey,
+		ResetTokenTTL:          cfg.ResetTokenTTL,
+		RequireVerifiedEmail:   cfg.RequireVerifiedEmail,
+		WebhookKey:             webhookKey,
+		WebhookPrivateNetworks: cfg.WebhookPrivateNetworks,
 	})
 	if err != nil {
 		return nil, err

@@ -79,6 +79,10 @@ type Options struct {
 	// rotation replaces still signs (default 24 hours).
 	WebhookKey         []byte
 	WebhookSecretGrace time.Duration
+	// WebhookPrivateNetworks accepts webhook endpoint URLs whose host is
+	// localhost or a literal address that is not public (development);
+	// the outbox refuses to dial such addresses without it anyway.
+	WebhookPrivateNetworks bool
 }
 
 // LockoutPolicy configures account lockout.
@@ -108,6 +112,7 @@ type Service struct {
 	requireVerified bool
 	webhookKey      []byte
 	webhookGrace    time.Duration
+	webhookPrivate  bool
 
 	// decoys are a hash of each kind still stored, which every failed
 	// password check runs (see equalwork.go).
@@ -149,6 +154,7 @@ func New(o Options) (*Service, error) {
 		requireVerified: o.RequireVerifiedEmail,
 		webhookKey:      o.WebhookKey,
 		webhookGrace:    o.WebhookSecretGrace,
+		webhookPrivate:  o.WebhookPrivateNetworks,
 	}
 	if s.lockout.MaxAttempts <= 0 {
 		s.lockout.MaxAttempts = 5

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/netguard"
 	"github.com/gatehouse/gatehouse/internal/secret"
 )
 
@@ -48,7 +50,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, adm *Admin, in Webh
 	now := s.clock()
 	e := &gatehouse.WebhookEndpoint{ID: gatehouse.NewID(gatehouse.PrefixWebhookEndpoint), CreatedAt: now, UpdatedAt: now}
 	u := in.URL
-	if err := webhookURL(&e.URL, gatehouse.Some(&u)); err != nil {
+	if err := webhookURL(&e.URL, gatehouse.Some(&u), s.webhookPrivate); err != nil {
 		return nil, "", err
 	}
 	if err := webhookEvents(&e.Events, in.Events); err != nil {
@@ -131,7 +133,7 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, adm *Admin, id stri
 		if e, err = st.WebhookEndpoint(ctx, id); err != nil {
 			return asField(err, "id")
 		}
-		if err := webhookURL(&e.URL, ch.URL); err != nil {
+		if err := webhookURL(&e.URL, ch.URL, s.webhookPrivate); err != nil {
 			return err
 		}
 		if ch.Events.Set {
@@ -281,8 +283,11 @@ func auditURL(raw string) string {
 
 // webhookURL sets an endpoint's URL: absolute, https (http only to the
 // loopback host, for a developer's receiver), with no user info or
-// fragment, at most maxWebhookURLLength bytes. It cannot be cleared.
-func webhookURL(dst *string, o gatehouse.Opt[*string]) error {
+// fragment, at most maxWebhookURLLength bytes; unless privateNetworks,
+// not to localhost or a literal address that is not public (the outbox
+// checks every address it dials as well; this answers at once). It cannot
+// be cleared.
+func webhookURL(dst *string, o gatehouse.Opt[*string], privateNetworks bool) error {
 	if !o.Set {
 		return nil
 	}
@@ -308,6 +313,9 @@ func webhookURL(dst *string, o gatehouse.Opt[*string]) error {
 	if u.User != nil {
 		return gatehouse.FieldError(gatehouse.CodeInvalidInput, field, "A webhook URL may not carry a user name or password.")
 	}
+	if !privateNetworks && !publicHost(u.Hostname()) {
+		return gatehouse.FieldError(gatehouse.CodeInvalidInput, field, "A webhook URL must reach a public address, not localhost or a private, loopback or link-local one.")
+	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
@@ -319,6 +327,20 @@ func webhookURL(dst *string, o gatehouse.Opt[*string]) error {
 	}
 	*dst = raw
 	return nil
+}
+
+// publicHost is false for a host name that names this machine or a
+// literal address netguard does not count as public; a name is checked
+// again, resolved, when the outbox dials it.
+func publicHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return false
+	}
+	if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return netguard.Public(a)
+	}
+	return true
 }
 
 // loopbackHost reports whether a URL's host name is this machine's, as a

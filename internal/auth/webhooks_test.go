@@ -253,7 +253,7 @@ func killDelivery(t *testing.T, ctx context.Context, env *authtest.Env, subscrib
 func TestWebhookEndpointInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		env := authtest.New(t, db)
+		env := authtest.New(t, db, func(o *auth.Options) { o.WebhookPrivateNetworks = true }) // as in development
 		owner := webhookAdmin(t, ctx, env, "owner@example.com")
 		for _, tc := range []struct {
 			name  string
@@ -299,6 +299,42 @@ func TestWebhookEndpointInput(t *testing.T) {
 		long := "https://hooks.example.com/" + strings.Repeat("a", 2048-len("https://hooks.example.com/"))
 		if _, _, err := env.Service.CreateWebhookEndpoint(ctx, owner, auth.WebhookInput{URL: long}); err != nil {
 			t.Fatalf("a 2048-byte URL: %v", err)
+		}
+	})
+}
+
+// In production (no private networks) a URL to this machine or to a
+// literal address beside it is refused at once; a public one is taken.
+func TestWebhookEndpointPublicOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		env := authtest.New(t, db)
+		owner := webhookAdmin(t, ctx, env, "owner@example.com")
+		for _, tc := range []struct {
+			url    string
+			public bool
+		}{
+			{"https://hooks.example.com/in", true},
+			{"https://93.184.215.14/in", true},
+			{"http://localhost:8080/hook", false},
+			{"https://api.localhost/hook", false},
+			{"http://127.0.0.1/hook", false},
+			{"https://[::1]/hook", false},
+			{"https://10.0.0.7/hook", false},
+			{"https://169.254.169.254/latest/meta-data", false},
+			{"https://[fd00:ec2::254]/", false},
+			{"https://[::ffff:192.168.0.1]/", false},
+		} {
+			t.Run(tc.url, func(t *testing.T) {
+				_, _, err := env.Service.CreateWebhookEndpoint(ctx, owner, auth.WebhookInput{URL: tc.url})
+				if tc.public {
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					return
+				}
+				wantFieldError(t, err, gatehouse.CodeInvalidInput, "input", "url")
+			})
 		}
 	})
 }
