@@ -5076,8 +5076,9 @@ type Mutation {
   email or factors, delete the account, or end the customer's other
   sessions (` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `reason: IMPERSONATION` + "`" + `). Its session shows in
   the customer's ` + "`" + `sessions` + "`" + ` with ` + "`" + `impersonatedBy` + "`" + `. The start, with the
-  reason, and an early end (` + "`" + `logout` + "`" + ` with the token) are in the audit
-  trail (` + "`" + `admin.customer_impersonated` + "`" + `, ` + "`" + `admin.impersonation_ended` + "`" + `). A
+  reason, and the end (` + "`" + `logout` + "`" + ` with the token, or the expiry, recorded
+  by the next housekeeping pass) are in the audit trail
+  (` + "`" + `admin.customer_impersonated` + "`" + `, ` + "`" + `admin.impersonation_ended` + "`" + `). A
   deactivated customer, or a guest without an account, is ` + "`" + `NOT_ALLOWED` + "`" + `.
   """
   impersonateCustomer(

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/housekeeping"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -188,5 +189,53 @@ func TestImpersonateCustomer(t *testing.T) {
 				t.Errorf("end %+v", end)
 			}
 		})
+	})
+}
+
+// An impersonation left to expire gets its end in the audit trail too,
+// from the next housekeeping pass, once.
+func TestImpersonationExpiryIsAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		root := a.admin(t)
+		_, cus := a.signUpCustomer(t, "impersonated.expiry@example.com")
+		var p ticketPayload
+		a.do(t, root, impersonateQ, map[string]any{"c": cus.ID, "r": "left to expire"}).decode(t, "impersonateCustomer", &p)
+		imp := mustTicket(t, p)
+		h, err := housekeeping.New(db, housekeeping.Options{Now: a.Clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended := func(t *testing.T) []map[string]any {
+			t.Helper()
+			var log struct {
+				Nodes []struct{ Data map[string]any }
+			}
+			a.do(t, root, `query($s: ID) { auditLog(first: 10, filter: {subjectId: $s, types: ["admin.impersonation_ended"]}) { nodes { data } } }`,
+				map[string]any{"s": cus.ID}).decode(t, "auditLog", &log)
+			var out []map[string]any
+			for _, n := range log.Nodes {
+				out = append(out, n.Data)
+			}
+			return out
+		}
+		pass := func(t *testing.T) {
+			t.Helper()
+			if r, err := h.PassNow(t.Context()); err != nil || !r.Ran {
+				t.Fatalf("pass: %+v, %v", r, err)
+			}
+		}
+		pass(t)
+		if e := ended(t); len(e) != 0 {
+			t.Fatalf("ended before its expiry: %v", e)
+		}
+		a.Clock.Advance(16 * time.Minute)
+		pass(t)
+		pass(t)
+		root = mustTicket(t, a.authenticate(t, "USER", "root@example.com", "the first admin passphrase")).AccessToken
+		e := ended(t)
+		if len(e) != 1 || e[0]["impersonation_session_id"] != imp.SessionID || e[0]["expired"] != true {
+			t.Fatalf("ended events %v, want one for %s", e, imp.SessionID)
+		}
 	})
 }

@@ -7,8 +7,9 @@ const (
 	// customer. Its payload holds customer_id, impersonation_session_id,
 	// reason and expires_at (the latest the impersonation ends).
 	EventCustomerImpersonated = "admin.customer_impersonated"
-	// EventImpersonationEnded: an impersonation was ended before it
-	// expired, by logout or deleteSession with its token. Its payload
-	// holds customer_id and impersonation_session_id.
+	// EventImpersonationEnded: an impersonation ended: early, by logout
+	// or deleteSession with its token, or at its expiry, recorded by the
+	// next housekeeping pass (payload expired: true, ended_at). Its
+	// payload holds customer_id and impersonation_session_id.
 	EventImpersonationEnded = "admin.impersonation_ended"
 )

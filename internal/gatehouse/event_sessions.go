@@ -11,4 +11,7 @@ const (
 	RevokedByUser = "revoked"
 	// RevokedByAdmin: an admin user ended a customer's session.
 	RevokedByAdmin = "admin_revoked"
+	// RevokedImpersonationExpired: an impersonation session reached its
+	// expiry, and housekeeping recorded its end.
+	RevokedImpersonationExpired = "impersonation_expired"
 )

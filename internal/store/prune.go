@@ -37,6 +37,9 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		// keeps that answer a while longer. (The live child of a parent
 		// within RefreshReuseGrace expires after its parent.)
 		db.rows("refresh_token", "expires_at < ?", func(now time.Time) []any { return []any{grace(now)} }),
+		// Impersonations that ran to their expiry get their end in the
+		// audit trail, before their sessions can go.
+		db.endedImpersonations(),
 		db.deadSessions(r),
 		// Used or expired reset and verification links: a used one
 		// already answers as unknown, an expired one as expired until
