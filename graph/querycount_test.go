@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,16 +21,28 @@ import (
 
 // queryCounter counts the statements a database runs.
 type queryCounter struct {
-	n   atomic.Int64
+	n atomic.Int64
+	// mu guards log and what it writes: a query's root fields run side
+	// by side.
+	mu  sync.Mutex
 	log func(string)
 }
 
 func (q *queryCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	q.n.Add(1)
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.log != nil {
 		q.log(e.Query)
 	}
 	return ctx
+}
+
+// setLog has every statement from now on passed to log (nil: none).
+func (q *queryCounter) setLog(log func(string)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.log = log
 }
 func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
@@ -157,9 +170,9 @@ func TestStatementsPerOperation(t *testing.T) {
 				}
 				before := counter.n.Load()
 				var statements []string
-				counter.log = func(q string) { statements = append(statements, q) }
+				counter.setLog(func(q string) { statements = append(statements, q) })
 				r := a.do(t, bearer, tc.query, vars)
-				counter.log = nil
+				counter.setLog(nil)
 				n := counter.n.Load() - before
 				if len(r.Errors) > 0 || bytes.Contains(r.Data, []byte(`"code"`)) {
 					t.Fatalf("answer: %s", r.raw)
