@@ -56,8 +56,7 @@ func (e adminOnce) InterceptOperation(ctx context.Context, next graphql.Operatio
 	if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation != ast.Query {
 		return next(ctx)
 	}
-	cred := credential(ctx)
-	once := sync.OnceValues(func() (*auth.Admin, error) { return e.auth.Authorize(ctx, cred) })
+	once := sync.OnceValues(func() (*auth.Admin, error) { return e.auth.Authorize(ctx, credential(ctx)) })
 	return next(context.WithValue(ctx, adminOnceKey{}, once))
 }
 

@@ -89,8 +89,11 @@ func (s *Service) ImpersonateCustomer(ctx context.Context, adm *Admin, customerI
 // and do what the customer does, but not change how the customer signs in
 // (password, email, factors), delete the account, end the customer's other
 // sessions, or make the impersonation outlive its token.
-func (p *principal) notImpersonating(what string) error {
-	if p.session == nil || p.session.ImpersonatedBy == "" {
+func (p *principal) notImpersonating(what string) error { return notImpersonating(p.session, what) }
+
+// notImpersonating is principal.notImpersonating for the session itself.
+func notImpersonating(sess *gatehouse.Session, what string) error {
+	if sess == nil || sess.ImpersonatedBy == "" {
 		return nil
 	}
 	return &gatehouse.Error{

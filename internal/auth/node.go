@@ -21,7 +21,12 @@ func (s *Service) Node(ctx context.Context, cred Credential, id string) (any, er
 	if !ok {
 		return nil, nil
 	}
-	self := s.self(ctx, cred)
+	var self *principal
+	switch prefix {
+	case gatehouse.PrefixCustomer, gatehouse.PrefixAddress, gatehouse.PrefixProviderIdentity, gatehouse.PrefixSession, gatehouse.PrefixUser:
+		// Types one may read as oneself; the others are admins' alone.
+		self = s.self(ctx, cred)
+	}
 	switch prefix {
 	case gatehouse.PrefixCustomer:
 		if !self.is(gatehouse.ActorCustomer, id) {

@@ -62,7 +62,7 @@ func (s *Service) LogoutSessions(ctx context.Context, cred Credential, in Logout
 		return 0, err
 	}
 	if in.All {
-		if err := (&principal{session: sess}).notImpersonating("end the customer's other sessions"); err != nil {
+		if err := notImpersonating(sess, "end the customer's other sessions"); err != nil {
 			return 0, err
 		}
 	}

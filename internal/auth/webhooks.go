@@ -110,14 +110,7 @@ func (s *Service) WebhookEndpoint(ctx context.Context, adm *Admin, id string) (*
 	if err := adm.require(gatehouse.PermManageWebhooks); err != nil {
 		return nil, err
 	}
-	e, err := s.store.WebhookEndpoint(ctx, id)
-	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
+	return found(s.store.WebhookEndpoint(ctx, id))
 }
 
 // UpdateWebhookEndpoint changes a webhook endpoint's URL, events or

@@ -137,23 +137,12 @@ func (s *Store) EventsAbout(ctx context.Context, ids []string, before string, li
 	if limit <= 0 || len(ids) == 0 {
 		return []gatehouse.Event{}, nil
 	}
-	var branches []string
-	var args []any
-	for i, id := range ids {
-		for _, column := range []string{"auth_identity_id", "subject_id"} {
-			q, a := "SELECT id FROM auth_event WHERE "+column+" = ?", []any{id}
-			if before != "" {
-				q, a = q+" AND id < ?", append(a, before)
-			}
-			branches = append(branches, fmt.Sprintf("SELECT id FROM (%s ORDER BY id DESC LIMIT ?) AS b%d_%s", q, i, column))
-			args = append(args, append(a, limit)...)
-		}
-	}
+	about, args := aboutSQL(ids, before, limit)
 	var rows []auditRow
 	err := s.read(ctx, func(q bun.IDB) error {
 		rows = nil
 		return q.NewSelect().Model(&rows).
-			Where("ev.id IN ("+strings.Join(branches, " UNION ")+")", args...).
+			Where("ev.id IN ("+about+")", args...).
 			OrderExpr("ev.id DESC").Limit(int64(limit)).Scan(ctx)
 	})
 	if err != nil {
@@ -175,18 +164,34 @@ func (s *Store) EventsAboutCount(ctx context.Context, ids []string) (int, error)
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	var branches []string
-	var args []any
-	for _, id := range ids {
-		branches = append(branches, "SELECT id FROM auth_event WHERE auth_identity_id = ?", "SELECT id FROM auth_event WHERE subject_id = ?")
-		args = append(args, id, id)
-	}
+	about, args := aboutSQL(ids, "", 0)
 	var n int
 	err := s.read(ctx, func(q bun.IDB) error {
-		return q.NewRaw("SELECT count(*) FROM ("+strings.Join(branches, " UNION ")+") AS about", args...).Scan(ctx, &n)
+		return q.NewRaw("SELECT count(*) FROM ("+about+") AS about", args...).Scan(ctx, &n)
 	})
 	if err != nil {
 		return 0, dbError("count events", "event", err)
 	}
 	return n, nil
+}
+
+// aboutSQL is the UNION of the ids of the events about ids, one index
+// range per id and column: those older than before ("" for any), at most
+// limit of each, newest first (0 for no limit).
+func aboutSQL(ids []string, before string, limit int) (string, []any) {
+	var branches []string
+	var args []any
+	for i, id := range ids {
+		for _, column := range []string{"auth_identity_id", "subject_id"} {
+			q, a := "SELECT id FROM auth_event WHERE "+column+" = ?", []any{id}
+			if before != "" {
+				q, a = q+" AND id < ?", append(a, before)
+			}
+			if limit > 0 {
+				q, a = fmt.Sprintf("SELECT id FROM (%s ORDER BY id DESC LIMIT ?) AS b%d_%s", q, i, column), append(a, limit)
+			}
+			branches, args = append(branches, q), append(args, a...)
+		}
+	}
+	return strings.Join(branches, " UNION "), args
 }
