@@ -87,19 +87,31 @@ func sessionModel(cs *auth.CookieSession) *model.Session {
 // deviceSession maps a session in a list of an account's sessions.
 func deviceSession(s *gatehouse.Session, current bool) *model.Session {
 	return &model.Session{
-		ID:             s.ID,
-		ActorType:      s.ActorType,
-		CreatedAt:      s.CreatedAt,
-		ExpiresAt:      s.ExpiresAt,
-		IdleExpiresAt:  s.IdleExpiresAt,
-		LastUsedAt:     s.LastActiveAt,
-		IP:             nonEmpty(s.IP),
-		UserAgent:      nonEmpty(s.UserAgent),
-		DeviceLabel:    nonEmpty(s.DeviceLabel),
-		SignInMethod:   nonEmpty(s.SignInMethod),
-		Current:        current,
-		ImpersonatedBy: nonEmpty(s.ImpersonatedBy),
+		ID:              s.ID,
+		ActorType:       s.ActorType,
+		CreatedAt:       s.CreatedAt,
+		ExpiresAt:       s.ExpiresAt,
+		IdleExpiresAt:   s.IdleExpiresAt,
+		LastUsedAt:      s.LastActiveAt,
+		IP:              nonEmpty(s.IP),
+		UserAgent:       nonEmpty(s.UserAgent),
+		DeviceLabel:     nonEmpty(s.DeviceLabel),
+		SignInMethod:    nonEmpty(s.SignInMethod),
+		Current:         current,
+		ImpersonatedBy:  nonEmpty(s.ImpersonatedBy),
+		Aal:             s.Assurance(),
+		Amr:             orEmpty(s.AMR),
+		AuthenticatedAt: s.AuthenticatedAt(),
 	}
+}
+
+// challenged splits a sign-in's ticket from the second-factor challenge
+// it may be instead: never both.
+func challenged(t *gatehouse.Ticket) (*gatehouse.Ticket, *gatehouse.MFAChallenge) {
+	if t != nil && t.MFA != nil {
+		return nil, t.MFA
+	}
+	return t, nil
 }
 
 // deviceSessions maps an account's session list; each session acts for

@@ -123,12 +123,14 @@ type ComplexityRoot struct {
 
 	AuthTicketPayload struct {
 		Errors func(childComplexity int) int
+		Mfa    func(childComplexity int) int
 		Ticket func(childComplexity int) int
 	}
 
 	AuthenticatePayload struct {
 		Errors   func(childComplexity int) int
 		Location func(childComplexity int) int
+		Mfa      func(childComplexity int) int
 		Ticket   func(childComplexity int) int
 	}
 
@@ -153,6 +155,7 @@ type ComplexityRoot struct {
 		EmailAddress             func(childComplexity int) int
 		EmailVerified            func(childComplexity int) int
 		ExternalID               func(childComplexity int) int
+		Factors                  func(childComplexity int) int
 		FirstName                func(childComplexity int) int
 		HasAccount               func(childComplexity int) int
 		HasExternalPassword      func(childComplexity int) int
@@ -263,6 +266,22 @@ type ComplexityRoot struct {
 		Errors  func(childComplexity int) int
 	}
 
+	EnrollTotpPayload struct {
+		Errors     func(childComplexity int) int
+		FactorID   func(childComplexity int) int
+		OtpauthURI func(childComplexity int) int
+		QRCode     func(childComplexity int) int
+		Secret     func(childComplexity int) int
+	}
+
+	Factor struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+	}
+
 	Identity struct {
 		CreatedAt    func(childComplexity int) int
 		Email        func(childComplexity int) int
@@ -307,11 +326,18 @@ type ComplexityRoot struct {
 		RevokedSessions func(childComplexity int) int
 	}
 
+	MfaChallenge struct {
+		ExpiresAt func(childComplexity int) int
+		Factors   func(childComplexity int) int
+		Token     func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptInvite                     func(childComplexity int, input model.AcceptInviteInput) int
 		AddCustomerAddress               func(childComplexity int, input model.CustomerAddressInput) int
 		Authenticate                     func(childComplexity int, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) int
 		ChangePassword                   func(childComplexity int, actor *gatehouse.ActorType, input model.ChangePasswordInput) int
+		ConfirmTotp                      func(childComplexity int, actor *gatehouse.ActorType, factorID string, code string) int
 		CreateAnonymousShopperAuthTicket func(childComplexity int) int
 		CreateCustomer                   func(childComplexity int, input model.CreateCustomerInput) int
 		CreateInvite                     func(childComplexity int, input model.CreateInviteInput) int
@@ -326,14 +352,18 @@ type ComplexityRoot struct {
 		DeleteSession                    func(childComplexity int, actor gatehouse.ActorType) int
 		DeleteUser                       func(childComplexity int, id string) int
 		DeleteWebhookEndpoint            func(childComplexity int, id string) int
+		EnrollTotp                       func(childComplexity int, actor *gatehouse.ActorType) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
 		ImpersonateCustomer              func(childComplexity int, customerID string, reason string) int
 		Logout                           func(childComplexity int, input *model.LogoutInput) int
 		ReactivateCustomer               func(childComplexity int, id string) int
 		ReactivateUser                   func(childComplexity int, id string) int
+		Reauthenticate                   func(childComplexity int, actor *gatehouse.ActorType, input model.ReauthenticateInput) int
 		RefreshToken                     func(childComplexity int, input *model.RefreshTokenInput) int
 		RefreshUserAuthTicket            func(childComplexity int, input model.RefreshUserAuthTicketInput) int
+		RegenerateRecoveryCodes          func(childComplexity int, actor *gatehouse.ActorType) int
 		Register                         func(childComplexity int, actor gatehouse.ActorType, provider string, input model.RegisterInput) int
+		RemoveFactor                     func(childComplexity int, actor *gatehouse.ActorType, factorID string) int
 		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		ReplayWebhookDelivery            func(childComplexity int, endpointID string, eventID string) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
@@ -354,6 +384,7 @@ type ComplexityRoot struct {
 		UpdateWebhookEndpoint            func(childComplexity int, id string, input model.UpdateWebhookEndpointInput) int
 		ValidateCallback                 func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) int
 		VerifyEmail                      func(childComplexity int, input model.VerifyEmailInput) int
+		VerifyMfa                        func(childComplexity int, input model.VerifyMfaInput) int
 	}
 
 	PageInfo struct {
@@ -381,6 +412,16 @@ type ComplexityRoot struct {
 		WebhookDeliveries func(childComplexity int, endpointID string, status *model.DeliveryStatus, first *int, after *string) int
 		WebhookEndpoint   func(childComplexity int, id string) int
 		WebhookEndpoints  func(childComplexity int, first *int, after *string) int
+	}
+
+	RecoveryCodesPayload struct {
+		Errors        func(childComplexity int) int
+		RecoveryCodes func(childComplexity int) int
+	}
+
+	RemoveFactorPayload struct {
+		Errors  func(childComplexity int) int
+		Removed func(childComplexity int) int
 	}
 
 	ReplayDeliveryPayload struct {
@@ -429,21 +470,24 @@ type ComplexityRoot struct {
 	}
 
 	Session struct {
-		ActorType      func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		CsrfToken      func(childComplexity int) int
-		Current        func(childComplexity int) int
-		Customer       func(childComplexity int) int
-		DeviceLabel    func(childComplexity int) int
-		ExpiresAt      func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IP             func(childComplexity int) int
-		IdleExpiresAt  func(childComplexity int) int
-		ImpersonatedBy func(childComplexity int) int
-		LastUsedAt     func(childComplexity int) int
-		SignInMethod   func(childComplexity int) int
-		User           func(childComplexity int) int
-		UserAgent      func(childComplexity int) int
+		Aal             func(childComplexity int) int
+		ActorType       func(childComplexity int) int
+		Amr             func(childComplexity int) int
+		AuthenticatedAt func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CsrfToken       func(childComplexity int) int
+		Current         func(childComplexity int) int
+		Customer        func(childComplexity int) int
+		DeviceLabel     func(childComplexity int) int
+		ExpiresAt       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		IP              func(childComplexity int) int
+		IdleExpiresAt   func(childComplexity int) int
+		ImpersonatedBy  func(childComplexity int) int
+		LastUsedAt      func(childComplexity int) int
+		SignInMethod    func(childComplexity int) int
+		User            func(childComplexity int) int
+		UserAgent       func(childComplexity int) int
 	}
 
 	SessionPayload struct {
@@ -463,6 +507,7 @@ type ComplexityRoot struct {
 		DeletedAt     func(childComplexity int) int
 		Email         func(childComplexity int) int
 		EmailVerified func(childComplexity int) int
+		Factors       func(childComplexity int) int
 		FirstName     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		LastName      func(childComplexity int) int
@@ -563,6 +608,7 @@ type CustomerResolver interface {
 	IsLocked(ctx context.Context, obj *gatehouse.Customer) (bool, error)
 	Identities(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.ProviderIdentity, error)
 	Sessions(ctx context.Context, obj *gatehouse.Customer) ([]*model.Session, error)
+	Factors(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Factor, error)
 }
 type IdentityResolver interface {
 	Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error)
@@ -575,6 +621,12 @@ type MutationResolver interface {
 	Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error)
 	GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error)
 	ResetPassword(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error)
+	EnrollTotp(ctx context.Context, actor *gatehouse.ActorType) (*model.EnrollTotpPayload, error)
+	ConfirmTotp(ctx context.Context, actor *gatehouse.ActorType, factorID string, code string) (*model.RecoveryCodesPayload, error)
+	RegenerateRecoveryCodes(ctx context.Context, actor *gatehouse.ActorType) (*model.RecoveryCodesPayload, error)
+	RemoveFactor(ctx context.Context, actor *gatehouse.ActorType, factorID string) (*model.RemoveFactorPayload, error)
+	VerifyMfa(ctx context.Context, input model.VerifyMfaInput) (*model.AuthTicketPayload, error)
+	Reauthenticate(ctx context.Context, actor *gatehouse.ActorType, input model.ReauthenticateInput) (*model.AuthTicketPayload, error)
 	ChangePassword(ctx context.Context, actor *gatehouse.ActorType, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
 	UnlockCustomer(ctx context.Context, id string) (*model.UnlockCustomerPayload, error)
 	CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.WebhookEndpointPayload, error)
@@ -644,6 +696,7 @@ type UserResolver interface {
 	Roles(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Role, error)
 	Permissions(ctx context.Context, obj *gatehouse.User) ([]gatehouse.Permission, error)
 	Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error)
+	Factors(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -979,6 +1032,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthTicketPayload.Errors(childComplexity), true
+	case "AuthTicketPayload.mfa":
+		if e.ComplexityRoot.AuthTicketPayload.Mfa == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthTicketPayload.Mfa(childComplexity), true
 	case "AuthTicketPayload.ticket":
 		if e.ComplexityRoot.AuthTicketPayload.Ticket == nil {
 			break
@@ -998,6 +1057,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthenticatePayload.Location(childComplexity), true
+	case "AuthenticatePayload.mfa":
+		if e.ComplexityRoot.AuthenticatePayload.Mfa == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthenticatePayload.Mfa(childComplexity), true
 	case "AuthenticatePayload.ticket":
 		if e.ComplexityRoot.AuthenticatePayload.Ticket == nil {
 			break
@@ -1108,6 +1173,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ExternalID(childComplexity), true
+	case "Customer.factors":
+		if e.ComplexityRoot.Customer.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Factors(childComplexity), true
 	case "Customer.firstName":
 		if e.ComplexityRoot.Customer.FirstName == nil {
 			break
@@ -1553,6 +1624,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteSessionPayload.Errors(childComplexity), true
 
+	case "EnrollTotpPayload.errors":
+		if e.ComplexityRoot.EnrollTotpPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollTotpPayload.Errors(childComplexity), true
+	case "EnrollTotpPayload.factorId":
+		if e.ComplexityRoot.EnrollTotpPayload.FactorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollTotpPayload.FactorID(childComplexity), true
+	case "EnrollTotpPayload.otpauthUri":
+		if e.ComplexityRoot.EnrollTotpPayload.OtpauthURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollTotpPayload.OtpauthURI(childComplexity), true
+	case "EnrollTotpPayload.qrCode":
+		if e.ComplexityRoot.EnrollTotpPayload.QRCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollTotpPayload.QRCode(childComplexity), true
+	case "EnrollTotpPayload.secret":
+		if e.ComplexityRoot.EnrollTotpPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollTotpPayload.Secret(childComplexity), true
+
+	case "Factor.createdAt":
+		if e.ComplexityRoot.Factor.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factor.CreatedAt(childComplexity), true
+	case "Factor.id":
+		if e.ComplexityRoot.Factor.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factor.ID(childComplexity), true
+	case "Factor.kind":
+		if e.ComplexityRoot.Factor.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factor.Kind(childComplexity), true
+	case "Factor.lastUsedAt":
+		if e.ComplexityRoot.Factor.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factor.LastUsedAt(childComplexity), true
+	case "Factor.name":
+		if e.ComplexityRoot.Factor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factor.Name(childComplexity), true
+
 	case "Identity.createdAt":
 		if e.ComplexityRoot.Identity.CreatedAt == nil {
 			break
@@ -1715,6 +1848,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogoutPayload.RevokedSessions(childComplexity), true
 
+	case "MfaChallenge.expiresAt":
+		if e.ComplexityRoot.MfaChallenge.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MfaChallenge.ExpiresAt(childComplexity), true
+	case "MfaChallenge.factors":
+		if e.ComplexityRoot.MfaChallenge.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MfaChallenge.Factors(childComplexity), true
+	case "MfaChallenge.challengeToken":
+		if e.ComplexityRoot.MfaChallenge.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MfaChallenge.Token(childComplexity), true
+
 	case "Mutation.acceptInvite":
 		if e.ComplexityRoot.Mutation.AcceptInvite == nil {
 			break
@@ -1759,6 +1911,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["actor"].(*gatehouse.ActorType), args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.confirmTotp":
+		if e.ComplexityRoot.Mutation.ConfirmTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotp(childComplexity, args["actor"].(*gatehouse.ActorType), args["factorId"].(string), args["code"].(string)), true
 	case "Mutation.createAnonymousShopperAuthTicket":
 		if e.ComplexityRoot.Mutation.CreateAnonymousShopperAuthTicket == nil {
 			break
@@ -1903,6 +2066,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhookEndpoint(childComplexity, args["id"].(string)), true
+	case "Mutation.enrollTotp":
+		if e.ComplexityRoot.Mutation.EnrollTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enrollTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnrollTotp(childComplexity, args["actor"].(*gatehouse.ActorType)), true
 	case "Mutation.generateResetPasswordToken":
 		if e.ComplexityRoot.Mutation.GenerateResetPasswordToken == nil {
 			break
@@ -1958,6 +2132,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["id"].(string)), true
+	case "Mutation.reauthenticate":
+		if e.ComplexityRoot.Mutation.Reauthenticate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reauthenticate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Reauthenticate(childComplexity, args["actor"].(*gatehouse.ActorType), args["input"].(model.ReauthenticateInput)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -1980,6 +2165,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshUserAuthTicket(childComplexity, args["input"].(model.RefreshUserAuthTicketInput)), true
+	case "Mutation.regenerateRecoveryCodes":
+		if e.ComplexityRoot.Mutation.RegenerateRecoveryCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_regenerateRecoveryCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity, args["actor"].(*gatehouse.ActorType)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -1991,6 +2187,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.RegisterInput)), true
+	case "Mutation.removeFactor":
+		if e.ComplexityRoot.Mutation.RemoveFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveFactor(childComplexity, args["actor"].(*gatehouse.ActorType), args["factorId"].(string)), true
 	case "Mutation.replayDelivery":
 		if e.ComplexityRoot.Mutation.ReplayDelivery == nil {
 			break
@@ -2211,6 +2418,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["input"].(model.VerifyEmailInput)), true
+	case "Mutation.verifyMfa":
+		if e.ComplexityRoot.Mutation.VerifyMfa == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyMfa_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyMfa(childComplexity, args["input"].(model.VerifyMfaInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2411,6 +2629,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "RecoveryCodesPayload.errors":
+		if e.ComplexityRoot.RecoveryCodesPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecoveryCodesPayload.Errors(childComplexity), true
+	case "RecoveryCodesPayload.recoveryCodes":
+		if e.ComplexityRoot.RecoveryCodesPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecoveryCodesPayload.RecoveryCodes(childComplexity), true
+
+	case "RemoveFactorPayload.errors":
+		if e.ComplexityRoot.RemoveFactorPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveFactorPayload.Errors(childComplexity), true
+	case "RemoveFactorPayload.removed":
+		if e.ComplexityRoot.RemoveFactorPayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveFactorPayload.Removed(childComplexity), true
+
 	case "ReplayDeliveryPayload.errors":
 		if e.ComplexityRoot.ReplayDeliveryPayload.Errors == nil {
 			break
@@ -2545,12 +2789,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SendEmailVerificationPayload.Errors(childComplexity), true
 
+	case "Session.aal":
+		if e.ComplexityRoot.Session.Aal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Aal(childComplexity), true
 	case "Session.actorType":
 		if e.ComplexityRoot.Session.ActorType == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Session.ActorType(childComplexity), true
+	case "Session.amr":
+		if e.ComplexityRoot.Session.Amr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Amr(childComplexity), true
+	case "Session.authenticatedAt":
+		if e.ComplexityRoot.Session.AuthenticatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.AuthenticatedAt(childComplexity), true
 	case "Session.createdAt":
 		if e.ComplexityRoot.Session.CreatedAt == nil {
 			break
@@ -2698,6 +2960,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.EmailVerified(childComplexity), true
+	case "User.factors":
+		if e.ComplexityRoot.User.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Factors(childComplexity), true
 	case "User.firstName":
 		if e.ComplexityRoot.User.FirstName == nil {
 			break
@@ -3033,6 +3301,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerOrder,
 		ec.unmarshalInputInviteFilter,
 		ec.unmarshalInputLogoutInput,
+		ec.unmarshalInputReauthenticateInput,
 		ec.unmarshalInputRefreshTokenInput,
 		ec.unmarshalInputRefreshUserAuthTicketInput,
 		ec.unmarshalInputRegisterInput,
@@ -3047,6 +3316,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUserFilter,
 		ec.unmarshalInputValidateCallbackInput,
 		ec.unmarshalInputVerifyEmailInput,
+		ec.unmarshalInputVerifyMfaInput,
 	)
 	first := true
 
@@ -3702,6 +3972,11 @@ type AuthenticatePayload {
   to. Always null for ` + "`" + `emailpass` + "`" + `.
   """
   location: String
+  """
+  Set instead of ` + "`" + `ticket` + "`" + ` when the credentials were right and the account
+  has a second factor: answer it with ` + "`" + `verifyMfa` + "`" + `.
+  """
+  mfa: MfaChallenge
   "What went wrong; empty on success."
   errors: [AuthError!]!
 }
@@ -3712,8 +3987,126 @@ The answer to ` + "`" + `refreshToken` + "`" + `.
 type AuthTicketPayload {
   "The new ticket."
   ticket: AuthTicket
+  """
+  Set instead of ` + "`" + `ticket` + "`" + ` when a sign-in's credentials were right and the
+  account has a second factor: answer it with ` + "`" + `verifyMfa` + "`" + `.
+  """
+  mfa: MfaChallenge
   "What went wrong; empty on success."
   errors: [AuthError!]!
+}
+
+"""
+A sign-in whose first factor (a password, a third-party provider) passed,
+waiting for the second. The challenge token is single-use, lives 5
+minutes and allows 5 wrong answers (which also count toward the
+account's lockout); any instance of the service can finish it.
+"""
+type MfaChallenge {
+  "The token to send to ` + "`" + `verifyMfa` + "`" + `. Keep it in memory only."
+  challengeToken: String!
+  "When the challenge dies."
+  expiresAt: DateTime!
+  "The kinds of answer the account can give, to choose the form to show."
+  factors: [FactorKind!]!
+}
+
+"""
+A kind of second factor, or of answer to a challenge.
+"""
+enum FactorKind {
+  "A six-digit code from an authenticator app (RFC 6238, 30 s steps)."
+  TOTP
+  "One of the ten single-use recovery codes handed out with the first factor."
+  RECOVERY_CODE
+  "A passkey (WebAuthn)."
+  PASSKEY
+}
+
+"""
+A second factor of a customer or user. Its secret is never shown again
+after enrollment.
+"""
+type Factor {
+  "The factor id (` + "`" + `factor_…` + "`" + `)."
+  id: ID!
+  "What kind of factor it is: ` + "`" + `TOTP` + "`" + ` or ` + "`" + `PASSKEY` + "`" + `."
+  kind: FactorKind!
+  "A name for it, such as ` + "`" + `Authenticator app` + "`" + `."
+  name: String!
+  "When it was enrolled."
+  createdAt: DateTime!
+  "When it last answered a challenge or reauthentication."
+  lastUsedAt: DateTime
+}
+
+"""
+The answer to ` + "`" + `enrollTotp` + "`" + `: the secret to put into the authenticator app,
+shown this once. The factor counts only once ` + "`" + `confirmTotp` + "`" + ` checked a code
+from it; an enrollment left unconfirmed is deleted after an hour.
+"""
+type EnrollTotpPayload {
+  "The factor id, for ` + "`" + `confirmTotp` + "`" + `."
+  factorId: ID
+  "The secret in base32, for typing into the app."
+  secret: String
+  "The ` + "`" + `otpauth://totp/…` + "`" + ` URI, for a link on mobile."
+  otpauthUri: String
+  "The URI as a QR code: a ` + "`" + `data:image/png;base64,…` + "`" + ` URI for an ` + "`" + `img` + "`" + ` element."
+  qrCode: String
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+The answer to ` + "`" + `confirmTotp` + "`" + ` and ` + "`" + `regenerateRecoveryCodes` + "`" + `.
+"""
+type RecoveryCodesPayload {
+  """
+  Ten single-use recovery codes, shown this once (only their keyed hash is
+  kept): each answers one challenge instead of the app. Any earlier codes
+  stop working.
+  """
+  recoveryCodes: [String!]
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+The answer to ` + "`" + `removeFactor` + "`" + `.
+"""
+type RemoveFactorPayload {
+  "Whether the factor was removed."
+  removed: Boolean!
+  "What went wrong (` + "`" + `NOT_FOUND` + "`" + ` for a factor that is not yours); empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+The answer to a challenge: the token and exactly one answer.
+"""
+input VerifyMfaInput {
+  "The challenge token from ` + "`" + `mfa.challengeToken` + "`" + `."
+  challengeToken: String!
+  "A code from the authenticator app."
+  totpCode: String
+  "One of the recovery codes (case, spaces and dashes do not matter)."
+  recoveryCode: String
+  "A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON)."
+  passkeyAssertion: JSON
+}
+
+"""
+A fresh proof for the current session: exactly one of them. An account
+with a second factor reauthenticates with it.
+"""
+input ReauthenticateInput {
+  "The account's password (accounts without a second factor)."
+  password: String
+  "A code from the authenticator app."
+  totpCode: String
+  "A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON)."
+  passkeyAssertion: JSON
 }
 
 """
@@ -3804,6 +4197,24 @@ type Session implements Node {
   current: Boolean!
   "The id of the admin user acting as the customer, for an impersonation session."
   impersonatedBy: ID
+  """
+  The session's assurance level, as its access tokens' ` + "`" + `aal` + "`" + ` claim:
+  ` + "`" + `aal1` + "`" + ` (one factor) or ` + "`" + `aal2` + "`" + ` (a second factor passed, at sign-in or by
+  ` + "`" + `reauthenticate` + "`" + `).
+  """
+  aal: String!
+  """
+  How the session authenticated, as its access tokens' ` + "`" + `amr` + "`" + ` claim (RFC
+  8176): ` + "`" + `pwd` + "`" + ` a password, ` + "`" + `fed` + "`" + ` a third-party provider, ` + "`" + `otp` + "`" + ` a one-time
+  code (authenticator app or recovery code), ` + "`" + `mfa` + "`" + ` more than one.
+  """
+  amr: [String!]!
+  """
+  When the session last authenticated: the sign-in, or the last
+  ` + "`" + `reauthenticate` + "`" + ` (the tokens' ` + "`" + `auth_time` + "`" + `). Sensitive changes need it
+  within ` + "`" + `GATEHOUSE_REAUTH_MAX_AGE` + "`" + `.
+  """
+  authenticatedAt: DateTime!
 }
 
 """
@@ -4319,6 +4730,12 @@ type Customer implements Node {
   the rest of the customer is answered.
   """
   sessions: [Session!]
+  """
+  The customer's second factors (confirmed authenticator apps and
+  passkeys), oldest first. Access: the customer, or an admin with
+  ` + "`" + `VIEW_CUSTOMERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
+  """
+  factors: [Factor!]
   "When the customer last signed in, if they have since this was recorded."
   lastSignInAt: DateTime
   "Whether a verification link proved the email address (` + "`" + `verifyEmail` + "`" + `)."
@@ -4413,6 +4830,11 @@ type User implements Node {
   ` + "`" + `MANAGE_USERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
   """
   sessions: [Session!]
+  """
+  The user's second factors, oldest first. Access: the user, or an admin
+  with ` + "`" + `MANAGE_USERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
+  """
+  factors: [Factor!]
 }
 
 """
@@ -4855,6 +5277,103 @@ type Mutation {
     "The token and the new password."
     input: ResetPasswordInput!
   ): ResetPasswordPayload!
+
+  """
+  Start enrolling an authenticator app (TOTP) for the signed-in customer
+  or user: the answer holds the secret, shown this once. Once the account
+  has a second factor, adding another needs a recent authentication at
+  its highest level (` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `reason: REAUTH_REQUIRED` + "`" + ` otherwise).
+  Refused to an impersonation session. Allowed below the second-factor
+  policy (` + "`" + `GATEHOUSE_USER_MFA` + "`" + `), so that an admin can enroll.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  enrollTotp(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+  ): EnrollTotpPayload!
+
+  """
+  Activate an enrolled authenticator app with a code from it
+  (` + "`" + `INVALID_CREDENTIALS` + "`" + ` when wrong), and get ten recovery codes, shown
+  this once. Every other session of the account ends; this one keeps its
+  level (` + "`" + `aal1` + "`" + `) until the next sign-in or ` + "`" + `reauthenticate` + "`" + `. Records
+  ` + "`" + `auth.factor_enrolled` + "`" + `.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  confirmTotp(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The factor id from ` + "`" + `enrollTotp` + "`" + `."
+    factorId: ID!
+    "The six-digit code the app shows."
+    code: String!
+  ): RecoveryCodesPayload!
+
+  """
+  Replace the signed-in account's recovery codes with ten new ones; the
+  old ones stop working. Needs a second factor and a recent
+  authentication with it (` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `reason: REAUTH_REQUIRED` + "`" + `).
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  regenerateRecoveryCodes(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+  ): RecoveryCodesPayload!
+
+  """
+  Remove a second factor. One's own needs a recent authentication at the
+  account's highest level (` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `reason: REAUTH_REQUIRED` + "`" + `) and is
+  refused to an impersonation session; with the last factor the recovery
+  codes go. Records ` + "`" + `auth.factor_removed` + "`" + `.
+
+  Access: the signed-in customer or user, for their own factors; an admin
+  with ` + "`" + `MANAGE_CUSTOMERS` + "`" + ` (a customer's) or ` + "`" + `MANAGE_USERS` + "`" + ` (a user's),
+  who needs a recent authentication too, recorded as
+  ` + "`" + `admin.factor_removed` + "`" + `. Any other factor is ` + "`" + `NOT_FOUND` + "`" + `.
+  """
+  removeFactor(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The factor id (` + "`" + `factor_…` + "`" + `)."
+    factorId: ID!
+  ): RemoveFactorPayload!
+
+  """
+  Answer a sign-in's second-factor challenge. Right: the ticket, at
+  ` + "`" + `aal2` + "`" + ` (` + "`" + `amr` + "`" + ` adds ` + "`" + `otp` + "`" + `), and the anonymous shopper whose token the
+  request carries is merged as at sign-in. Wrong: ` + "`" + `INVALID_CREDENTIALS` + "`" + `
+  on the answer's field, counted toward the challenge's 5 and the
+  account's lockout. A used, dead or unknown challenge is
+  ` + "`" + `TOKEN_INVALID` + "`" + `, an expired one ` + "`" + `TOKEN_EXPIRED` + "`" + `: sign in again. Not
+  exactly one answer: ` + "`" + `INVALID_INPUT` + "`" + `.
+
+  Access: anyone holding a challenge token.
+  """
+  verifyMfa(
+    "The challenge token and one answer."
+    input: VerifyMfaInput!
+  ): AuthTicketPayload!
+
+  """
+  Prove again who holds the current session, for the changes that need a
+  recent authentication (` + "`" + `reason: REAUTH_REQUIRED` + "`" + `): the session records
+  the time (and ` + "`" + `aal2` + "`" + ` for a second factor), and the answer holds a new
+  access token for it (no refresh token: the one held goes on working).
+  Wrong answers are ` + "`" + `INVALID_CREDENTIALS` + "`" + ` and count toward the lockout.
+  An account with a second factor must use it (` + "`" + `NOT_ALLOWED` + "`" + ` for a
+  password). Refused to an impersonation session.
+
+  Access: the signed-in customer or user.
+  """
+  reauthenticate(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "One proof."
+    input: ReauthenticateInput!
+  ): AuthTicketPayload!
 
   """
   Change the signed-in customer's or user's password. The current password
@@ -5512,6 +6031,8 @@ func (ec *executionContext) childFields_AuthTicketPayload(ctx context.Context, f
 	switch field.Name {
 	case "ticket":
 		return ec.fieldContext_AuthTicketPayload_ticket(ctx, field)
+	case "mfa":
+		return ec.fieldContext_AuthTicketPayload_mfa(ctx, field)
 	case "errors":
 		return ec.fieldContext_AuthTicketPayload_errors(ctx, field)
 	}
@@ -5524,6 +6045,8 @@ func (ec *executionContext) childFields_AuthenticatePayload(ctx context.Context,
 		return ec.fieldContext_AuthenticatePayload_ticket(ctx, field)
 	case "location":
 		return ec.fieldContext_AuthenticatePayload_location(ctx, field)
+	case "mfa":
+		return ec.fieldContext_AuthenticatePayload_mfa(ctx, field)
 	case "errors":
 		return ec.fieldContext_AuthenticatePayload_errors(ctx, field)
 	}
@@ -5596,6 +6119,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_identities(ctx, field)
 	case "sessions":
 		return ec.fieldContext_Customer_sessions(ctx, field)
+	case "factors":
+		return ec.fieldContext_Customer_factors(ctx, field)
 	case "lastSignInAt":
 		return ec.fieldContext_Customer_lastSignInAt(ctx, field)
 	case "emailVerified":
@@ -5792,6 +6317,38 @@ func (ec *executionContext) childFields_DeleteSessionPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteSessionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_EnrollTotpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "factorId":
+		return ec.fieldContext_EnrollTotpPayload_factorId(ctx, field)
+	case "secret":
+		return ec.fieldContext_EnrollTotpPayload_secret(ctx, field)
+	case "otpauthUri":
+		return ec.fieldContext_EnrollTotpPayload_otpauthUri(ctx, field)
+	case "qrCode":
+		return ec.fieldContext_EnrollTotpPayload_qrCode(ctx, field)
+	case "errors":
+		return ec.fieldContext_EnrollTotpPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnrollTotpPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Factor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Factor_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Factor_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_Factor_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Factor_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Factor_lastUsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Factor", field.Name)
+}
+
 func (ec *executionContext) childFields_Identity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5880,6 +6437,18 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MfaChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "challengeToken":
+		return ec.fieldContext_MfaChallenge_challengeToken(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_MfaChallenge_expiresAt(ctx, field)
+	case "factors":
+		return ec.fieldContext_MfaChallenge_factors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MfaChallenge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -5892,6 +6461,26 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RecoveryCodesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_RecoveryCodesPayload_recoveryCodes(ctx, field)
+	case "errors":
+		return ec.fieldContext_RecoveryCodesPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecoveryCodesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveFactorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removed":
+		return ec.fieldContext_RemoveFactorPayload_removed(ctx, field)
+	case "errors":
+		return ec.fieldContext_RemoveFactorPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveFactorPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ReplayDeliveryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6016,6 +6605,12 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 		return ec.fieldContext_Session_current(ctx, field)
 	case "impersonatedBy":
 		return ec.fieldContext_Session_impersonatedBy(ctx, field)
+	case "aal":
+		return ec.fieldContext_Session_aal(ctx, field)
+	case "amr":
+		return ec.fieldContext_Session_amr(ctx, field)
+	case "authenticatedAt":
+		return ec.fieldContext_Session_authenticatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
@@ -6072,6 +6667,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_permissions(ctx, field)
 	case "sessions":
 		return ec.fieldContext_User_sessions(ctx, field)
+	case "factors":
+		return ec.fieldContext_User_factors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -6434,6 +7031,36 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "factorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["factorId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6610,6 +7237,20 @@ func (ec *executionContext) field_Mutation_deleteWebhookEndpoint_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_enrollTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_generateResetPasswordToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6704,6 +7345,28 @@ func (ec *executionContext) field_Mutation_reactivateUser_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reauthenticate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReauthenticateInput, error) {
+			return ec.unmarshalNReauthenticateInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReauthenticateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6729,6 +7392,20 @@ func (ec *executionContext) field_Mutation_refreshUserAuthTicket_args(ctx contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_regenerateRecoveryCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
 	return args, nil
 }
 
@@ -6759,6 +7436,28 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "factorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["factorId"] = arg1
 	return args, nil
 }
 
@@ -7154,6 +7853,20 @@ func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.VerifyEmailInput, error) {
 			return ec.unmarshalNVerifyEmailInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐVerifyEmailInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyMfa_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifyMfaInput, error) {
+			return ec.unmarshalNVerifyMfaInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐVerifyMfaInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8864,6 +9577,38 @@ func (ec *executionContext) fieldContext_AuthTicketPayload_ticket(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _AuthTicketPayload_mfa(ctx context.Context, field graphql.CollectedField, obj *model.AuthTicketPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthTicketPayload_mfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mfa, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.MFAChallenge) graphql.Marshaler {
+			return ec.marshalOMfaChallenge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐMFAChallenge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthTicketPayload_mfa(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthTicketPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MfaChallenge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthTicketPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.AuthTicketPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8949,6 +9694,38 @@ func (ec *executionContext) _AuthenticatePayload_location(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_AuthenticatePayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthenticatePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthenticatePayload_mfa(ctx context.Context, field graphql.CollectedField, obj *model.AuthenticatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthenticatePayload_mfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mfa, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.MFAChallenge) graphql.Marshaler {
+			return ec.marshalOMfaChallenge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐMFAChallenge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthenticatePayload_mfa(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthenticatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MfaChallenge(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuthenticatePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.AuthenticatePayload) (ret graphql.Marshaler) {
@@ -9690,6 +10467,38 @@ func (ec *executionContext) fieldContext_Customer_sessions(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_factors(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Factors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+			return ec.marshalOFactor2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factor(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11237,6 +12046,245 @@ func (ec *executionContext) fieldContext_DeleteSessionPayload_errors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _EnrollTotpPayload_factorId(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollTotpPayload_factorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FactorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollTotpPayload_factorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnrollTotpPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _EnrollTotpPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollTotpPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollTotpPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnrollTotpPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EnrollTotpPayload_otpauthUri(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollTotpPayload_otpauthUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollTotpPayload_otpauthUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnrollTotpPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EnrollTotpPayload_qrCode(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollTotpPayload_qrCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QRCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollTotpPayload_qrCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnrollTotpPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EnrollTotpPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollTotpPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollTotpPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnrollTotpPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Factor_id(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factor_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factor", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Factor_kind(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factor_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gatehouse.FactorKind) graphql.Marshaler {
+			return ec.marshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factor_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factor", field, false, false, errors.New("field of type FactorKind does not have child fields"))
+}
+
+func (ec *executionContext) _Factor_name(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factor_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factor", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Factor_createdAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factor_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factor_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factor", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Factor_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factor_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Factor_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factor", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.CollectedField, obj *gatehouse.ProviderIdentity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11907,6 +12955,75 @@ func (ec *executionContext) fieldContext_LogoutPayload_errors(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _MfaChallenge_challengeToken(ctx context.Context, field graphql.CollectedField, obj *gatehouse.MFAChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MfaChallenge_challengeToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MfaChallenge_challengeToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MfaChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MfaChallenge_expiresAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.MFAChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MfaChallenge_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MfaChallenge_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MfaChallenge", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _MfaChallenge_factors(ctx context.Context, field graphql.CollectedField, obj *gatehouse.MFAChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MfaChallenge_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gatehouse.FactorKind) graphql.Marshaler {
+			return ec.marshalNFactorKind2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MfaChallenge_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MfaChallenge", field, false, false, errors.New("field of type FactorKind does not have child fields"))
+}
+
 func (ec *executionContext) _Mutation_authenticate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12033,6 +13150,270 @@ func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enrollTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enrollTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnrollTotp(ctx, fc.Args["actor"].(*gatehouse.ActorType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollTotpPayload) graphql.Marshaler {
+			return ec.marshalNEnrollTotpPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEnrollTotpPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enrollTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollTotpPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enrollTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotp(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["factorId"].(string), fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecoveryCodesPayload) graphql.Marshaler {
+			return ec.marshalNRecoveryCodesPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRecoveryCodesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecoveryCodesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_regenerateRecoveryCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_regenerateRecoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegenerateRecoveryCodes(ctx, fc.Args["actor"].(*gatehouse.ActorType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecoveryCodesPayload) graphql.Marshaler {
+			return ec.marshalNRecoveryCodesPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRecoveryCodesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_regenerateRecoveryCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecoveryCodesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_regenerateRecoveryCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveFactor(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["factorId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveFactorPayload) graphql.Marshaler {
+			return ec.marshalNRemoveFactorPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRemoveFactorPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveFactorPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyMfa(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyMfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyMfa(ctx, fc.Args["input"].(model.VerifyMfaInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthTicketPayload) graphql.Marshaler {
+			return ec.marshalNAuthTicketPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyMfa(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthTicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyMfa_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reauthenticate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reauthenticate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Reauthenticate(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["input"].(model.ReauthenticateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthTicketPayload) graphql.Marshaler {
+			return ec.marshalNAuthTicketPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reauthenticate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthTicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reauthenticate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15399,6 +16780,116 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecoveryCodesPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.RecoveryCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecoveryCodesPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecoveryCodesPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecoveryCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RecoveryCodesPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RecoveryCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecoveryCodesPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecoveryCodesPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecoveryCodesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveFactorPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.RemoveFactorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveFactorPayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveFactorPayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveFactorPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RemoveFactorPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RemoveFactorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveFactorPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveFactorPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveFactorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReplayDeliveryPayload_success(ctx context.Context, field graphql.CollectedField, obj *model.ReplayDeliveryPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16317,6 +17808,75 @@ func (ec *executionContext) fieldContext_Session_impersonatedBy(_ context.Contex
 	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
+func (ec *executionContext) _Session_aal(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_aal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_aal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_amr(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_amr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_amr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_authenticatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_authenticatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthenticatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_authenticatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _SessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SessionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16794,6 +18354,38 @@ func (ec *executionContext) fieldContext_User_sessions(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_factors(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Factors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+			return ec.marshalOFactor2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factor(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19740,6 +21332,50 @@ func (ec *executionContext) unmarshalInputLogoutInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReauthenticateInput(ctx context.Context, obj any) (model.ReauthenticateInput, error) {
+	var it model.ReauthenticateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"password", "totpCode", "passkeyAssertion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = graphql.OmittableOf(data)
+		case "totpCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totpCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotpCode = graphql.OmittableOf(data)
+		case "passkeyAssertion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passkeyAssertion"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasskeyAssertion = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRefreshTokenInput(ctx context.Context, obj any) (model.RefreshTokenInput, error) {
 	var it model.RefreshTokenInput
 	if obj == nil {
@@ -20414,6 +22050,57 @@ func (ec *executionContext) unmarshalInputVerifyEmailInput(ctx context.Context, 
 				return it, err
 			}
 			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputVerifyMfaInput(ctx context.Context, obj any) (model.VerifyMfaInput, error) {
+	var it model.VerifyMfaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"challengeToken", "totpCode", "recoveryCode", "passkeyAssertion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "challengeToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("challengeToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChallengeToken = data
+		case "totpCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totpCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotpCode = graphql.OmittableOf(data)
+		case "recoveryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recoveryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecoveryCode = graphql.OmittableOf(data)
+		case "passkeyAssertion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passkeyAssertion"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasskeyAssertion = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -21133,6 +22820,11 @@ func (ec *executionContext) _AuthTicketPayload(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "mfa":
+			out.Values[i] = ec._AuthTicketPayload_mfa(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "errors":
 			out.Values[i] = ec._AuthTicketPayload_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21178,6 +22870,11 @@ func (ec *executionContext) _AuthenticatePayload(ctx context.Context, sel ast.Se
 			}
 		case "location":
 			out.Values[i] = ec._AuthenticatePayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mfa":
+			out.Values[i] = ec._AuthenticatePayload_mfa(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21501,6 +23198,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_sessions(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "factors":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_factors(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -22246,6 +23981,122 @@ func (ec *executionContext) _DeleteSessionPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var enrollTotpPayloadImplementors = []string{"EnrollTotpPayload"}
+
+func (ec *executionContext) _EnrollTotpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollTotpPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enrollTotpPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnrollTotpPayload")
+		case "factorId":
+			out.Values[i] = ec._EnrollTotpPayload_factorId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._EnrollTotpPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "otpauthUri":
+			out.Values[i] = ec._EnrollTotpPayload_otpauthUri(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "qrCode":
+			out.Values[i] = ec._EnrollTotpPayload_qrCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._EnrollTotpPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var factorImplementors = []string{"Factor"}
+
+func (ec *executionContext) _Factor(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Factor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, factorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Factor")
+		case "id":
+			out.Values[i] = ec._Factor_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Factor_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Factor_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Factor_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._Factor_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var identityImplementors = []string{"Identity", "Node"}
 
 func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.ProviderIdentity) graphql.Marshaler {
@@ -22673,6 +24524,54 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var mfaChallengeImplementors = []string{"MfaChallenge"}
+
+func (ec *executionContext) _MfaChallenge(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.MFAChallenge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mfaChallengeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MfaChallenge")
+		case "challengeToken":
+			out.Values[i] = ec._MfaChallenge_challengeToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._MfaChallenge_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "factors":
+			out.Values[i] = ec._MfaChallenge_factors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -22710,6 +24609,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resetPassword":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enrollTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enrollTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regenerateRecoveryCodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_regenerateRecoveryCodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyMfa":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyMfa(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reauthenticate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reauthenticate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23518,6 +25459,92 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var recoveryCodesPayloadImplementors = []string{"RecoveryCodesPayload"}
+
+func (ec *executionContext) _RecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecoveryCodesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recoveryCodesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecoveryCodesPayload")
+		case "recoveryCodes":
+			out.Values[i] = ec._RecoveryCodesPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RecoveryCodesPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removeFactorPayloadImplementors = []string{"RemoveFactorPayload"}
+
+func (ec *executionContext) _RemoveFactorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveFactorPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeFactorPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveFactorPayload")
+		case "removed":
+			out.Values[i] = ec._RemoveFactorPayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RemoveFactorPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var replayDeliveryPayloadImplementors = []string{"ReplayDeliveryPayload"}
 
 func (ec *executionContext) _ReplayDeliveryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReplayDeliveryPayload) graphql.Marshaler {
@@ -23974,6 +26001,21 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "aal":
+			out.Values[i] = ec._Session_aal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amr":
+			out.Values[i] = ec._Session_amr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authenticatedAt":
+			out.Values[i] = ec._Session_authenticatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24272,6 +26314,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_sessions(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "factors":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_factors(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -25859,6 +27939,86 @@ func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋgatehouseᚋga
 	return v
 }
 
+func (ec *executionContext) marshalNEnrollTotpPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEnrollTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollTotpPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EnrollTotpPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFactor2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx context.Context, sel ast.SelectionSet, v *gatehouse.Factor) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Factor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind(ctx context.Context, v any) (gatehouse.FactorKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind(ctx context.Context, sel ast.SelectionSet, v gatehouse.FactorKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind = map[string]gatehouse.FactorKind{
+		"TOTP":          gatehouse.FactorTOTP,
+		"RECOVERY_CODE": gatehouse.FactorRecoveryCode,
+		"PASSKEY":       gatehouse.FactorPasskey,
+	}
+	marshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind = map[gatehouse.FactorKind]string{
+		gatehouse.FactorTOTP:         "TOTP",
+		gatehouse.FactorRecoveryCode: "RECOVERY_CODE",
+		gatehouse.FactorPasskey:      "PASSKEY",
+	}
+)
+
+func (ec *executionContext) unmarshalNFactorKind2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKindᚄ(ctx context.Context, v any) ([]gatehouse.FactorKind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]gatehouse.FactorKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFactorKind2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKindᚄ(ctx context.Context, sel ast.SelectionSet, v []gatehouse.FactorKind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFactorKind2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26118,6 +28278,21 @@ func (ec *executionContext) marshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgat
 	return ret
 }
 
+func (ec *executionContext) unmarshalNReauthenticateInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReauthenticateInput(ctx context.Context, v any) (model.ReauthenticateInput, error) {
+	res, err := ec.unmarshalInputReauthenticateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecoveryCodesPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecoveryCodesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RecoveryCodesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRefreshUserAuthTicketInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRefreshUserAuthTicketInput(ctx context.Context, v any) (model.RefreshUserAuthTicketInput, error) {
 	res, err := ec.unmarshalInputRefreshUserAuthTicketInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26126,6 +28301,16 @@ func (ec *executionContext) unmarshalNRefreshUserAuthTicketInput2githubᚗcomᚋ
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveFactorPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRemoveFactorPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveFactorPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemoveFactorPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐReplayDeliveryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReplayDeliveryPayload) graphql.Marshaler {
@@ -26446,6 +28631,11 @@ func (ec *executionContext) marshalNVerifyEmailPayload2ᚖgithubᚗcomᚋgatehou
 		return graphql.Null
 	}
 	return ec._VerifyEmailPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVerifyMfaInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐVerifyMfaInput(ctx context.Context, v any) (model.VerifyMfaInput, error) {
+	res, err := ec.unmarshalInputVerifyMfaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWebhookDelivery2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐWebhookDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDelivery) graphql.Marshaler {
@@ -26886,6 +29076,25 @@ func (ec *executionContext) marshalODeliveryStatus2ᚖgithubᚗcomᚋgatehouse�
 	return v
 }
 
+func (ec *executionContext) marshalOFactor2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFactor2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -27033,6 +29242,13 @@ func (ec *executionContext) unmarshalOLogoutInput2ᚖgithubᚗcomᚋgatehouseᚋ
 	}
 	res, err := ec.unmarshalInputLogoutInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMfaChallenge2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐMFAChallenge(ctx context.Context, sel ast.SelectionSet, v *gatehouse.MFAChallenge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MfaChallenge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

@@ -105,6 +105,11 @@ func TestImpersonateCustomer(t *testing.T) {
 				{"changePassword", `mutation { changePassword(input: {currentPassword: "correct horse battery", newPassword: "a brand new passphrase 9"}) { success errors { code } } }`},
 				{"logout everywhere", `mutation { logout(input: {allSessions: true}) { revokedSessions errors { code } } }`},
 				{"logout the others", `mutation { logout(input: {allSessions: true, keepCurrent: true}) { revokedSessions errors { code } } }`},
+				{"enrollTotp", `mutation { enrollTotp { factorId errors { code } } }`},
+				{"confirmTotp", `mutation { confirmTotp(factorId: "factor_none", code: "123456") { recoveryCodes errors { code } } }`},
+				{"removeFactor", `mutation { removeFactor(factorId: "factor_none") { removed errors { code } } }`},
+				{"regenerateRecoveryCodes", `mutation { regenerateRecoveryCodes { recoveryCodes errors { code } } }`},
+				{"reauthenticate", `mutation { reauthenticate(input: {password: "correct horse battery"}) { ticket { accessToken } errors { code } } }`},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					r := a.do(t, imp.AccessToken, c.query, nil)

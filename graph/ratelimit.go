@@ -58,6 +58,9 @@ var limitedFields = map[string]struct{ credential bool }{
 	"resetPassword":                    {true},
 	"changePassword":                   {true},
 	"verifyEmail":                      {true},
+	"verifyMfa":                        {true},
+	"reauthenticate":                   {true},
+	"confirmTotp":                      {true},
 	"requestEmailVerification":         {false},
 	"refreshToken":                     {false},
 	"refreshUserAuthTicket":            {false},
@@ -168,6 +171,9 @@ func identifier(args map[string]any) string {
 		id = in.Identifier
 	case model.SendEmailVerificationInput:
 		id = in.Identifier
+	case model.VerifyMfaInput:
+		// The challenge stands for the account it was made for.
+		id = "challenge:" + in.ChallengeToken
 	}
 	return strings.ToLower(strings.TrimSpace(id))
 }

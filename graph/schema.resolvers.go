@@ -45,6 +45,11 @@ func (r *customerResolver) Sessions(ctx context.Context, obj *gatehouse.Customer
 	return deviceSessions(ss, err, obj, nil)
 }
 
+// Factors is the resolver for the factors field.
+func (r *customerResolver) Factors(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Factor, error) {
+	return result(r.Auth.Factors(ctx, credential(ctx), gatehouse.ActorCustomer, obj.ID))
+}
+
 // Email is the resolver for the email field.
 func (r *identityResolver) Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error) {
 	if obj.Provider == gatehouse.ProviderEmailPass {
@@ -81,7 +86,8 @@ func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.Act
 	if a.Location != "" {
 		loc = &a.Location
 	}
-	return &model.AuthenticatePayload{Ticket: a.Ticket, Location: loc, Errors: errs}, err
+	t, mfa := challenged(a.Ticket)
+	return &model.AuthenticatePayload{Ticket: t, Mfa: mfa, Location: loc, Errors: errs}, err
 }
 
 // GenerateResetPasswordToken is the resolver for the generateResetPasswordToken field.
@@ -96,6 +102,60 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, actor gatehouse.Ac
 	err := r.Auth.ResetPassword(ctx, actor, provider, input.Token, input.Password)
 	errs, err := payloadErrors(err)
 	return &model.ResetPasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// EnrollTotp is the resolver for the enrollTotp field.
+func (r *mutationResolver) EnrollTotp(ctx context.Context, actor *gatehouse.ActorType) (*model.EnrollTotpPayload, error) {
+	e, err := r.Auth.EnrollTOTP(ctx, credential(ctx), actor)
+	errs, err := payloadErrors(err)
+	if e == nil {
+		return &model.EnrollTotpPayload{Errors: errs}, err
+	}
+	return &model.EnrollTotpPayload{FactorID: &e.FactorID, Secret: &e.Secret, OtpauthURI: &e.URI, QRCode: &e.QRCode, Errors: errs}, err
+}
+
+// ConfirmTotp is the resolver for the confirmTotp field.
+func (r *mutationResolver) ConfirmTotp(ctx context.Context, actor *gatehouse.ActorType, factorID string, code string) (*model.RecoveryCodesPayload, error) {
+	codes, err := r.Auth.ConfirmTOTP(ctx, credential(ctx), actor, factorID, code)
+	errs, err := payloadErrors(err)
+	return &model.RecoveryCodesPayload{RecoveryCodes: codes, Errors: errs}, err
+}
+
+// RegenerateRecoveryCodes is the resolver for the regenerateRecoveryCodes field.
+func (r *mutationResolver) RegenerateRecoveryCodes(ctx context.Context, actor *gatehouse.ActorType) (*model.RecoveryCodesPayload, error) {
+	codes, err := r.Auth.RegenerateRecoveryCodes(ctx, credential(ctx), actor)
+	errs, err := payloadErrors(err)
+	return &model.RecoveryCodesPayload{RecoveryCodes: codes, Errors: errs}, err
+}
+
+// RemoveFactor is the resolver for the removeFactor field.
+func (r *mutationResolver) RemoveFactor(ctx context.Context, actor *gatehouse.ActorType, factorID string) (*model.RemoveFactorPayload, error) {
+	err := r.Auth.RemoveFactor(ctx, credential(ctx), actor, factorID)
+	errs, err := payloadErrors(err)
+	return &model.RemoveFactorPayload{Removed: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// VerifyMfa is the resolver for the verifyMfa field.
+func (r *mutationResolver) VerifyMfa(ctx context.Context, input model.VerifyMfaInput) (*model.AuthTicketPayload, error) {
+	t, err := r.Auth.VerifyMFA(ctx, credential(ctx), auth.MFAAnswer{
+		ChallengeToken:   input.ChallengeToken,
+		TOTPCode:         input.TotpCode.Value(),
+		RecoveryCode:     input.RecoveryCode.Value(),
+		PasskeyAssertion: input.PasskeyAssertion.Value(),
+	})
+	errs, err := payloadErrors(err)
+	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
+}
+
+// Reauthenticate is the resolver for the reauthenticate field.
+func (r *mutationResolver) Reauthenticate(ctx context.Context, actor *gatehouse.ActorType, input model.ReauthenticateInput) (*model.AuthTicketPayload, error) {
+	t, err := r.Auth.Reauthenticate(ctx, credential(ctx), actor, auth.Reauthentication{
+		Password:         input.Password.Value(),
+		TOTPCode:         input.TotpCode.Value(),
+		PasskeyAssertion: input.PasskeyAssertion.Value(),
+	})
+	errs, err := payloadErrors(err)
+	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
 }
 
 // ChangePassword is the resolver for the changePassword field.
@@ -191,7 +251,8 @@ func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse
 		setPreAuthCookie(ctx, "", 0)
 	}
 	errs, err := payloadErrors(err)
-	return &model.AuthenticatePayload{Ticket: a.Ticket, Errors: errs}, err
+	t, mfa := challenged(a.Ticket)
+	return &model.AuthenticatePayload{Ticket: t, Mfa: mfa, Errors: errs}, err
 }
 
 // Register is the resolver for the register field.
@@ -276,7 +337,8 @@ func (r *mutationResolver) CreateUserAuthTicket(ctx context.Context, input model
 		Password:     input.Password,
 	})
 	errs, err := payloadErrors(err)
-	return &model.AuthTicketPayload{Ticket: t, Errors: errs}, err
+	t, mfa := challenged(t)
+	return &model.AuthTicketPayload{Ticket: t, Mfa: mfa, Errors: errs}, err
 }
 
 // RefreshUserAuthTicket is the resolver for the refreshUserAuthTicket field.
@@ -614,6 +676,11 @@ func (r *userResolver) Permissions(ctx context.Context, obj *gatehouse.User) ([]
 func (r *userResolver) Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error) {
 	ss, err := r.Auth.SessionsFor(ctx, credential(ctx), gatehouse.ActorUser, obj.ID)
 	return deviceSessions(ss, err, nil, obj)
+}
+
+// Factors is the resolver for the factors field.
+func (r *userResolver) Factors(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error) {
+	return result(r.Auth.Factors(ctx, credential(ctx), gatehouse.ActorUser, obj.ID))
 }
 
 // AuthTicket returns AuthTicketResolver implementation.

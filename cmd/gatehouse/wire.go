@@ -235,6 +235,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		RequireVerifiedEmail:   cfg.RequireVerifiedEmail,
 		WebhookKey:             webhookKey,
 		WebhookPrivateNetworks: cfg.WebhookPrivateNetworks,
+		FactorKey:              keys.DeriveKey(kek, factorKeyLabel),
+		TOTPIssuer:             cfg.TOTPIssuer,
+		ReauthMaxAge:           cfg.ReauthMaxAge,
+		RequireMFA: map[gatehouse.ActorType]bool{
+			gatehouse.ActorUser:     cfg.UserMFA == config.MFARequired,
+			gatehouse.ActorCustomer: cfg.CustomerMFA == config.MFARequired,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -347,6 +354,10 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 
 // eventKeyLabel names the KEK-derived key that seals secrets in events.
 const eventKeyLabel = "gatehouse/events/v1"
+
+// factorKeyLabel names the KEK-derived key that seals TOTP secrets and
+// keys the hashes of recovery codes.
+const factorKeyLabel = "gatehouse/factors/v1"
 
 // webhookKeyLabel names the KEK-derived key that seals the signing
 // secrets of the webhook endpoints managed through the API.

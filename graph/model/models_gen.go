@@ -155,6 +155,9 @@ type AuthProvider struct {
 type AuthTicketPayload struct {
 	// The new ticket.
 	Ticket *gatehouse.Ticket `json:"ticket,omitempty"`
+	// Set instead of `ticket` when a sign-in's credentials were right and the
+	// account has a second factor: answer it with `verifyMfa`.
+	Mfa *gatehouse.MFAChallenge `json:"mfa,omitempty"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
@@ -191,6 +194,9 @@ type AuthenticatePayload struct {
 	// For third-party providers: the authorization URL to redirect the browser
 	// to. Always null for `emailpass`.
 	Location *string `json:"location,omitempty"`
+	// Set instead of `ticket` when the credentials were right and the account
+	// has a second factor: answer it with `verifyMfa`.
+	Mfa *gatehouse.MFAChallenge `json:"mfa,omitempty"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
@@ -442,6 +448,22 @@ type DeleteSessionPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// The answer to `enrollTotp`: the secret to put into the authenticator app,
+// shown this once. The factor counts only once `confirmTotp` checked a code
+// from it; an enrollment left unconfirmed is deleted after an hour.
+type EnrollTotpPayload struct {
+	// The factor id, for `confirmTotp`.
+	FactorID *string `json:"factorId,omitempty"`
+	// The secret in base32, for typing into the app.
+	Secret *string `json:"secret,omitempty"`
+	// The `otpauth://totp/…` URI, for a link on mobile.
+	OtpauthURI *string `json:"otpauthUri,omitempty"`
+	// The URI as a QR code: a `data:image/png;base64,…` URI for an `img` element.
+	QRCode *string `json:"qrCode,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // A page of invites, newest first.
 type InviteConnection struct {
 	// The invites with their cursors.
@@ -516,6 +538,27 @@ type PageInfo struct {
 type Query struct {
 }
 
+// A fresh proof for the current session: exactly one of them. An account
+// with a second factor reauthenticates with it.
+type ReauthenticateInput struct {
+	// The account's password (accounts without a second factor).
+	Password graphql.Omittable[*string] `json:"password,omitempty"`
+	// A code from the authenticator app.
+	TotpCode graphql.Omittable[*string] `json:"totpCode,omitempty"`
+	// A passkey's assertion (`PublicKeyCredential` as JSON).
+	PasskeyAssertion graphql.Omittable[map[string]any] `json:"passkeyAssertion,omitempty"`
+}
+
+// The answer to `confirmTotp` and `regenerateRecoveryCodes`.
+type RecoveryCodesPayload struct {
+	// Ten single-use recovery codes, shown this once (only their keyed hash is
+	// kept): each answers one challenge instead of the app. Any earlier codes
+	// stop working.
+	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // What `refreshToken` rotates.
 type RefreshTokenInput struct {
 	// A refresh token from an earlier ticket.
@@ -537,6 +580,14 @@ type RegisterInput struct {
 	// Required when `actor` is USER: the token of an unexpired invite for the
 	// same email address. Nobody can register an admin identity without one.
 	InviteToken graphql.Omittable[*string] `json:"inviteToken,omitempty"`
+}
+
+// The answer to `removeFactor`.
+type RemoveFactorPayload struct {
+	// Whether the factor was removed.
+	Removed bool `json:"removed"`
+	// What went wrong (`NOT_FOUND` for a factor that is not yours); empty on success.
+	Errors []*AuthError `json:"errors"`
 }
 
 // The answer to `replayDelivery`.
@@ -654,6 +705,18 @@ type Session struct {
 	Current bool `json:"current"`
 	// The id of the admin user acting as the customer, for an impersonation session.
 	ImpersonatedBy *string `json:"impersonatedBy,omitempty"`
+	// The session's assurance level, as its access tokens' `aal` claim:
+	// `aal1` (one factor) or `aal2` (a second factor passed, at sign-in or by
+	// `reauthenticate`).
+	Aal string `json:"aal"`
+	// How the session authenticated, as its access tokens' `amr` claim (RFC
+	// 8176): `pwd` a password, `fed` a third-party provider, `otp` a one-time
+	// code (authenticator app or recovery code), `mfa` more than one.
+	Amr []string `json:"amr"`
+	// When the session last authenticated: the sign-in, or the last
+	// `reauthenticate` (the tokens' `auth_time`). Sensitive changes need it
+	// within `GATEHOUSE_REAUTH_MAX_AGE`.
+	AuthenticatedAt time.Time `json:"authenticatedAt"`
 }
 
 func (Session) IsNode() {}
@@ -832,6 +895,18 @@ type VerifyEmailPayload struct {
 	Success bool `json:"success"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
+}
+
+// The answer to a challenge: the token and exactly one answer.
+type VerifyMfaInput struct {
+	// The challenge token from `mfa.challengeToken`.
+	ChallengeToken string `json:"challengeToken"`
+	// A code from the authenticator app.
+	TotpCode graphql.Omittable[*string] `json:"totpCode,omitempty"`
+	// One of the recovery codes (case, spaces and dashes do not matter).
+	RecoveryCode graphql.Omittable[*string] `json:"recoveryCode,omitempty"`
+	// A passkey's assertion (`PublicKeyCredential` as JSON).
+	PasskeyAssertion graphql.Omittable[map[string]any] `json:"passkeyAssertion,omitempty"`
 }
 
 // One event owed to one webhook endpoint, and how delivering it went. It

@@ -89,7 +89,7 @@ func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in Custom
 // CurrentCustomer returns the customer of a linked CUSTOMER token.
 func (s *Service) CurrentCustomer(ctx context.Context, cred Credential) (*gatehouse.Customer, error) {
 	if cred.Bearer == "" && cred.Cookies[gatehouse.ActorCustomer] != "" {
-		p, err := s.principal(ctx, cred, gatehouse.ActorCustomer, linked)
+		p, err := s.principal(ctx, cred, gatehouse.ActorCustomer, enrolling)
 		if err != nil {
 			return nil, err
 		}

@@ -17,7 +17,7 @@ type DeviceSession struct {
 // MySessions lists the live sessions of the signed-in customer or user,
 // newest first (at most 100), the request's own marked Current.
 func (s *Service) MySessions(ctx context.Context, cred Credential, actor gatehouse.ActorType) ([]DeviceSession, error) {
-	p, err := s.principal(ctx, cred, actor, linked)
+	p, err := s.principal(ctx, cred, actor, enrolling)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +66,7 @@ func (s *Service) SessionsFor(ctx context.Context, cred Credential, actor gateho
 // that authenticates the request; nil takes the bearer token's actor, or
 // the one cookie sent (credentialActor).
 func (s *Service) RevokeSession(ctx context.Context, cred Credential, actor *gatehouse.ActorType, sessionID string) (int, error) {
-	var a gatehouse.ActorType
-	if actor != nil {
-		a = *actor
-	}
-	p, err := s.principal(ctx, cred, s.credentialActor(cred, a), linked)
+	p, err := s.principal(ctx, cred, s.credentialActorOf(cred, actor), linked)
 	if err != nil {
 		return 0, err
 	}

@@ -28,6 +28,9 @@ func (s *Service) ImpersonateCustomer(ctx context.Context, adm *Admin, customerI
 	if err := adm.require(gatehouse.PermImpersonateCustomers); err != nil {
 		return nil, err
 	}
+	if err := s.requireAdminRecent(ctx, adm); err != nil {
+		return nil, err
+	}
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":

@@ -277,7 +277,7 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 			}
 			authID = a.ID
 		}
-		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID, providerIdentityID)
+		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID, providerIdentityID, false)
 		return err
 	})
 	return t, err

@@ -44,6 +44,11 @@ type linkage int
 const (
 	linked       linkage = iota // the identity must be linked to an actor
 	registration                // any identity of the actor type, linked or not
+	// enrolling is linked, admitted below the second-factor policy (a
+	// session at aal1 where GATEHOUSE_USER_MFA or GATEHOUSE_CUSTOMER_MFA
+	// requires aal2): what such a session may still do is read itself,
+	// enroll a factor and reauthenticate with it.
+	enrolling
 )
 
 // principal checks a credential for an operation that acts for actor: its
@@ -70,6 +75,11 @@ func (s *Service) principal(ctx context.Context, cred Credential, actor gatehous
 	if err := p.may(actor, need); err != nil {
 		return nil, err
 	}
+	if need == linked {
+		if err := s.belowPolicy(actor, p.session); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -79,7 +89,7 @@ func (p *principal) may(actor gatehouse.ActorType, need linkage) error {
 	if p.ActorType != actor {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a %s token.", actor)
 	}
-	if need == linked && p.ActorID == "" {
+	if need != registration && p.ActorID == "" {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "This operation needs a token of a registered %s; a registration token is not enough.", actor)
 	}
 	return nil

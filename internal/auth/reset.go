@@ -137,7 +137,9 @@ func (s *Service) ResetPassword(ctx context.Context, actor gatehouse.ActorType, 
 }
 
 // ChangePassword changes the password of the signed-in identity after
-// checking the current one, and ends every other session.
+// checking the current one, and ends every other session. An identity
+// with a second factor needs the step-up too: its password alone is not
+// its highest level.
 // actor names whose cookie to use when no bearer token is sent.
 func (s *Service) ChangePassword(ctx context.Context, cred Credential, actor gatehouse.ActorType, current, next string) error {
 	actor = s.credentialActor(cred, actor)
@@ -146,6 +148,9 @@ func (s *Service) ChangePassword(ctx context.Context, cred Credential, actor gat
 		return err
 	}
 	if err := claims.notImpersonating("change the password"); err != nil {
+		return err
+	}
+	if err := s.requireRecentIfMFA(ctx, claims); err != nil {
 		return err
 	}
 	p, err := s.passwordIdentity(ctx, claims.AuthIdentityID)

@@ -83,6 +83,19 @@ type Options struct {
 	// localhost or a literal address that is not public (development);
 	// the outbox refuses to dial such addresses without it anyway.
 	WebhookPrivateNetworks bool
+
+	// FactorKey seals TOTP secrets and keys the hashes of recovery codes
+	// (32 bytes; derived from the key-encryption key). TOTPIssuer names
+	// the service in authenticator apps (default "gatehouse").
+	FactorKey  []byte
+	TOTPIssuer string
+	// ReauthMaxAge is how recent an authentication a sensitive change
+	// needs (default 10 minutes).
+	ReauthMaxAge time.Duration
+	// RequireMFA names the actor types whose sessions need aal2 for
+	// anything but enrolling a factor (GATEHOUSE_USER_MFA,
+	// GATEHOUSE_CUSTOMER_MFA).
+	RequireMFA map[gatehouse.ActorType]bool
 }
 
 // LockoutPolicy configures account lockout.
@@ -113,6 +126,10 @@ type Service struct {
 	webhookKey      []byte
 	webhookGrace    time.Duration
 	webhookPrivate  bool
+	factorKey       []byte
+	totpIssuer      string
+	reauthMaxAge    time.Duration
+	requireMFA      map[gatehouse.ActorType]bool
 
 	// decoys are a hash of each kind still stored, which every failed
 	// password check runs (see equalwork.go).
@@ -155,6 +172,10 @@ func New(o Options) (*Service, error) {
 		webhookKey:      o.WebhookKey,
 		webhookGrace:    o.WebhookSecretGrace,
 		webhookPrivate:  o.WebhookPrivateNetworks,
+		factorKey:       o.FactorKey,
+		totpIssuer:      o.TOTPIssuer,
+		reauthMaxAge:    o.ReauthMaxAge,
+		requireMFA:      o.RequireMFA,
 	}
 	if s.lockout.MaxAttempts <= 0 {
 		s.lockout.MaxAttempts = 5
@@ -175,6 +196,15 @@ func New(o Options) (*Service, error) {
 	}
 	if len(s.webhookKey) == 0 {
 		s.webhookKey = deriveKey(o.RefreshKey, "gatehouse webhook secrets v1")
+	}
+	if len(s.factorKey) == 0 {
+		s.factorKey = deriveKey(o.RefreshKey, "gatehouse factor secrets v1")
+	}
+	if s.totpIssuer == "" {
+		s.totpIssuer = "gatehouse"
+	}
+	if s.reauthMaxAge <= 0 {
+		s.reauthMaxAge = 10 * time.Minute
 	}
 	if s.webhookGrace <= 0 {
 		s.webhookGrace = 24 * time.Hour

@@ -50,7 +50,7 @@ func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gateho
 		// Only after the right password: this reveals nothing to a guesser.
 		return nil, gatehouse.Errorf(gatehouse.CodeNotAllowed, "Verify your email address first: follow the link sent to it, or ask for a new one.")
 	}
-	t, err := s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID, p.ID)
+	t, err := s.signInMerging(ctx, bearer, gatehouse.ProviderEmailPass, p.AuthIdentityID, p.ID, true)
 	if gatehouse.ErrorCode(err) == gatehouse.CodeUnauthenticated {
 		// The customer or user is deactivated or deleted: answered as a
 		// wrong password, and counted as one, so that nothing tells a
@@ -66,10 +66,10 @@ func (s *Service) passwordSignedIn(ctx context.Context, bearer string, p *gateho
 
 // signInMerging signs an identity in and merges the anonymous shopper whose
 // token the request carried, in one transaction.
-func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID, providerIdentityID string) (*gatehouse.Ticket, error) {
+func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdentityID, providerIdentityID string, counted bool) (*gatehouse.Ticket, error) {
 	var t *gatehouse.Ticket
 	err := s.store.Tx(ctx, func(st Store) (err error) {
-		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID, providerIdentityID)
+		t, err = s.signInMergingTx(ctx, st, bearer, provider, authIdentityID, providerIdentityID, counted)
 		return err
 	})
 	return t, err
@@ -77,16 +77,31 @@ func (s *Service) signInMerging(ctx context.Context, bearer, provider, authIdent
 
 // signInMergingTx is signInMerging in the caller's transaction. It records
 // auth.login_succeeded, and the sign-in's time on the provider identity and
-// the customer (lastSignInAt).
-func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID, providerIdentityID string) (*gatehouse.Ticket, error) {
-	// A successful sign-in starts the lockout count afresh.
-	a, err := st.ResetAttempts(ctx, authIdentityID)
+// the customer (lastSignInAt). An identity with a second factor gets a
+// challenge instead (mfa.go): none of that happens until it is answered.
+// counted says the first factor's check counted an attempt against the
+// lockout (a password's did; a third party's did not).
+func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provider, authIdentityID, providerIdentityID string, counted bool) (*gatehouse.Ticket, error) {
+	// A successful sign-in starts the lockout count afresh, once its
+	// last factor passed.
+	a, err := st.FirstFactorPassed(ctx, authIdentityID, counted)
 	if err != nil {
 		// The identity, or the actor it is linked to, is gone: its
 		// tokens are dead.
 		return nil, revokedIfMissing(err)
 	}
-	t, err := s.signIn(ctx, st, a, provider)
+	if a.MFAEnabled {
+		return s.challenge(ctx, st, a, provider, providerIdentityID)
+	}
+	return s.signedIn(ctx, st, bearer, a, providerIdentityID, sessionStart{method: provider, amr: firstFactorAMR(provider)})
+}
+
+// signedIn starts the session of a sign-in whose every factor passed,
+// records it (the provider identity's and the customer's lastSignInAt,
+// auth.login_succeeded) and merges the anonymous shopper whose token the
+// request carried, in st.
+func (s *Service) signedIn(ctx context.Context, st Store, bearer string, a *gatehouse.AuthIdentity, providerIdentityID string, start sessionStart) (*gatehouse.Ticket, error) {
+	t, err := s.startSession(ctx, st, a, start)
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +111,24 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provide
 	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
 		return nil, err
 	}
+	payload := map[string]any{"provider": start.method, "session_id": t.SessionID, "registration": t.ActorID == nil}
+	if start.aal == gatehouse.AAL2 {
+		payload["aal"], payload["amr"] = start.aal, start.amr
+	}
 	return t, s.emit(ctx, st, gatehouse.Event{
 		Name: gatehouse.EventLoginSucceeded, AuthIdentityID: a.ID, ActorType: a.ActorType, SessionID: t.SessionID,
-		Payload: map[string]any{"provider": provider, "session_id": t.SessionID, "registration": t.ActorID == nil},
+		Payload: payload,
 	})
+}
+
+// sessionStart is how a session begins: the sign-in method, its
+// assurance and methods, and its id when a challenge chose it ("" for a
+// new one).
+type sessionStart struct {
+	id     string
+	method string
+	aal    string
+	amr    []string
 }
 
 // signIn starts a session for an identity and returns a full ticket: an
@@ -107,10 +136,21 @@ func (s *Service) signInMergingTx(ctx context.Context, st Store, bearer, provide
 // token. The session and its token are written in one transaction (st's,
 // if it is one).
 func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentity, method string) (*gatehouse.Ticket, error) {
+	return s.startSession(ctx, st, a, sessionStart{method: method, amr: firstFactorAMR(method)})
+}
+
+// startSession is signIn for a session begun as start says.
+func (s *Service) startSession(ctx context.Context, st Store, a *gatehouse.AuthIdentity, start sessionStart) (*gatehouse.Ticket, error) {
 	now := s.clock()
 	o := gatehouse.OriginFrom(ctx)
+	if start.id == "" {
+		start.id = gatehouse.NewID(gatehouse.PrefixSession)
+	}
+	if start.aal == "" {
+		start.aal = gatehouse.AAL1
+	}
 	sess := &gatehouse.Session{
-		ID:             gatehouse.NewID(gatehouse.PrefixSession),
+		ID:             start.id,
 		AuthIdentityID: a.ID,
 		ActorType:      a.ActorType,
 		CreatedAt:      now,
@@ -119,7 +159,9 @@ func (s *Service) signIn(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 		IP:             o.IP,
 		UserAgent:      o.UserAgent,
 		DeviceLabel:    device.Label(o.UserAgent),
-		SignInMethod:   method,
+		SignInMethod:   start.method,
+		AAL:            start.aal,
+		AMR:            start.amr,
 	}
 	sess.IdleExpiresAt = s.idleExpiry(sess, now)
 	tok, err := secret.New(s.rand)
@@ -197,20 +239,26 @@ func (s *Service) checkAttempt(ctx context.Context, actor gatehouse.ActorType, p
 		return err
 	}
 	if at.Attempts == s.lockout.MaxAttempts {
-		now := s.clock()
-		until := now.Add(lockFor(s.lockout, at.Locks))
-		if lerr := s.store.Tx(ctx, func(st Store) error {
-			if err := st.Lock(ctx, p.AuthIdentityID, until, now); err != nil {
-				return err
-			}
-			return s.emit(ctx, st, gatehouse.Event{Name: gatehouse.EventAccountLocked, AuthIdentityID: p.AuthIdentityID, ActorType: actor,
-				Payload: map[string]any{"locked_until": until, "lock_count": at.Locks + 1, "failed_attempts": at.Attempts}})
-		}); lerr != nil {
-			return lerr
+		if err := s.lockIdentity(ctx, actor, p.AuthIdentityID, at); err != nil {
+			return err
 		}
 	}
 	s.loginFailed(ctx, actor, p.AuthIdentityID, "invalid_credentials")
 	return err
+}
+
+// lockIdentity locks an identity whose failed attempts (at, this one's
+// count) reached the limit, and records auth.account_locked.
+func (s *Service) lockIdentity(ctx context.Context, actor gatehouse.ActorType, authIdentityID string, at Attempt) error {
+	now := s.clock()
+	until := now.Add(lockFor(s.lockout, at.Locks))
+	return s.store.Tx(ctx, func(st Store) error {
+		if err := st.Lock(ctx, authIdentityID, until, now); err != nil {
+			return err
+		}
+		return s.emit(ctx, st, gatehouse.Event{Name: gatehouse.EventAccountLocked, AuthIdentityID: authIdentityID, ActorType: actor,
+			Payload: map[string]any{"locked_until": until, "lock_count": at.Locks + 1, "failed_attempts": at.Attempts}})
+	})
 }
 
 // uncount takes back a counted attempt, even for a request that has

@@ -18,6 +18,7 @@ type Store interface {
 	Tx(ctx context.Context, fn func(Store) error) error
 
 	SessionStore
+	FactorStore
 
 	// CreateIdentity inserts an auth identity and its provider identity.
 	CreateIdentity(ctx context.Context, a *gatehouse.AuthIdentity, p *gatehouse.ProviderIdentity) error
@@ -85,6 +86,12 @@ type Store interface {
 	// attempts, for a sign-in that succeeded; CodeNotFound when it is
 	// linked to a customer or user that is gone.
 	ResetAttempts(ctx context.Context, authIdentityID string) (*gatehouse.AuthIdentity, error)
+	// FirstFactorPassed loads an auth identity whose first factor passed:
+	// one without a second factor forgets its failed attempts, as
+	// ResetAttempts; one with keeps them (its second factor is still to
+	// come), less the attempt the first factor's check counted (counted).
+	// CodeNotFound as ResetAttempts.
+	FirstFactorPassed(ctx context.Context, authIdentityID string, counted bool) (*gatehouse.AuthIdentity, error)
 	// TakeAttempt counts a password attempt before the check, atomically;
 	// locked is true (and nothing counted) while the identity is locked.
 	// locks is how many times it was locked before.
@@ -193,6 +200,11 @@ type SessionStore interface {
 	// keep, and returns how many.
 	RevokeOtherSessions(ctx context.Context, authIdentityID, keep, reason string, now time.Time) (int, error)
 
+	// Reauthenticated records a new authentication of a session that is
+	// not revoked (its time, level and methods) and answers the session;
+	// CodeNotFound otherwise.
+	Reauthenticated(ctx context.Context, id, aal string, amr []string, now time.Time) (*gatehouse.Session, error)
+
 	// CreateRefreshToken inserts a refresh token.
 	CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error
 	// RefreshTokenSession loads the refresh token with the hash, its
@@ -210,6 +222,53 @@ type SessionStore interface {
 	// childID in one conditional statement, and reports whether this call
 	// did: of racing claims exactly one wins.
 	ClaimRefreshToken(ctx context.Context, id, childID string, now time.Time) (bool, error)
+}
+
+// FactorStore keeps second factors, recovery codes and the challenges of
+// sign-ins waiting for a second factor.
+type FactorStore interface {
+	// CreateFactor inserts an unconfirmed factor.
+	CreateFactor(ctx context.Context, f *gatehouse.Factor) error
+	// Factor loads a factor by id, whatever its state.
+	Factor(ctx context.Context, id string) (*gatehouse.Factor, error)
+	// Factors lists an identity's confirmed factors, oldest first.
+	Factors(ctx context.Context, authIdentityID string) ([]*gatehouse.Factor, error)
+	// ConfirmFactor activates an unconfirmed factor with the TOTP step
+	// that confirmed it and marks its identity as having a second factor;
+	// CodeNotFound when it is not waiting for confirmation.
+	ConfirmFactor(ctx context.Context, id string, step int64, now time.Time) error
+	// UseFactorStep records a TOTP step accepted for a confirmed factor
+	// only if no step at or after it was, and reports whether it did.
+	UseFactorStep(ctx context.Context, id string, step int64, now time.Time) (bool, error)
+	// TouchFactor records a factor's use.
+	TouchFactor(ctx context.Context, id string, now time.Time) error
+	// DeleteFactor deletes a factor, keeps the identity's second-factor
+	// mark true (deleting the recovery codes with the last factor) and
+	// answers whether an active factor is left; CodeNotFound when there is
+	// no such factor.
+	DeleteFactor(ctx context.Context, id string, now time.Time) (bool, error)
+	// ReplaceRecoveryCodes replaces an identity's recovery codes with the
+	// ones whose hashes are given.
+	ReplaceRecoveryCodes(ctx context.Context, authIdentityID string, hashes []string, now time.Time) error
+	// UseRecoveryCode marks an unused recovery code used in one
+	// conditional statement and answers how many are left; CodeNotFound
+	// when there is no such unused code.
+	UseRecoveryCode(ctx context.Context, authIdentityID, hash string, now time.Time) (int, error)
+	// RecoveryCodesLeft counts an identity's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, authIdentityID string) (int, error)
+
+	// CreateMFAChallenge inserts a challenge.
+	CreateMFAChallenge(ctx context.Context, c *gatehouse.PendingMFA) error
+	// MFAChallenge loads a challenge by its token's hash, whatever its
+	// state.
+	MFAChallenge(ctx context.Context, hash string) (*gatehouse.PendingMFA, error)
+	// FailMFAChallenge counts a wrong answer to an unused challenge and
+	// answers the count.
+	FailMFAChallenge(ctx context.Context, id string) (int, error)
+	// ClaimMFAChallenge marks an unused, unexpired challenge with fewer
+	// than maxFailures wrong answers used, and reports whether this call
+	// did.
+	ClaimMFAChallenge(ctx context.Context, id string, maxFailures int, now time.Time) (bool, error)
 }
 
 // RoleStore keeps roles and who holds them.

@@ -59,9 +59,11 @@ func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 		AuthIdentityID: a.ID,
 		AppMetadata:    md,
 		SessionID:      sess.ID,
-		AuthTime:       sess.CreatedAt,
+		AuthTime:       sess.AuthenticatedAt(),
 		ExpiresAt:      t.AccessTokenExpiration,
 		ImpersonatedBy: sess.ImpersonatedBy,
+		AMR:            sess.AMR,
+		AAL:            sess.Assurance(),
 	})
 	if err != nil {
 		return nil, gatehouse.Internal(fmt.Errorf("sign token for %s: %w", a.ID, err))

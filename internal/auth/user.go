@@ -8,7 +8,7 @@ import (
 
 // CurrentUser returns the admin user of a linked USER token.
 func (s *Service) CurrentUser(ctx context.Context, cred Credential) (*gatehouse.User, error) {
-	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, linked)
+	claims, err := s.principal(ctx, cred, gatehouse.ActorUser, enrolling)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,11 @@ func (s *Service) UpdateUser(ctx context.Context, adm *Admin, id string, ch User
 	if err := adm.require(gatehouse.PermManageUsers); err != nil {
 		return nil, err
 	}
+	if ch.RoleIDs.Set {
+		if err := s.requireAdminRecent(ctx, adm); err != nil {
+			return nil, err
+		}
+	}
 	var u *gatehouse.User
 	err := s.store.Tx(ctx, func(st Store) error {
 		var err error
@@ -140,6 +145,11 @@ func (s *Service) ReactivateUser(ctx context.Context, adm *Admin, id string) (*g
 func (s *Service) setUserActive(ctx context.Context, adm *Admin, id string, active bool) (*gatehouse.User, error) {
 	if err := adm.require(gatehouse.PermManageUsers); err != nil {
 		return nil, err
+	}
+	if !active {
+		if err := s.requireAdminRecent(ctx, adm); err != nil {
+			return nil, err
+		}
 	}
 	var u *gatehouse.User
 	err := s.store.Tx(ctx, func(st Store) error {

@@ -113,6 +113,14 @@ func (s *Service) credentialActor(cred Credential, actor gatehouse.ActorType) ga
 	return gatehouse.ActorCustomer
 }
 
+// credentialActorOf is credentialActor for an optional actor argument.
+func (s *Service) credentialActorOf(cred Credential, actor *gatehouse.ActorType) gatehouse.ActorType {
+	if actor == nil {
+		return s.credentialActor(cred, "")
+	}
+	return s.credentialActor(cred, *actor)
+}
+
 // passwordIdentity is the email+password identity of an auth identity.
 func (s *Service) passwordIdentity(ctx context.Context, authIdentityID string) (*gatehouse.ProviderIdentity, error) {
 	ps, err := s.store.ProviderIdentities(ctx, authIdentityID)

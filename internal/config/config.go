@@ -155,6 +155,13 @@ type Config struct {
 
 	RequireVerifiedEmail bool
 
+	// Second factors: how recent an authentication sensitive changes
+	// need, and whether admin users' and customers' sessions need aal2.
+	ReauthMaxAge time.Duration
+	UserMFA      string
+	CustomerMFA  string
+	TOTPIssuer   string
+
 	LockoutAttempts int
 	LockoutDuration time.Duration
 	LockoutMax      time.Duration
@@ -166,6 +173,23 @@ type Config struct {
 	AnonymousRetention   time.Duration
 	SessionGrace         time.Duration
 	HousekeepingInterval time.Duration
+}
+
+// Second-factor policies (GATEHOUSE_USER_MFA, GATEHOUSE_CUSTOMER_MFA).
+const (
+	MFAOptional = "optional"
+	MFARequired = "required"
+)
+
+// mfaPolicyVar parses a second-factor policy.
+func mfaPolicyVar(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != MFAOptional && v != MFARequired {
+			return fmt.Errorf("must be %q or %q", MFAOptional, MFARequired)
+		}
+		*field(c) = v
+		return nil
+	}
 }
 
 // Production reports whether the service runs in production.
@@ -478,6 +502,20 @@ var settings = []Setting{
 		}},
 	{Name: "GATEHOUSE_REQUIRE_VERIFIED_EMAIL", Default: "false", Description: "Refuse email+password sign-in (`NOT_ALLOWED`, after the password is checked) until the email is verified with `verifyEmail`.",
 		parse: boolVar(func(c *Config) *bool { return &c.RequireVerifiedEmail })},
+	{Name: "GATEHOUSE_REAUTH_MAX_AGE", Default: "10m", Description: "How recent an authentication (the sign-in, or `reauthenticate`) a sensitive change needs, at the account's highest level (`aal2` once it has a second factor): changing the password, adding or removing a factor, new recovery codes; for admins changing roles, deactivating users, impersonating and removing someone's factor. Older: `FORBIDDEN` with `reason: REAUTH_REQUIRED`.",
+		parse: durationVar(func(c *Config) *time.Duration { return &c.ReauthMaxAge })},
+	{Name: "GATEHOUSE_USER_MFA", computed: true, Default: "`required` in production, else `optional`", Description: "`required`: an admin user's session below `aal2` gets `FORBIDDEN` with `reason: MFA_REQUIRED` on every admin field and may only read itself, enroll a factor (`enrollTotp`, `confirmTotp`) and `reauthenticate` with it. `optional`: a second factor is the user's choice.",
+		parse: mfaPolicyVar(func(c *Config) *string { return &c.UserMFA })},
+	{Name: "GATEHOUSE_CUSTOMER_MFA", Default: MFAOptional, Description: "`optional` or `required`, as `GATEHOUSE_USER_MFA` for customers' sessions (the storefront fields).",
+		parse: mfaPolicyVar(func(c *Config) *string { return &c.CustomerMFA })},
+	{Name: "GATEHOUSE_TOTP_ISSUER", Default: "gatehouse", Description: "The name authenticator apps show beside the account (the `issuer` of the `otpauth://` URI): your shop's name.",
+		parse: func(c *Config, v string) error {
+			if strings.ContainsAny(v, ":") || strings.TrimSpace(v) != v {
+				return errors.New("must not contain a colon or surrounding spaces")
+			}
+			c.TOTPIssuer = v
+			return nil
+		}},
 	{Name: "GATEHOUSE_LOCKOUT_ATTEMPTS", Default: "5", Description: "Consecutive failed passwords that lock an identity.",
 		parse: intVar(func(c *Config) *int { return &c.LockoutAttempts }, 1, 1000)},
 	{Name: "GATEHOUSE_LOCKOUT_DURATION", Default: "15m", Description: "How long the first lock lasts; each further lock doubles it.",
@@ -564,6 +602,12 @@ func Load(getenv func(string) string, environ func() []string) (*Config, error) 
 	}
 	if !explicit["GATEHOUSE_LOG_EVENTS"] {
 		c.LogEvents = !c.Production()
+	}
+	if !explicit["GATEHOUSE_USER_MFA"] {
+		c.UserMFA = MFAOptional
+		if c.Production() {
+			c.UserMFA = MFARequired
+		}
 	}
 	if !explicit["GATEHOUSE_WEBHOOK_PRIVATE_NETWORKS"] {
 		c.WebhookPrivateNetworks = !c.Production()

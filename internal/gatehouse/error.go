@@ -75,6 +75,13 @@ const (
 	// ReasonImpersonation: an impersonation session may act as the
 	// customer but not change how they sign in, nor outlive itself.
 	ReasonImpersonation Reason = "IMPERSONATION"
+	// ReasonReauthRequired: the change needs an authentication within
+	// the reauthentication window, at the identity's highest level
+	// (reauthenticate, then retry).
+	ReasonReauthRequired Reason = "REAUTH_REQUIRED"
+	// ReasonMFARequired: the policy needs a session at aal2 (sign in with
+	// the second factor, or enroll one and reauthenticate with it).
+	ReasonMFARequired Reason = "MFA_REQUIRED"
 )
 
 // Error is the domain error. Message is safe to show to the caller; Err is

@@ -9,6 +9,20 @@ const (
 	EventWebhookSecretRotated   = "admin.webhook_secret_rotated"
 )
 
+// Second factors. Their payloads hold factor_id and kind, and never a
+// secret or a code; auth.recovery_code_used holds remaining, the unused
+// codes left; auth.mfa_failed holds the challenge's failures and reason.
+// admin.factor_removed is an admin's removal of someone else's factor.
+const (
+	EventFactorEnrolled           = "auth.factor_enrolled"
+	EventFactorRemoved            = "auth.factor_removed"
+	EventMFAFailed                = "auth.mfa_failed"
+	EventRecoveryCodeUsed         = "auth.recovery_code_used"
+	EventRecoveryCodesRegenerated = "auth.recovery_codes_regenerated"
+	EventReauthenticated          = "auth.reauthenticated"
+	EventAdminFactorRemoved       = "admin.factor_removed"
+)
+
 // EventNames lists every event name, in the order of their declarations:
 // the names a webhook endpoint may ask for. A test fails when an Event
 // constant of this package is missing from it.
@@ -48,5 +62,13 @@ func EventNames() []string {
 		EventWebhookEndpointUpdated,
 		EventWebhookEndpointDeleted,
 		EventWebhookSecretRotated,
+
+		EventFactorEnrolled,
+		EventFactorRemoved,
+		EventMFAFailed,
+		EventRecoveryCodeUsed,
+		EventRecoveryCodesRegenerated,
+		EventReauthenticated,
+		EventAdminFactorRemoved,
 	}
 }

@@ -19,6 +19,9 @@ type AuthIdentity struct {
 	FailedAttempts int        `bun:"failed_attempts,notnull"`
 	LockCount      int        `bun:"lock_count,notnull"`
 	LockedUntil    *time.Time `bun:"locked_until"`
+	// MFAEnabled says the identity has an active second factor: every
+	// first-factor sign-in then answers a challenge, not a ticket.
+	MFAEnabled bool `bun:"mfa_enabled,notnull"`
 }
 
 // Locked reports whether the identity is locked at now.
@@ -97,6 +100,9 @@ type Ticket struct {
 	// MergedAnonymousUserID is the anonymous shopper's id (its UserID)
 	// when the sign-in presented an anonymous ticket; that session ends.
 	MergedAnonymousUserID *string
+	// MFA, when set, says the first factor passed and the second is
+	// awaited: the ticket then holds no token (verifyMfa answers one).
+	MFA *MFAChallenge
 }
 
 // OAuthState is a third-party sign-in in flight: made by authenticate,

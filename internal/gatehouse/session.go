@@ -39,6 +39,30 @@ type Session struct {
 	// ImpersonatedBy is the id of the admin user acting as the session's
 	// customer, for an impersonation session.
 	ImpersonatedBy string `bun:"impersonated_by,nullzero"`
+	// AAL is the session's assurance level (AAL1 or AAL2) and AMR its
+	// authentication methods (RFC 8176), as its last authentication
+	// left them. AuthTime is that authentication's time: the sign-in,
+	// or a later reauthenticate; zero means CreatedAt.
+	AAL      string     `bun:"aal,notnull"`
+	AMR      []string   `bun:"amr,type:jsonb,notnull"`
+	AuthTime *time.Time `bun:"auth_time"`
+}
+
+// AuthenticatedAt is when the session last authenticated.
+func (s *Session) AuthenticatedAt() time.Time {
+	if s.AuthTime != nil {
+		return *s.AuthTime
+	}
+	return s.CreatedAt
+}
+
+// Assurance is the session's assurance level, AAL1 for sessions older
+// than the field.
+func (s *Session) Assurance() string {
+	if s.AAL == "" {
+		return AAL1
+	}
+	return s.AAL
 }
 
 // State says whether a session can still be used at now.
@@ -81,6 +105,9 @@ const (
 	RevokedPasswordChanged = "password_changed"
 	// RevokedDeactivated: an admin deactivated the customer or user.
 	RevokedDeactivated = "deactivated"
+	// RevokedFactorEnrolled: a second factor was enrolled; the sessions
+	// that did not pass it end.
+	RevokedFactorEnrolled = "factor_enrolled"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
+	"github.com/gatehouse/gatehouse/internal/totp"
 )
 
 // boundedDays is N: the workload runs 2N simulated days, and every table
@@ -57,6 +58,9 @@ var boundedTables = []struct{ name, from string }{
 	{"auth_event.sealed", "auth_event WHERE sealed IS NOT NULL"},
 	{"invite", "invite"},
 	{"invite_role", "invite_role"},
+	{"mfa_challenge", "mfa_challenge"},
+	{"auth_factor", "auth_factor"},
+	{"recovery_code", "recovery_code"},
 }
 
 // TestTablesStayBounded drives a shop's traffic through the real service
@@ -86,6 +90,7 @@ func TestTablesStayBounded(t *testing.T) {
 		w := &workload{t: t, db: db, env: env, rng: rand.New(rand.NewPCG(1, 2)), h: h}
 		w.registerCustomers(6)
 		w.registerSupport()
+		w.registerMFA()
 
 		const slots = 4 // a day's quarters
 		counts := map[int]map[string]int{}
@@ -126,6 +131,8 @@ func TestTablesStayBounded(t *testing.T) {
 			{"auth_event.sealed", "auth_event WHERE sealed IS NOT NULL AND created_at < ?", o.EventRetention},
 			{"auth_event", "auth_event WHERE created_at < ?", o.AuditRetention},
 			{"invite", "invite WHERE expires_at < ?", o.SessionGrace},
+			{"mfa_challenge", "mfa_challenge WHERE expires_at < ?", time.Hour},
+			{"auth_factor", "auth_factor WHERE confirmed_at IS NULL AND created_at < ?", store.UnconfirmedFactorTTL},
 		} {
 			cutoff := now.Add(-st.life - slack)
 			args := []any{cutoff}
@@ -157,6 +164,9 @@ type workload struct {
 	purged int
 	// admin invites an agent and impersonates supported every slot.
 	admin, supported string
+	// mfaSecret is the authenticator app of mfaEmail, who signs in
+	// with it every slot and starts an enrollment it abandons.
+	mfaEmail, mfaSecret string
 }
 
 type shopper struct {
@@ -194,6 +204,35 @@ func (w *workload) registerSupport() {
 		w.t.Fatal(err)
 	}
 	w.supported = id
+}
+
+// registerMFA creates the customer with an authenticator app.
+func (w *workload) registerMFA() {
+	w.t.Helper()
+	ctx := w.t.Context()
+	w.mfaEmail = "two-factor@example.com"
+	if _, err := w.env.Service.CreateAccount(ctx, gatehouse.ActorCustomer, auth.Account{Email: w.mfaEmail, Password: boundedPassword}); err != nil {
+		w.t.Fatal(err)
+	}
+	a, err := w.env.Service.Authenticate(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass,
+		auth.PasswordCredentials{Email: &w.mfaEmail, Password: ptr(boundedPassword)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cred := auth.Credential{Bearer: a.Ticket.AccessToken}
+	e, err := w.env.Service.EnrollTOTP(ctx, cred, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	code, err := totp.Code(e.Secret, w.env.Clock.Now())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.env.Service.ConfirmTOTP(ctx, cred, nil, e.FactorID, code); err != nil {
+		w.t.Fatal(err)
+	}
+	w.mfaSecret = e.Secret
+	w.env.Clock.Advance(totp.Period) // the confirming code is spent
 }
 
 // slot is a quarter of a day's traffic, then a housekeeping pass.
@@ -269,6 +308,24 @@ func (w *workload) slot(ctx context.Context, name string) {
 	must("invite", err)
 	_, err = svc.ImpersonateCustomer(ctx, adm, w.supported, "slot "+name)
 	must("impersonate", err)
+
+	// The customer with a second factor signs in: one challenge it
+	// abandons, one it answers; then it starts enrolling another app
+	// and leaves it.
+	for _, answer := range []bool{false, true} {
+		a, err := svc.Authenticate(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass,
+			auth.PasswordCredentials{Email: &w.mfaEmail, Password: ptr(boundedPassword)})
+		must("mfa sign in", err)
+		if !answer {
+			continue
+		}
+		code, err := totp.Code(w.mfaSecret, w.env.Clock.Now())
+		must("totp code", err)
+		tk, err := svc.VerifyMFA(ctx, auth.Credential{}, auth.MFAAnswer{ChallengeToken: a.Ticket.MFA.Token, TOTPCode: &code})
+		must("verify mfa", err)
+		_, err = svc.EnrollTOTP(ctx, auth.Credential{Bearer: tk.AccessToken}, nil)
+		must("abandoned enrollment", err)
+	}
 
 	// The rate limiter meets addresses it never saw.
 	now := w.env.Clock.Now()

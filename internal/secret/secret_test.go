@@ -57,3 +57,50 @@ func TestWellFormed(t *testing.T) {
 		})
 	}
 }
+
+func TestRecoveryCode(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		c, err := secret.NewRecoveryCode(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) != 11 || c[5] != '-' || strings.ContainsAny(c, "01890ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Fatalf("recovery code %q: want 5+5 lower-case base32 characters", c)
+		}
+		if seen[c] {
+			t.Fatalf("recovery code %q twice", c)
+		}
+		seen[c] = true
+	}
+	tests := []struct{ name, typed, want string }{
+		{name: "as shown", typed: "k7qzm-4rtwa", want: "k7qzm4rtwa"},
+		{name: "upper case", typed: "K7QZM-4RTWA", want: "k7qzm4rtwa"},
+		{name: "spaces", typed: " k7qzm 4rtwa ", want: "k7qzm4rtwa"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := secret.NormalizeRecoveryCode(tt.typed); got != tt.want {
+				t.Errorf("NormalizeRecoveryCode(%q) = %q, want %q", tt.typed, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyedHash(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	h := secret.KeyedHash(k1, "authid_a", "k7qzm4rtwa")
+	for name, other := range map[string]string{
+		"another key":     secret.KeyedHash(k2, "authid_a", "k7qzm4rtwa"),
+		"another binding": secret.KeyedHash(k1, "authid_b", "k7qzm4rtwa"),
+		"another value":   secret.KeyedHash(k1, "authid_a", "k7qzm4rtwb"),
+		"shifted":         secret.KeyedHash(k1, "authid_ak", "7qzm4rtwa"),
+	} {
+		if other == h {
+			t.Errorf("%s: same hash", name)
+		}
+	}
+	if h != secret.KeyedHash(k1, "authid_a", "k7qzm4rtwa") || len(h) != 64 {
+		t.Errorf("KeyedHash is not a stable 64-character hex digest: %q", h)
+	}
+}

@@ -63,8 +63,24 @@ type liveIdentityRow struct {
 // forgetting its failed attempts in the same statement. An identity whose
 // customer or user is gone is CodeNotFound.
 func (s *Store) ResetAttempts(ctx context.Context, authIdentityID string) (*gatehouse.AuthIdentity, error) {
+	return s.resetAttempts(ctx, authIdentityID, "failed_attempts = 0")
+}
+
+// FirstFactorPassed loads an auth identity whose first factor passed, in
+// one statement as ResetAttempts: one without a second factor forgets its
+// failed attempts; one with keeps them until its second factor passes,
+// less the attempt the first factor's check counted (counted), so that a
+// right password never counts as a wrong one.
+func (s *Store) FirstFactorPassed(ctx context.Context, authIdentityID string, counted bool) (*gatehouse.AuthIdentity, error) {
+	if !counted {
+		return s.resetAttempts(ctx, authIdentityID, "failed_attempts = CASE WHEN mfa_enabled THEN failed_attempts ELSE 0 END")
+	}
+	return s.resetAttempts(ctx, authIdentityID, "failed_attempts = CASE WHEN mfa_enabled AND failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END")
+}
+
+func (s *Store) resetAttempts(ctx context.Context, authIdentityID, set string) (*gatehouse.AuthIdentity, error) {
 	var r liveIdentityRow
-	err := s.db.NewUpdate().Model(&r.authIdentityRow).Set("failed_attempts = 0").
+	err := s.db.NewUpdate().Model(&r.authIdentityRow).Set(set).
 		Where("id = ?", authIdentityID).Returning(s.sql.resetAttemptsReturning).Scan(ctx, &r)
 	if err != nil {
 		return nil, dbError("reset attempts", "identity", err)

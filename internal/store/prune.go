@@ -26,6 +26,10 @@ var _ housekeeping.Store = (*DB)(nil)
 // STATE_EXPIRED.
 const oauthStateGrace = time.Hour
 
+// UnconfirmedFactorTTL is how long an authenticator app enrolled and
+// never confirmed is kept.
+const UnconfirmedFactorTTL = time.Hour
+
 // Pruners lists the pruners in the order a pass runs them: a pruner whose
 // rows others depend on comes after them (deliveries before events).
 func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
@@ -46,6 +50,11 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		// the grace is over.
 		db.rows("action_token", "expires_at < ? OR used_at < ?", func(now time.Time) []any { return []any{grace(now), grace(now)} }),
 		db.rows("oauth_state", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		// Second-factor challenges past their 5 minutes (and an hour, so
+		// that a late answer still reads TOKEN_EXPIRED), used ones too;
+		// authenticator apps enrolled and never confirmed.
+		db.rows("mfa_challenge", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		db.rows("auth_factor", "confirmed_at IS NULL AND created_at < ?", func(now time.Time) []any { return []any{now.Add(-UnconfirmedFactorTTL)} }),
 		// Invites past their expiry and the grace: accepted ones (the
 		// user and the auth.invite_accepted event remain), superseded
 		// ones and those never accepted alike; a pending one stays.

@@ -79,6 +79,11 @@ func TestPruners(t *testing.T) {
 			{"invite pending", func() []pruneRow { return f.invite(now.Add(time.Hour), false) }},
 			{"oauth state expired over an hour ago", func() []pruneRow { return f.oauthState(now.Add(-time.Hour-tick), true) }},
 			{"oauth state expired an hour ago", func() []pruneRow { return f.oauthState(now.Add(-time.Hour), false) }},
+			{"mfa challenge expired over an hour ago", func() []pruneRow { return f.mfaChallenge(now.Add(-time.Hour-tick), true) }},
+			{"mfa challenge expired an hour ago", func() []pruneRow { return f.mfaChallenge(now.Add(-time.Hour), false) }},
+			{"factor unconfirmed over an hour", func() []pruneRow { return f.factor(now.Add(-store.UnconfirmedFactorTTL-tick), false, true) }},
+			{"factor unconfirmed an hour", func() []pruneRow { return f.factor(now.Add(-store.UnconfirmedFactorTTL), false, false) }},
+			{"factor confirmed long ago", func() []pruneRow { return f.factor(now.Add(-1000*time.Hour), true, false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
 			{"rate bucket still refilling", func() []pruneRow { return f.bucket(now.Add(-59*time.Second), false) }},
 			{"delivered delivery past the event retention", func() []pruneRow {
@@ -243,6 +248,30 @@ func (f *pruneFixture) oauthState(expires time.Time, gone bool) []pruneRow {
 		CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}
 	mustNoError(f.t, f.s.CreateOAuthState(f.ctx(), st))
 	return []pruneRow{row("oauth_state", "id", st.ID, gone)}
+}
+
+// mfaChallenge records a challenge for a new identity that expires at
+// expires.
+func (f *pruneFixture) mfaChallenge(expires time.Time, gone bool) []pruneRow {
+	f.t.Helper()
+	sess := f.liveSession()
+	c := &gatehouse.PendingMFA{ID: newID(), TokenHash: newID(), AuthIdentityID: sess.AuthIdentityID, SessionID: newID(),
+		Method: gatehouse.ProviderEmailPass, ProviderIdentityID: newID(), CreatedAt: expires.Add(-5 * time.Minute), ExpiresAt: expires}
+	mustNoError(f.t, f.s.CreateMFAChallenge(f.ctx(), c))
+	return []pruneRow{row("mfa_challenge", "id", c.ID, gone)}
+}
+
+// factor enrolls a factor for a new identity at created, confirmed or
+// not.
+func (f *pruneFixture) factor(created time.Time, confirmed, gone bool) []pruneRow {
+	f.t.Helper()
+	sess := f.liveSession()
+	fc := &gatehouse.Factor{ID: newID(), AuthIdentityID: sess.AuthIdentityID, Kind: gatehouse.FactorTOTP, Name: "app", SecretSealed: "sealed", CreatedAt: created}
+	mustNoError(f.t, f.s.CreateFactor(f.ctx(), fc))
+	if confirmed {
+		mustNoError(f.t, f.s.ConfirmFactor(f.ctx(), fc.ID, 1, created))
+	}
+	return []pruneRow{row("auth_factor", "id", fc.ID, gone)}
 }
 
 // bucket takes a bucket of one take a minute at taken: full again a

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -18,6 +19,10 @@ func (r *sessionRow) domain() *gatehouse.Session {
 	s := r.Session
 	s.CreatedAt, s.LastActiveAt = s.CreatedAt.UTC(), s.LastActiveAt.UTC()
 	s.IdleExpiresAt, s.ExpiresAt, s.RevokedAt = s.IdleExpiresAt.UTC(), s.ExpiresAt.UTC(), utc(s.RevokedAt)
+	s.AuthTime = utc(s.AuthTime)
+	if s.AMR == nil {
+		s.AMR = []string{}
+	}
 	return &s
 }
 
@@ -165,4 +170,26 @@ func (s *Store) ClaimRefreshToken(ctx context.Context, id, childID string, now t
 		return false, dbError("claim refresh token", "refresh token", err)
 	}
 	return n == 1, nil
+}
+
+// Reauthenticated records a new authentication of a session that is not
+// revoked: its time, level and methods; CodeNotFound otherwise. It
+// answers the session as it is now.
+func (s *Store) Reauthenticated(ctx context.Context, id, aal string, amr []string, now time.Time) (*gatehouse.Session, error) {
+	if amr == nil {
+		amr = []string{}
+	}
+	methods, err := json.Marshal(amr) // strings: cannot fail
+	if err != nil {
+		return nil, dbError("reauthenticate session", "session", err)
+	}
+	var r sessionRow
+	err = s.db.NewUpdate().Model(&r).
+		Set("auth_time = ?", now).Set("aal = ?", aal).Set("amr = ?", string(methods)).
+		Where("id = ?", id).Where("revoked_at IS NULL").
+		Returning("*").Scan(ctx)
+	if err != nil {
+		return nil, dbError("reauthenticate session", "session", err)
+	}
+	return r.domain(), nil
 }

@@ -51,6 +51,12 @@ func clipSession(sess *gatehouse.Session) {
 	sess.IP = clip(sess.IP, maxIP)
 	sess.UserAgent = clip(sess.UserAgent, maxUserAgent)
 	sess.DeviceLabel = clip(sess.DeviceLabel, maxDeviceLabel)
+	if sess.AAL == "" {
+		sess.AAL = gatehouse.AAL1
+	}
+	if sess.AMR == nil {
+		sess.AMR = []string{}
+	}
 }
 
 // SessionsOf lists an identity's live sessions at now (neither revoked

@@ -451,6 +451,7 @@ func richSubject() token.Subject {
 		"roles":       []any{"buyer", map[string]any{"tier": "gold"}},
 		"prefs":       map[string]any{"lang": "nb"},
 	}
+	sub.AMR, sub.AAL = []string{"pwd", "otp", "mfa"}, "aal2"
 	return sub
 }
 
@@ -463,6 +464,7 @@ func scribble(c *token.Claims) {
 	c.AppMetadata["roles"].([]any)[1].(map[string]any)["tier"] = "none"
 	c.AppMetadata["prefs"].(map[string]any)["lang"] = "xx"
 	c.Audience[0] = "admin"
+	c.AMR[0] = "none"
 	later := epoch.Add(1000 * time.Hour)
 	for _, d := range []*jwt.NumericDate{c.ExpiresAt, c.NotBefore, c.IssuedAt, c.AuthTime} {
 		d.Time = later
@@ -537,7 +539,7 @@ func TestClaimsReferenceFields(t *testing.T) {
 	}
 	walk(reflect.TypeFor[token.Claims]())
 	slices.Sort(got)
-	want := []string{"Act", "AppMetadata", "Audience", "AuthTime", "ExpiresAt", "IssuedAt", "NotBefore"}
+	want := []string{"AMR", "Act", "AppMetadata", "Audience", "AuthTime", "ExpiresAt", "IssuedAt", "NotBefore"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Claims has reference fields %v, want %v: teach Claims.clone the new ones", got, want)
 	}

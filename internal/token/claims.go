@@ -28,6 +28,12 @@ type Claims struct {
 	// Act names who acts as the subject (RFC 8693, section 4.1): an admin
 	// user impersonating the customer. Nil on every other token.
 	Act *Act `json:"act,omitempty"`
+	// AMR lists how the session authenticated (RFC 8176: "pwd", "otp",
+	// "fed", "hwk", "mfa"); AAL is its assurance level, "aal1" or
+	// "aal2" (NIST SP 800-63B). An anonymous or impersonation session
+	// has no amr.
+	AMR []string `json:"amr,omitempty"`
+	AAL string   `json:"aal,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -51,6 +57,10 @@ type Subject struct {
 	// ImpersonatedBy is the admin user acting as the subject, written as
 	// the act claim; "" for none.
 	ImpersonatedBy string
+	// AMR and AAL are the session's authentication methods and assurance
+	// level.
+	AMR []string
+	AAL string
 }
 
 // clone returns a copy of c that shares nothing mutable with it: the
@@ -63,6 +73,7 @@ func (c *Claims) clone() *Claims {
 		act := *c.Act
 		d.Act = &act
 	}
+	d.AMR = slices.Clone(c.AMR)
 	d.Audience = slices.Clone(c.Audience)
 	d.ExpiresAt = cloneDate(c.ExpiresAt)
 	d.NotBefore = cloneDate(c.NotBefore)

@@ -59,6 +59,8 @@ func (s *Signer) Sign(sub Subject) (string, error) {
 		AppMetadata:    meta,
 		AuthTime:       jwt.NewNumericDate(authTime),
 		SessionID:      sub.SessionID,
+		AMR:            sub.AMR,
+		AAL:            sub.AAL,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   sub.AuthIdentityID,

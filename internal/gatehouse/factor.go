@@ -1,0 +1,85 @@
+package gatehouse
+
+import "time"
+
+// ID prefixes of factors, recovery codes and challenges.
+const (
+	PrefixFactor       = "factor"
+	PrefixRecoveryCode = "rcode"
+	PrefixMFAChallenge = "mfach"
+)
+
+// FactorKind names a kind of second factor. Its values are the ones
+// stored; the schema spells them TOTP, RECOVERY_CODE and PASSKEY.
+type FactorKind string
+
+// Factor kinds. Recovery codes are a way to answer a challenge, never a
+// factor of their own.
+const (
+	FactorTOTP         FactorKind = "totp"
+	FactorRecoveryCode FactorKind = "recovery_code"
+	FactorPasskey      FactorKind = "passkey"
+)
+
+// Factor is a second factor of an auth identity: an authenticator app
+// (TOTP) or a passkey. It counts only once confirmed.
+type Factor struct {
+	ID             string     `bun:"id,pk"`
+	AuthIdentityID string     `bun:"auth_identity_id,notnull"`
+	Kind           FactorKind `bun:"kind,notnull"`
+	Name           string     `bun:"name,notnull"`
+	// SecretSealed is a TOTP factor's secret, sealed under the factor
+	// key for this factor's id (secret.SealFactorSecret).
+	SecretSealed string `bun:"secret_sealed,nullzero"`
+	// LastStep is the TOTP time step of the last code accepted.
+	LastStep    int64      `bun:"last_step,notnull"`
+	CreatedAt   time.Time  `bun:"created_at,notnull"`
+	ConfirmedAt *time.Time `bun:"confirmed_at"`
+	LastUsedAt  *time.Time `bun:"last_used_at"`
+}
+
+// Active reports whether the factor was confirmed.
+func (f *Factor) Active() bool { return f.ConfirmedAt != nil }
+
+// Assurance levels (NIST SP 800-63B): one factor, or two.
+const (
+	AAL1 = "aal1"
+	AAL2 = "aal2"
+)
+
+// Authentication methods, as RFC 8176 names them, in a token's amr claim
+// and a session's record.
+const (
+	AMRPassword    = "pwd" // a password
+	AMROTP         = "otp" // a one-time code: TOTP, a recovery code, an email code
+	AMRFederated   = "fed" // a third-party provider
+	AMRHardwareKey = "hwk" // a passkey
+	AMRMultiFactor = "mfa"
+)
+
+// MFAChallenge is a sign-in whose first factor passed, waiting for the
+// second: the challenge token (shown once; only its hash is kept), when
+// it dies, and which kinds of answer the identity can give.
+type MFAChallenge struct {
+	Token     string
+	ExpiresAt time.Time
+	Factors   []FactorKind
+}
+
+// PendingMFA is a stored challenge.
+type PendingMFA struct {
+	ID             string `bun:"id,pk"`
+	TokenHash      string `bun:"token_hash,notnull"`
+	AuthIdentityID string `bun:"auth_identity_id,notnull"`
+	// SessionID is the session the challenge starts once answered.
+	SessionID string `bun:"session_id,notnull"`
+	// Method and AMR are the first factor's: the provider, and its amr
+	// values.
+	Method             string     `bun:"method,notnull"`
+	ProviderIdentityID string     `bun:"provider_identity_id,notnull"`
+	AMR                []string   `bun:"amr,type:jsonb,notnull"`
+	Failures           int        `bun:"failures,notnull"`
+	CreatedAt          time.Time  `bun:"created_at,notnull"`
+	ExpiresAt          time.Time  `bun:"expires_at,notnull"`
+	UsedAt             *time.Time `bun:"used_at"`
+}
