@@ -127,3 +127,7 @@ func deviceSessions(ss []auth.DeviceSession, err error, customer *gatehouse.Cust
 	}
 	return out, nil
 }
+
+// requestCredential is credential, for a resolver whose argument of that
+// name (finishPasskeyRegistration's) hides it.
+func requestCredential(ctx context.Context) auth.Credential { return credential(ctx) }

@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 		LastSignInAt             func(childComplexity int) int
 		LocaleCode               func(childComplexity int) int
 		Metadata                 func(childComplexity int) int
+		Passkeys                 func(childComplexity int) int
 		Phone                    func(childComplexity int) int
 		Sessions                 func(childComplexity int) int
 		TaxExempt                func(childComplexity int) int
@@ -327,15 +328,18 @@ type ComplexityRoot struct {
 	}
 
 	MfaChallenge struct {
-		ExpiresAt func(childComplexity int) int
-		Factors   func(childComplexity int) int
-		Token     func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		Factors        func(childComplexity int) int
+		PasskeyOptions func(childComplexity int) int
+		Token          func(childComplexity int) int
 	}
 
 	Mutation struct {
 		AcceptInvite                     func(childComplexity int, input model.AcceptInviteInput) int
 		AddCustomerAddress               func(childComplexity int, input model.CustomerAddressInput) int
 		Authenticate                     func(childComplexity int, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) int
+		BeginPasskeyRegistration         func(childComplexity int, actor *gatehouse.ActorType) int
+		BeginPasskeySignIn               func(childComplexity int, actor gatehouse.ActorType, email *string) int
 		ChangePassword                   func(childComplexity int, actor *gatehouse.ActorType, input model.ChangePasswordInput) int
 		ConfirmTotp                      func(childComplexity int, actor *gatehouse.ActorType, factorID string, code string) int
 		CreateAnonymousShopperAuthTicket func(childComplexity int) int
@@ -353,6 +357,8 @@ type ComplexityRoot struct {
 		DeleteUser                       func(childComplexity int, id string) int
 		DeleteWebhookEndpoint            func(childComplexity int, id string) int
 		EnrollTotp                       func(childComplexity int, actor *gatehouse.ActorType) int
+		FinishPasskeyRegistration        func(childComplexity int, actor *gatehouse.ActorType, credential map[string]any, name *string) int
+		FinishPasskeySignIn              func(childComplexity int, assertion map[string]any) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
 		ImpersonateCustomer              func(childComplexity int, customerID string, reason string) int
 		Logout                           func(childComplexity int, input *model.LogoutInput) int
@@ -364,6 +370,7 @@ type ComplexityRoot struct {
 		RegenerateRecoveryCodes          func(childComplexity int, actor *gatehouse.ActorType) int
 		Register                         func(childComplexity int, actor gatehouse.ActorType, provider string, input model.RegisterInput) int
 		RemoveFactor                     func(childComplexity int, actor *gatehouse.ActorType, factorID string) int
+		RenamePasskey                    func(childComplexity int, actor *gatehouse.ActorType, passkeyID string, name string) int
 		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		ReplayWebhookDelivery            func(childComplexity int, endpointID string, eventID string) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
@@ -392,6 +399,26 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Passkey struct {
+		BackedUp       func(childComplexity int) int
+		BackupEligible func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastUsedAt     func(childComplexity int) int
+		Name           func(childComplexity int) int
+	}
+
+	PasskeyOptionsPayload struct {
+		Errors  func(childComplexity int) int
+		Options func(childComplexity int) int
+	}
+
+	PasskeyPayload struct {
+		Errors        func(childComplexity int) int
+		Passkey       func(childComplexity int) int
+		RecoveryCodes func(childComplexity int) int
 	}
 
 	Query struct {
@@ -512,6 +539,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		LastName      func(childComplexity int) int
 		Metadata      func(childComplexity int) int
+		Passkeys      func(childComplexity int) int
 		Permissions   func(childComplexity int) int
 		Roles         func(childComplexity int) int
 		Sessions      func(childComplexity int) int
@@ -609,6 +637,7 @@ type CustomerResolver interface {
 	Identities(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.ProviderIdentity, error)
 	Sessions(ctx context.Context, obj *gatehouse.Customer) ([]*model.Session, error)
 	Factors(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Factor, error)
+	Passkeys(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Factor, error)
 }
 type IdentityResolver interface {
 	Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error)
@@ -625,6 +654,11 @@ type MutationResolver interface {
 	ConfirmTotp(ctx context.Context, actor *gatehouse.ActorType, factorID string, code string) (*model.RecoveryCodesPayload, error)
 	RegenerateRecoveryCodes(ctx context.Context, actor *gatehouse.ActorType) (*model.RecoveryCodesPayload, error)
 	RemoveFactor(ctx context.Context, actor *gatehouse.ActorType, factorID string) (*model.RemoveFactorPayload, error)
+	BeginPasskeyRegistration(ctx context.Context, actor *gatehouse.ActorType) (*model.PasskeyOptionsPayload, error)
+	FinishPasskeyRegistration(ctx context.Context, actor *gatehouse.ActorType, credential map[string]any, name *string) (*model.PasskeyPayload, error)
+	BeginPasskeySignIn(ctx context.Context, actor gatehouse.ActorType, email *string) (*model.PasskeyOptionsPayload, error)
+	FinishPasskeySignIn(ctx context.Context, assertion map[string]any) (*model.AuthTicketPayload, error)
+	RenamePasskey(ctx context.Context, actor *gatehouse.ActorType, passkeyID string, name string) (*model.PasskeyPayload, error)
 	VerifyMfa(ctx context.Context, input model.VerifyMfaInput) (*model.AuthTicketPayload, error)
 	Reauthenticate(ctx context.Context, actor *gatehouse.ActorType, input model.ReauthenticateInput) (*model.AuthTicketPayload, error)
 	ChangePassword(ctx context.Context, actor *gatehouse.ActorType, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
@@ -697,6 +731,7 @@ type UserResolver interface {
 	Permissions(ctx context.Context, obj *gatehouse.User) ([]gatehouse.Permission, error)
 	Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error)
 	Factors(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error)
+	Passkeys(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1251,6 +1286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Metadata(childComplexity), true
+	case "Customer.passkeys":
+		if e.ComplexityRoot.Customer.Passkeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Passkeys(childComplexity), true
 	case "Customer.phone":
 		if e.ComplexityRoot.Customer.Phone == nil {
 			break
@@ -1860,6 +1901,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MfaChallenge.Factors(childComplexity), true
+	case "MfaChallenge.passkeyOptions":
+		if e.ComplexityRoot.MfaChallenge.PasskeyOptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MfaChallenge.PasskeyOptions(childComplexity), true
 	case "MfaChallenge.challengeToken":
 		if e.ComplexityRoot.MfaChallenge.Token == nil {
 			break
@@ -1900,6 +1947,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(*model.AuthenticateInput)), true
+	case "Mutation.beginPasskeyRegistration":
+		if e.ComplexityRoot.Mutation.BeginPasskeyRegistration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_beginPasskeyRegistration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BeginPasskeyRegistration(childComplexity, args["actor"].(*gatehouse.ActorType)), true
+	case "Mutation.beginPasskeySignIn":
+		if e.ComplexityRoot.Mutation.BeginPasskeySignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_beginPasskeySignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BeginPasskeySignIn(childComplexity, args["actor"].(gatehouse.ActorType), args["email"].(*string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -2077,6 +2146,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnrollTotp(childComplexity, args["actor"].(*gatehouse.ActorType)), true
+	case "Mutation.finishPasskeyRegistration":
+		if e.ComplexityRoot.Mutation.FinishPasskeyRegistration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finishPasskeyRegistration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinishPasskeyRegistration(childComplexity, args["actor"].(*gatehouse.ActorType), args["credential"].(map[string]any), args["name"].(*string)), true
+	case "Mutation.finishPasskeySignIn":
+		if e.ComplexityRoot.Mutation.FinishPasskeySignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finishPasskeySignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinishPasskeySignIn(childComplexity, args["assertion"].(map[string]any)), true
 	case "Mutation.generateResetPasswordToken":
 		if e.ComplexityRoot.Mutation.GenerateResetPasswordToken == nil {
 			break
@@ -2198,6 +2289,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveFactor(childComplexity, args["actor"].(*gatehouse.ActorType), args["factorId"].(string)), true
+	case "Mutation.renamePasskey":
+		if e.ComplexityRoot.Mutation.RenamePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renamePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenamePasskey(childComplexity, args["actor"].(*gatehouse.ActorType), args["passkeyId"].(string), args["name"].(string)), true
 	case "Mutation.replayDelivery":
 		if e.ComplexityRoot.Mutation.ReplayDelivery == nil {
 			break
@@ -2454,6 +2556,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Passkey.backedUp":
+		if e.ComplexityRoot.Passkey.BackedUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.BackedUp(childComplexity), true
+	case "Passkey.backupEligible":
+		if e.ComplexityRoot.Passkey.BackupEligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.BackupEligible(childComplexity), true
+	case "Passkey.createdAt":
+		if e.ComplexityRoot.Passkey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.CreatedAt(childComplexity), true
+	case "Passkey.id":
+		if e.ComplexityRoot.Passkey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.ID(childComplexity), true
+	case "Passkey.lastUsedAt":
+		if e.ComplexityRoot.Passkey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.LastUsedAt(childComplexity), true
+	case "Passkey.name":
+		if e.ComplexityRoot.Passkey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Name(childComplexity), true
+
+	case "PasskeyOptionsPayload.errors":
+		if e.ComplexityRoot.PasskeyOptionsPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasskeyOptionsPayload.Errors(childComplexity), true
+	case "PasskeyOptionsPayload.options":
+		if e.ComplexityRoot.PasskeyOptionsPayload.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasskeyOptionsPayload.Options(childComplexity), true
+
+	case "PasskeyPayload.errors":
+		if e.ComplexityRoot.PasskeyPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasskeyPayload.Errors(childComplexity), true
+	case "PasskeyPayload.passkey":
+		if e.ComplexityRoot.PasskeyPayload.Passkey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasskeyPayload.Passkey(childComplexity), true
+	case "PasskeyPayload.recoveryCodes":
+		if e.ComplexityRoot.PasskeyPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasskeyPayload.RecoveryCodes(childComplexity), true
 
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
@@ -2990,6 +3161,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Metadata(childComplexity), true
+	case "User.passkeys":
+		if e.ComplexityRoot.User.Passkeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Passkeys(childComplexity), true
 	case "User.permissions":
 		if e.ComplexityRoot.User.Permissions == nil {
 			break
@@ -4009,6 +4186,12 @@ type MfaChallenge {
   expiresAt: DateTime!
   "The kinds of answer the account can give, to choose the form to show."
   factors: [FactorKind!]!
+  """
+  For an account with passkeys: the ` + "`" + `PublicKeyCredentialRequestOptions` + "`" + `
+  (JSON, for ` + "`" + `PublicKeyCredential.parseRequestOptionsFromJSON` + "`" + `) to answer
+  with one; send the assertion as ` + "`" + `verifyMfa` + "`" + `'s ` + "`" + `passkeyAssertion` + "`" + `.
+  """
+  passkeyOptions: JSON
 }
 
 """
@@ -4073,6 +4256,54 @@ type RecoveryCodesPayload {
 }
 
 """
+A passkey (a WebAuthn credential) of a customer or user.
+"""
+type Passkey {
+  "The passkey's factor id (` + "`" + `factor_…` + "`" + `), for ` + "`" + `renamePasskey` + "`" + ` and ` + "`" + `removeFactor` + "`" + `."
+  id: ID!
+  "Its name, such as ` + "`" + `MacBook Touch ID` + "`" + `."
+  name: String!
+  "When it was registered."
+  createdAt: DateTime!
+  "When it last signed in or answered a challenge."
+  lastUsedAt: DateTime
+  "Whether the authenticator may sync it to other devices (a synced passkey)."
+  backupEligible: Boolean!
+  "Whether it is synced now, as the authenticator said last."
+  backedUp: Boolean!
+}
+
+"""
+The answer to ` + "`" + `beginPasskeyRegistration` + "`" + ` and ` + "`" + `beginPasskeySignIn` + "`" + `.
+"""
+type PasskeyOptionsPayload {
+  """
+  The ` + "`" + `PublicKeyCredentialCreationOptions` + "`" + ` or
+  ` + "`" + `PublicKeyCredentialRequestOptions` + "`" + ` as JSON (binary members in
+  base64url), for ` + "`" + `PublicKeyCredential.parseCreationOptionsFromJSON` + "`" + ` /
+  ` + "`" + `parseRequestOptionsFromJSON` + "`" + `. Valid 5 minutes, once.
+  """
+  options: JSON
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
+The answer to ` + "`" + `finishPasskeyRegistration` + "`" + ` and ` + "`" + `renamePasskey` + "`" + `.
+"""
+type PasskeyPayload {
+  "The passkey."
+  passkey: Passkey
+  """
+  When the passkey is the account's first second factor: ten single-use
+  recovery codes, shown this once.
+  """
+  recoveryCodes: [String!]
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"""
 The answer to ` + "`" + `removeFactor` + "`" + `.
 """
 type RemoveFactorPayload {
@@ -4092,7 +4323,7 @@ input VerifyMfaInput {
   totpCode: String
   "One of the recovery codes (case, spaces and dashes do not matter)."
   recoveryCode: String
-  "A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON)."
+  "A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON), answering ` + "`" + `mfa.passkeyOptions` + "`" + `."
   passkeyAssertion: JSON
 }
 
@@ -4105,7 +4336,10 @@ input ReauthenticateInput {
   password: String
   "A code from the authenticator app."
   totpCode: String
-  "A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON)."
+  """
+  A passkey's assertion (` + "`" + `PublicKeyCredential` + "`" + ` as JSON), answering the
+  options of ` + "`" + `beginPasskeySignIn` + "`" + `; ` + "`" + `aal2` + "`" + ` with user verification.
+  """
   passkeyAssertion: JSON
 }
 
@@ -4736,6 +4970,8 @@ type Customer implements Node {
   ` + "`" + `VIEW_CUSTOMERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
   """
   factors: [Factor!]
+  "The customer's passkeys, oldest first. Access: as ` + "`" + `factors` + "`" + `."
+  passkeys: [Passkey!]
   "When the customer last signed in, if they have since this was recorded."
   lastSignInAt: DateTime
   "Whether a verification link proved the email address (` + "`" + `verifyEmail` + "`" + `)."
@@ -4835,6 +5071,8 @@ type User implements Node {
   with ` + "`" + `MANAGE_USERS` + "`" + ` (null with a ` + "`" + `FORBIDDEN` + "`" + ` error for anyone else).
   """
   factors: [Factor!]
+  "The user's passkeys, oldest first. Access: as ` + "`" + `factors` + "`" + `."
+  passkeys: [Passkey!]
 }
 
 """
@@ -5340,6 +5578,85 @@ type Mutation {
     "The factor id (` + "`" + `factor_…` + "`" + `)."
     factorId: ID!
   ): RemoveFactorPayload!
+
+  """
+  Start registering a passkey for the signed-in customer or user: the
+  creation options (a discoverable credential, user verification
+  preferred, the account's passkeys excluded) for
+  ` + "`" + `navigator.credentials.create` + "`" + `. Once the account has a second factor,
+  adding one needs a recent authentication at its highest level
+  (` + "`" + `REAUTH_REQUIRED` + "`" + `). ` + "`" + `NOT_ALLOWED` + "`" + ` when passkeys are not set up
+  (` + "`" + `GATEHOUSE_WEBAUTHN_RP_ID` + "`" + `). Refused to an impersonation session.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  beginPasskeyRegistration(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+  ): PasskeyOptionsPayload!
+
+  """
+  Finish registering a passkey with the browser's answer (the
+  ` + "`" + `PublicKeyCredential` + "`" + ` as JSON: ` + "`" + `credential.toJSON()` + "`" + `). Checked against the
+  challenge, the relying-party id and the allowed origins
+  (` + "`" + `INVALID_CREDENTIALS` + "`" + ` otherwise); every other session of the account
+  ends. Records ` + "`" + `auth.passkey_added` + "`" + `.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  finishPasskeyRegistration(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The registration response, as JSON."
+    credential: JSON!
+    "A name for it (default ` + "`" + `Passkey` + "`" + `), at most 100 characters."
+    name: String
+  ): PasskeyPayload!
+
+  """
+  Start signing in with a passkey: the request options for
+  ` + "`" + `navigator.credentials.get` + "`" + `. With ` + "`" + `email` + "`" + `, that account's passkeys are
+  allowed (an unknown email gets an answer of the same shape); without,
+  any discoverable passkey of the actor type may answer (conditional UI).
+
+  Access: anyone.
+  """
+  beginPasskeySignIn(
+    "Who signs in."
+    actor: ActorType!
+    "The account's email, when the person typed it."
+    email: String
+  ): PasskeyOptionsPayload!
+
+  """
+  Finish a passkey sign-in with the browser's assertion (the
+  ` + "`" + `PublicKeyCredential` + "`" + ` as JSON). With user verification (a PIN or
+  biometric) the ticket is at ` + "`" + `aal2` + "`" + ` (` + "`" + `amr` + "`" + ` ` + "`" + `["hwk", "mfa"]` + "`" + `); without, it
+  is one factor (` + "`" + `aal1` + "`" + `, or the ` + "`" + `mfa` + "`" + ` challenge for an account with a
+  second factor). A refused assertion is ` + "`" + `INVALID_CREDENTIALS` + "`" + ` and counts
+  toward the lockout; a signature counter that goes backwards (a cloned
+  authenticator) is refused and recorded (` + "`" + `auth.passkey_clone_suspected` + "`" + `).
+
+  Access: anyone holding one of the account's passkeys.
+  """
+  finishPasskeySignIn(
+    "The assertion, as JSON."
+    assertion: JSON!
+  ): AuthTicketPayload!
+
+  """
+  Rename one of the signed-in account's passkeys.
+
+  Access: the signed-in customer or user, for their own passkeys.
+  """
+  renamePasskey(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The passkey id (` + "`" + `factor_…` + "`" + `)."
+    passkeyId: ID!
+    "Its new name, at most 100 characters."
+    name: String!
+  ): PasskeyPayload!
 
   """
   Answer a sign-in's second-factor challenge. Right: the ticket, at
@@ -6121,6 +6438,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_sessions(ctx, field)
 	case "factors":
 		return ec.fieldContext_Customer_factors(ctx, field)
+	case "passkeys":
+		return ec.fieldContext_Customer_passkeys(ctx, field)
 	case "lastSignInAt":
 		return ec.fieldContext_Customer_lastSignInAt(ctx, field)
 	case "emailVerified":
@@ -6445,6 +6764,8 @@ func (ec *executionContext) childFields_MfaChallenge(ctx context.Context, field 
 		return ec.fieldContext_MfaChallenge_expiresAt(ctx, field)
 	case "factors":
 		return ec.fieldContext_MfaChallenge_factors(ctx, field)
+	case "passkeyOptions":
+		return ec.fieldContext_MfaChallenge_passkeyOptions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MfaChallenge", field.Name)
 }
@@ -6461,6 +6782,46 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Passkey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Passkey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Passkey_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Passkey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+	case "backupEligible":
+		return ec.fieldContext_Passkey_backupEligible(ctx, field)
+	case "backedUp":
+		return ec.fieldContext_Passkey_backedUp(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Passkey", field.Name)
+}
+
+func (ec *executionContext) childFields_PasskeyOptionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "options":
+		return ec.fieldContext_PasskeyOptionsPayload_options(ctx, field)
+	case "errors":
+		return ec.fieldContext_PasskeyOptionsPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasskeyOptionsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PasskeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "passkey":
+		return ec.fieldContext_PasskeyPayload_passkey(ctx, field)
+	case "recoveryCodes":
+		return ec.fieldContext_PasskeyPayload_recoveryCodes(ctx, field)
+	case "errors":
+		return ec.fieldContext_PasskeyPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasskeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RecoveryCodesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6669,6 +7030,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_sessions(ctx, field)
 	case "factors":
 		return ec.fieldContext_User_factors(ctx, field)
+	case "passkeys":
+		return ec.fieldContext_User_passkeys(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -7009,6 +7372,42 @@ func (ec *executionContext) field_Mutation_authenticate_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_beginPasskeyRegistration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_beginPasskeySignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (gatehouse.ActorType, error) {
+			return ec.unmarshalNActorType2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7251,6 +7650,50 @@ func (ec *executionContext) field_Mutation_enrollTotp_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_finishPasskeyRegistration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "credential",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalNJSON2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["credential"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_finishPasskeySignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "assertion",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalNJSON2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assertion"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_generateResetPasswordToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7458,6 +7901,36 @@ func (ec *executionContext) field_Mutation_removeFactor_args(ctx context.Context
 		return nil, err
 	}
 	args["factorId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renamePasskey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "passkeyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["passkeyId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg2
 	return args, nil
 }
 
@@ -10504,6 +10977,38 @@ func (ec *executionContext) fieldContext_Customer_factors(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_passkeys(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_passkeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Passkeys(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+			return ec.marshalOPasskey2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_passkeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_lastSignInAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13024,6 +13529,29 @@ func (ec *executionContext) fieldContext_MfaChallenge_factors(_ context.Context,
 	return graphql.NewScalarFieldContext("MfaChallenge", field, false, false, errors.New("field of type FactorKind does not have child fields"))
 }
 
+func (ec *executionContext) _MfaChallenge_passkeyOptions(ctx context.Context, field graphql.CollectedField, obj *gatehouse.MFAChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MfaChallenge_passkeyOptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasskeyOptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MfaChallenge_passkeyOptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MfaChallenge", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
 func (ec *executionContext) _Mutation_authenticate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13326,6 +13854,226 @@ func (ec *executionContext) fieldContext_Mutation_removeFactor(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_beginPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginPasskeyRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BeginPasskeyRegistration(ctx, fc.Args["actor"].(*gatehouse.ActorType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PasskeyOptionsPayload) graphql.Marshaler {
+			return ec.marshalNPasskeyOptionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyOptionsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasskeyOptionsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_beginPasskeyRegistration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finishPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finishPasskeyRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinishPasskeyRegistration(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["credential"].(map[string]any), fc.Args["name"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PasskeyPayload) graphql.Marshaler {
+			return ec.marshalNPasskeyPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finishPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasskeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finishPasskeyRegistration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_beginPasskeySignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginPasskeySignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BeginPasskeySignIn(ctx, fc.Args["actor"].(gatehouse.ActorType), fc.Args["email"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PasskeyOptionsPayload) graphql.Marshaler {
+			return ec.marshalNPasskeyOptionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyOptionsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginPasskeySignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasskeyOptionsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_beginPasskeySignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finishPasskeySignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finishPasskeySignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinishPasskeySignIn(ctx, fc.Args["assertion"].(map[string]any))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthTicketPayload) graphql.Marshaler {
+			return ec.marshalNAuthTicketPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finishPasskeySignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthTicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finishPasskeySignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renamePasskey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renamePasskey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenamePasskey(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["passkeyId"].(string), fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PasskeyPayload) graphql.Marshaler {
+			return ec.marshalNPasskeyPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renamePasskey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasskeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renamePasskey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15774,6 +16522,286 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_id(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_name(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_createdAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_backupEligible(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_backupEligible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BackupEligible, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_backupEligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_backedUp(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_backedUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BackedUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_backedUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PasskeyOptionsPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.PasskeyOptionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasskeyOptionsPayload_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasskeyOptionsPayload_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasskeyOptionsPayload", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _PasskeyOptionsPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.PasskeyOptionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasskeyOptionsPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasskeyOptionsPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PasskeyOptionsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PasskeyPayload_passkey(ctx context.Context, field graphql.CollectedField, obj *model.PasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasskeyPayload_passkey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passkey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.Factor) graphql.Marshaler {
+			return ec.marshalOPasskey2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasskeyPayload_passkey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PasskeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PasskeyPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.PasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasskeyPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasskeyPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasskeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PasskeyPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.PasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasskeyPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasskeyPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PasskeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -18386,6 +19414,38 @@ func (ec *executionContext) fieldContext_User_factors(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Factor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_passkeys(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_passkeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Passkeys(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+			return ec.marshalOPasskey2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_passkeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23264,6 +24324,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "passkeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_passkeys(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lastSignInAt":
 			out.Values[i] = ec._Customer_lastSignInAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -24551,6 +25649,11 @@ func (ec *executionContext) _MfaChallenge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "passkeyOptions":
+			out.Values[i] = ec._MfaChallenge_passkeyOptions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24637,6 +25740,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeFactor":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beginPasskeyRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginPasskeyRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishPasskeyRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finishPasskeyRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beginPasskeySignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginPasskeySignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishPasskeySignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finishPasskeySignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renamePasskey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renamePasskey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25007,6 +26145,160 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var passkeyImplementors = []string{"Passkey"}
+
+func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, obj *gatehouse.Factor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Passkey")
+		case "id":
+			out.Values[i] = ec._Passkey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Passkey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Passkey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._Passkey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "backupEligible":
+			out.Values[i] = ec._Passkey_backupEligible(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "backedUp":
+			out.Values[i] = ec._Passkey_backedUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var passkeyOptionsPayloadImplementors = []string{"PasskeyOptionsPayload"}
+
+func (ec *executionContext) _PasskeyOptionsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PasskeyOptionsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyOptionsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasskeyOptionsPayload")
+		case "options":
+			out.Values[i] = ec._PasskeyOptionsPayload_options(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._PasskeyOptionsPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var passkeyPayloadImplementors = []string{"PasskeyPayload"}
+
+func (ec *executionContext) _PasskeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PasskeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasskeyPayload")
+		case "passkey":
+			out.Values[i] = ec._PasskeyPayload_passkey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recoveryCodes":
+			out.Values[i] = ec._PasskeyPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._PasskeyPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -26352,6 +27644,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_factors(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "passkeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_passkeys(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -28231,6 +29561,36 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋgatehouseᚋgateh
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPasskey2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx context.Context, sel ast.SelectionSet, v *gatehouse.Factor) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Passkey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPasskeyOptionsPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyOptionsPayload(ctx context.Context, sel ast.SelectionSet, v *model.PasskeyOptionsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PasskeyOptionsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPasskeyPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐPasskeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.PasskeyPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PasskeyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPermission2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermission(ctx context.Context, v any) (gatehouse.Permission, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := gatehouse.Permission(tmp)
@@ -29272,6 +30632,32 @@ func (ec *executionContext) marshalOOrderDirection2ᚖgithubᚗcomᚋgatehouse�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPasskey2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*gatehouse.Factor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPasskey2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPasskey2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐFactor(ctx context.Context, sel ast.SelectionSet, v *gatehouse.Factor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Passkey(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx context.Context, v any) ([]gatehouse.Permission, error) {

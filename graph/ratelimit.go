@@ -61,6 +61,8 @@ var limitedFields = map[string]struct{ credential bool }{
 	"verifyMfa":                        {true},
 	"reauthenticate":                   {true},
 	"confirmTotp":                      {true},
+	"finishPasskeySignIn":              {true},
+	"beginPasskeySignIn":               {false},
 	"requestEmailVerification":         {false},
 	"refreshToken":                     {false},
 	"refreshUserAuthTicket":            {false},
@@ -155,6 +157,9 @@ func (x rateLimitExtension) InterceptField(ctx context.Context, next graphql.Res
 // identifier is the account a limited field's input names, normalized.
 func identifier(args map[string]any) string {
 	var id string
+	if e, ok := args["email"].(*string); ok && e != nil {
+		id = *e // beginPasskeySignIn
+	}
 	switch in := args["input"].(type) {
 	case *model.AuthenticateInput:
 		if in != nil {

@@ -50,6 +50,11 @@ func (r *customerResolver) Factors(ctx context.Context, obj *gatehouse.Customer)
 	return result(r.Auth.Factors(ctx, credential(ctx), gatehouse.ActorCustomer, obj.ID))
 }
 
+// Passkeys is the resolver for the passkeys field.
+func (r *customerResolver) Passkeys(ctx context.Context, obj *gatehouse.Customer) ([]*gatehouse.Factor, error) {
+	return result(r.Auth.Passkeys(ctx, credential(ctx), gatehouse.ActorCustomer, obj.ID))
+}
+
 // Email is the resolver for the email field.
 func (r *identityResolver) Email(ctx context.Context, obj *gatehouse.ProviderIdentity) (*string, error) {
 	if obj.Provider == gatehouse.ProviderEmailPass {
@@ -133,6 +138,45 @@ func (r *mutationResolver) RemoveFactor(ctx context.Context, actor *gatehouse.Ac
 	err := r.Auth.RemoveFactor(ctx, credential(ctx), actor, factorID)
 	errs, err := payloadErrors(err)
 	return &model.RemoveFactorPayload{Removed: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// BeginPasskeyRegistration is the resolver for the beginPasskeyRegistration field.
+func (r *mutationResolver) BeginPasskeyRegistration(ctx context.Context, actor *gatehouse.ActorType) (*model.PasskeyOptionsPayload, error) {
+	o, err := r.Auth.BeginPasskeyRegistration(ctx, credential(ctx), actor)
+	errs, err := payloadErrors(err)
+	return &model.PasskeyOptionsPayload{Options: o, Errors: errs}, err
+}
+
+// FinishPasskeyRegistration is the resolver for the finishPasskeyRegistration field.
+func (r *mutationResolver) FinishPasskeyRegistration(ctx context.Context, actor *gatehouse.ActorType, credential map[string]any, name *string) (*model.PasskeyPayload, error) {
+	reg, err := r.Auth.FinishPasskeyRegistration(ctx, requestCredential(ctx), actor, credential, name)
+	errs, err := payloadErrors(err)
+	if reg == nil {
+		return &model.PasskeyPayload{Errors: errs}, err
+	}
+	return &model.PasskeyPayload{Passkey: reg.Passkey, RecoveryCodes: reg.RecoveryCodes, Errors: errs}, err
+}
+
+// BeginPasskeySignIn is the resolver for the beginPasskeySignIn field.
+func (r *mutationResolver) BeginPasskeySignIn(ctx context.Context, actor gatehouse.ActorType, email *string) (*model.PasskeyOptionsPayload, error) {
+	o, err := r.Auth.BeginPasskeySignIn(ctx, actor, email)
+	errs, err := payloadErrors(err)
+	return &model.PasskeyOptionsPayload{Options: o, Errors: errs}, err
+}
+
+// FinishPasskeySignIn is the resolver for the finishPasskeySignIn field.
+func (r *mutationResolver) FinishPasskeySignIn(ctx context.Context, assertion map[string]any) (*model.AuthTicketPayload, error) {
+	t, err := r.Auth.FinishPasskeySignIn(ctx, credential(ctx), assertion)
+	errs, err := payloadErrors(err)
+	t, mfa := challenged(t)
+	return &model.AuthTicketPayload{Ticket: t, Mfa: mfa, Errors: errs}, err
+}
+
+// RenamePasskey is the resolver for the renamePasskey field.
+func (r *mutationResolver) RenamePasskey(ctx context.Context, actor *gatehouse.ActorType, passkeyID string, name string) (*model.PasskeyPayload, error) {
+	f, err := r.Auth.RenamePasskey(ctx, credential(ctx), actor, passkeyID, name)
+	errs, err := payloadErrors(err)
+	return &model.PasskeyPayload{Passkey: f, Errors: errs}, err
 }
 
 // VerifyMfa is the resolver for the verifyMfa field.
@@ -681,6 +725,11 @@ func (r *userResolver) Sessions(ctx context.Context, obj *gatehouse.User) ([]*mo
 // Factors is the resolver for the factors field.
 func (r *userResolver) Factors(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error) {
 	return result(r.Auth.Factors(ctx, credential(ctx), gatehouse.ActorUser, obj.ID))
+}
+
+// Passkeys is the resolver for the passkeys field.
+func (r *userResolver) Passkeys(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error) {
+	return result(r.Auth.Passkeys(ctx, credential(ctx), gatehouse.ActorUser, obj.ID))
 }
 
 // AuthTicket returns AuthTicketResolver implementation.

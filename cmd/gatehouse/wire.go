@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 
@@ -200,6 +201,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 	if err != nil {
 		return nil, fmt.Errorf("token signer: %w", err)
 	}
+	wa, err := relyingParty(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a.auth, err = auth.New(auth.Options{
 		Store:  a.store,
 		Hasher: a.hasher,
@@ -237,6 +242,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		WebhookPrivateNetworks: cfg.WebhookPrivateNetworks,
 		FactorKey:              keys.DeriveKey(kek, factorKeyLabel),
 		TOTPIssuer:             cfg.TOTPIssuer,
+		WebAuthn:               wa,
 		ReauthMaxAge:           cfg.ReauthMaxAge,
 		RequireMFA: map[gatehouse.ActorType]bool{
 			gatehouse.ActorUser:     cfg.UserMFA == config.MFARequired,
@@ -354,6 +360,19 @@ func oauthProviders(cfg *config.Config) []*oauth.Provider {
 
 // eventKeyLabel names the KEK-derived key that seals secrets in events.
 const eventKeyLabel = "gatehouse/events/v1"
+
+// relyingParty is the passkeys' relying party, nil while
+// GATEHOUSE_WEBAUTHN_RP_ID is unset.
+func relyingParty(cfg *config.Config) (*webauthn.WebAuthn, error) {
+	if cfg.WebAuthnRPID == "" {
+		return nil, nil
+	}
+	wa, err := webauthn.New(&webauthn.Config{RPID: cfg.WebAuthnRPID, RPDisplayName: cfg.TOTPIssuer, RPOrigins: cfg.WebAuthnOrigins})
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_WEBAUTHN_RP_ID, GATEHOUSE_WEBAUTHN_ORIGINS: %w", err)
+	}
+	return wa, nil
+}
 
 // factorKeyLabel names the KEK-derived key that seals TOTP secrets and
 // keys the hashes of recovery codes.

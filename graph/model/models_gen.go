@@ -534,6 +534,28 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// The answer to `beginPasskeyRegistration` and `beginPasskeySignIn`.
+type PasskeyOptionsPayload struct {
+	// The `PublicKeyCredentialCreationOptions` or
+	// `PublicKeyCredentialRequestOptions` as JSON (binary members in
+	// base64url), for `PublicKeyCredential.parseCreationOptionsFromJSON` /
+	// `parseRequestOptionsFromJSON`. Valid 5 minutes, once.
+	Options map[string]any `json:"options,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// The answer to `finishPasskeyRegistration` and `renamePasskey`.
+type PasskeyPayload struct {
+	// The passkey.
+	Passkey *gatehouse.Factor `json:"passkey,omitempty"`
+	// When the passkey is the account's first second factor: ten single-use
+	// recovery codes, shown this once.
+	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // Read operations.
 type Query struct {
 }
@@ -545,7 +567,8 @@ type ReauthenticateInput struct {
 	Password graphql.Omittable[*string] `json:"password,omitempty"`
 	// A code from the authenticator app.
 	TotpCode graphql.Omittable[*string] `json:"totpCode,omitempty"`
-	// A passkey's assertion (`PublicKeyCredential` as JSON).
+	// A passkey's assertion (`PublicKeyCredential` as JSON), answering the
+	// options of `beginPasskeySignIn`; `aal2` with user verification.
 	PasskeyAssertion graphql.Omittable[map[string]any] `json:"passkeyAssertion,omitempty"`
 }
 
@@ -905,7 +928,7 @@ type VerifyMfaInput struct {
 	TotpCode graphql.Omittable[*string] `json:"totpCode,omitempty"`
 	// One of the recovery codes (case, spaces and dashes do not matter).
 	RecoveryCode graphql.Omittable[*string] `json:"recoveryCode,omitempty"`
-	// A passkey's assertion (`PublicKeyCredential` as JSON).
+	// A passkey's assertion (`PublicKeyCredential` as JSON), answering `mfa.passkeyOptions`.
 	PasskeyAssertion graphql.Omittable[map[string]any] `json:"passkeyAssertion,omitempty"`
 }
 

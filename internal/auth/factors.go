@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -209,8 +210,16 @@ func (s *Service) removeOwnFactor(ctx context.Context, p *principal, f *gatehous
 		if !f.Active() {
 			return nil // an enrollment abandoned: nothing changed how it signs in
 		}
-		return s.emit(ctx, st, s.selfEvent(p, gatehouse.EventFactorRemoved, map[string]any{"factor_id": f.ID, "kind": string(f.Kind)}))
+		return s.emit(ctx, st, s.selfEvent(p, removedEvent(f), map[string]any{"factor_id": f.ID, "kind": string(f.Kind)}))
 	})
+}
+
+// removedEvent is the event of a factor's removal.
+func removedEvent(f *gatehouse.Factor) string {
+	if f.Kind == gatehouse.FactorPasskey {
+		return gatehouse.EventPasskeyRemoved
+	}
+	return gatehouse.EventFactorRemoved
 }
 
 func (s *Service) removeFactorAsAdmin(ctx context.Context, cred Credential, f *gatehouse.Factor) error {
@@ -244,7 +253,7 @@ func (s *Service) removeFactorAsAdmin(ctx context.Context, cred Credential, f *g
 		if !f.Active() {
 			return nil
 		}
-		if err := s.emit(ctx, st, gatehouse.Event{Name: gatehouse.EventFactorRemoved, AuthIdentityID: owner.ID, ActorType: owner.ActorType,
+		if err := s.emit(ctx, st, gatehouse.Event{Name: removedEvent(f), AuthIdentityID: owner.ID, ActorType: owner.ActorType,
 			ActorID: adm.user.ID, ActorKind: gatehouse.ActorUser, SubjectID: subject, SessionID: adm.p.SessionID,
 			Payload: map[string]any{"factor_id": f.ID, "kind": string(f.Kind), "by_admin": true}}); err != nil {
 			return err
@@ -334,3 +343,13 @@ func (s *Service) selfEvent(p *principal, name string, payload map[string]any) g
 }
 
 func factorBinding(id string) string { return "auth_factor/" + id }
+
+// Passkeys lists the passkeys among the factors Factors lists, for the
+// same callers.
+func (s *Service) Passkeys(ctx context.Context, cred Credential, actor gatehouse.ActorType, actorID string) ([]*gatehouse.Factor, error) {
+	fs, err := s.Factors(ctx, cred, actor, actorID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(fs, func(f *gatehouse.Factor) bool { return f.Kind != gatehouse.FactorPasskey }), nil
+}

@@ -3,8 +3,13 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -33,6 +38,9 @@ type MFAAnswer struct {
 	TOTPCode         *string
 	RecoveryCode     *string
 	PasskeyAssertion map[string]any
+	// ceremony is the WebAuthn ceremony a passkey assertion answers:
+	// the challenge's (mfa), or a sign-in's for a reauthentication.
+	ceremony string
 }
 
 // challenge records a challenge for identity a, whose first factor
@@ -66,8 +74,32 @@ func (s *Service) challenge(ctx context.Context, st Store, a *gatehouse.AuthIden
 	if err := st.CreateMFAChallenge(ctx, c); err != nil {
 		return nil, err
 	}
-	return &gatehouse.Ticket{UserID: a.ID, ActorType: a.ActorType, MFA: &gatehouse.MFAChallenge{
-		Token: tok, ExpiresAt: c.ExpiresAt, Factors: answerKinds(factors, left)}}, nil
+	mfa := &gatehouse.MFAChallenge{Token: tok, ExpiresAt: c.ExpiresAt, Factors: answerKinds(factors, left)}
+	if mfa.PasskeyOptions, err = s.passkeyAnswerOptions(ctx, st, a, c.ID, factors); err != nil {
+		return nil, err
+	}
+	return &gatehouse.Ticket{UserID: a.ID, ActorType: a.ActorType, MFA: mfa}, nil
+}
+
+// passkeyAnswerOptions starts, for an identity with passkeys, the
+// WebAuthn ceremony that answers challenge challengeID with one, and
+// answers its request options; nil for an identity without.
+func (s *Service) passkeyAnswerOptions(ctx context.Context, st Store, a *gatehouse.AuthIdentity, challengeID string, factors []*gatehouse.Factor) (map[string]any, error) {
+	if s.webauthn == nil || !slices.ContainsFunc(factors, func(f *gatehouse.Factor) bool { return f.Kind == gatehouse.FactorPasskey }) {
+		return nil, nil
+	}
+	u, err := passkeyUserOf(a.ID, "", factors)
+	if err != nil {
+		return nil, err
+	}
+	assertion, sd, err := s.webauthn.BeginLogin(u, webauthn.WithUserVerification(protocol.VerificationPreferred))
+	if err != nil {
+		return nil, gatehouse.Internal(fmt.Errorf("begin passkey answer: %w", err))
+	}
+	if err := s.saveCeremony(ctx, st, gatehouse.WebAuthnMFA, a.ActorType, a.ID, challengeID, sd); err != nil {
+		return nil, err
+	}
+	return options(assertion.Response)
 }
 
 // answerKinds are the kinds of answer an identity with factors and left
@@ -107,6 +139,7 @@ func (s *Service) VerifyMFA(ctx context.Context, cred Credential, in MFAAnswer) 
 	if err != nil {
 		return nil, err
 	}
+	in.ceremony = gatehouse.WebAuthnMFA
 	c, err := s.openChallenge(ctx, in.ChallengeToken)
 	if err != nil {
 		return nil, err
@@ -141,6 +174,9 @@ func (s *Service) VerifyMFA(ctx context.Context, cred Credential, in MFAAnswer) 
 			return revokedIfMissing(err)
 		}
 		amr := amrWith(c.AMR, gatehouse.AMROTP)
+		if used == gatehouse.FactorPasskey {
+			amr = amrWith(c.AMR, gatehouse.AMRHardwareKey)
+		}
 		t, err = s.signedIn(ctx, st, cred.Bearer, a, c.ProviderIdentityID,
 			sessionStart{id: c.SessionID, method: c.Method, aal: gatehouse.AAL2, amr: amr})
 		if err != nil {
@@ -155,6 +191,7 @@ func (s *Service) VerifyMFA(ctx context.Context, cred Credential, in MFAAnswer) 
 	})
 	switch {
 	case errors.Is(err, errWrongAnswer):
+		s.recordClone(ctx, err)
 		return nil, s.wrongAnswer(ctx, c, field, "invalid_code", Attempt{Attempts: attempts, Locks: locks})
 	case err != nil:
 		s.uncount(ctx, c.AuthIdentityID)
@@ -245,8 +282,11 @@ func (s *Service) answer(ctx context.Context, st Store, c *gatehouse.PendingMFA,
 			}
 			// Of two requests with the same code, one wins.
 			won, err := st.UseFactorStep(ctx, f.ID, step, now)
-			if err != nil || !won {
-				return "", 0, errors.Join(err, errWrongAnswer)
+			if err != nil {
+				return "", 0, err
+			}
+			if !won {
+				return "", 0, errWrongAnswer
 			}
 			return gatehouse.FactorTOTP, 0, nil
 		}
@@ -259,9 +299,24 @@ func (s *Service) answer(ctx context.Context, st Store, c *gatehouse.PendingMFA,
 		default:
 			return gatehouse.FactorRecoveryCode, left, nil
 		}
+	case in.PasskeyAssertion != nil && s.webauthn != nil:
+		parsed, err := parseAssertion([]string{"input", "passkeyAssertion"}, in.PasskeyAssertion)
+		if err != nil {
+			return "", 0, errWrongAnswer
+		}
+		wc, sd, err := s.claimCeremony(ctx, st, "passkeyAssertion", parsed.Response.CollectedClientData.Challenge, in.ceremony)
+		if err != nil || wc.AuthIdentityID != c.AuthIdentityID || (in.ceremony == gatehouse.WebAuthnMFA && wc.MFAChallengeID != c.ID) {
+			return "", 0, errWrongAnswer
+		}
+		a := &gatehouse.AuthIdentity{ID: c.AuthIdentityID, ActorType: wc.ActorType}
+		if _, err := s.checkPasskey(ctx, st, a, "passkeyAssertion", sd, parsed); err != nil {
+			if gatehouse.ErrorCode(err) == gatehouse.CodeInvalidCredentials {
+				return "", 0, errors.Join(err, errWrongAnswer) // a clone is recorded after the rollback
+			}
+			return "", 0, err
+		}
+		return gatehouse.FactorPasskey, 0, nil
 	}
-	// A passkey assertion is checked by the passkey sign-in; an identity
-	// without one gives a wrong answer.
 	return "", 0, errWrongAnswer
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/password"
@@ -96,6 +98,10 @@ type Options struct {
 	// anything but enrolling a factor (GATEHOUSE_USER_MFA,
 	// GATEHOUSE_CUSTOMER_MFA).
 	RequireMFA map[gatehouse.ActorType]bool
+	// WebAuthn is the relying party passkeys are registered with and
+	// checked against (GATEHOUSE_WEBAUTHN_RP_ID, _ORIGINS); nil turns
+	// passkeys off.
+	WebAuthn *webauthn.WebAuthn
 }
 
 // LockoutPolicy configures account lockout.
@@ -130,6 +136,7 @@ type Service struct {
 	totpIssuer      string
 	reauthMaxAge    time.Duration
 	requireMFA      map[gatehouse.ActorType]bool
+	webauthn        *webauthn.WebAuthn
 
 	// decoys are a hash of each kind still stored, which every failed
 	// password check runs (see equalwork.go).
@@ -176,6 +183,7 @@ func New(o Options) (*Service, error) {
 		totpIssuer:      o.TOTPIssuer,
 		reauthMaxAge:    o.ReauthMaxAge,
 		requireMFA:      o.RequireMFA,
+		webauthn:        o.WebAuthn,
 	}
 	if s.lockout.MaxAttempts <= 0 {
 		s.lockout.MaxAttempts = 5

@@ -88,6 +88,8 @@ func firstFactorAMR(method string) []string {
 		return []string{gatehouse.AMRPassword}
 	case gatehouse.SignInAnonymous, gatehouse.SignInImpersonation:
 		return []string{}
+	case gatehouse.SignInPasskey:
+		return []string{gatehouse.AMRHardwareKey}
 	}
 	return []string{gatehouse.AMRFederated}
 }
@@ -140,9 +142,14 @@ func (s *Service) Reauthenticate(ctx context.Context, cred Credential, actor *ga
 		}
 		aal, amr = gatehouse.AAL2, amrWith(amr, gatehouse.AMROTP)
 	default:
-		// Passkeys sign in and answer challenges through their own
-		// mutations; no identity has one to reauthenticate with here.
-		return nil, gatehouse.FieldError(gatehouse.CodeInvalidCredentials, field, "No passkey of this account matches.")
+		uv, err := s.reauthPasskey(ctx, a, in.PasskeyAssertion)
+		if err != nil {
+			return nil, err
+		}
+		if uv {
+			aal = gatehouse.AAL2
+		}
+		amr = amrWith(amr, gatehouse.AMRHardwareKey)
 	}
 	var t *gatehouse.Ticket
 	err = s.store.Tx(ctx, func(st Store) error {
@@ -181,6 +188,32 @@ func (s *Service) reauthPassword(ctx context.Context, p *principal, pw string) e
 	}
 	_, err = s.store.ResetAttempts(ctx, p.AuthIdentityID)
 	return err
+}
+
+// reauthPasskey checks an assertion of one of identity a's passkeys,
+// answering a sign-in ceremony (beginPasskeySignIn), under the lockout,
+// and answers whether the authenticator verified the user.
+func (s *Service) reauthPasskey(ctx context.Context, a *gatehouse.AuthIdentity, assertion map[string]any) (bool, error) {
+	if s.webauthn == nil {
+		return false, errPasskeysOff
+	}
+	parsed, err := parseAssertion([]string{"input", "passkeyAssertion"}, assertion)
+	if err != nil {
+		return false, err
+	}
+	c, sd, err := s.claimCeremony(ctx, s.store, "passkeyAssertion", parsed.Response.CollectedClientData.Challenge, gatehouse.WebAuthnSignIn)
+	if err != nil {
+		return false, err
+	}
+	if (c.AuthIdentityID != "" && c.AuthIdentityID != a.ID) || c.ActorType != a.ActorType {
+		return false, errPasskeyRefused("passkeyAssertion", "it is not one of the account's")
+	}
+	uv, err := s.checkPasskeyCounted(ctx, a, "passkeyAssertion", sd, parsed)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.store.ResetAttempts(ctx, a.ID)
+	return uv, err
 }
 
 // reauthTOTP checks a TOTP code of identity a under the lockout, and uses

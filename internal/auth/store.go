@@ -257,6 +257,24 @@ type FactorStore interface {
 	// RecoveryCodesLeft counts an identity's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, authIdentityID string) (int, error)
 
+	// CreatePasskey inserts a confirmed passkey and marks its identity as
+	// having a second factor; CodeDuplicate for a registered credential.
+	CreatePasskey(ctx context.Context, f *gatehouse.Factor) error
+	// PasskeyByCredentialID loads the confirmed passkey with a credential
+	// id.
+	PasskeyByCredentialID(ctx context.Context, credentialID string) (*gatehouse.Factor, error)
+	// UsePasskey records a passkey's use (credential record, counter,
+	// backup state) only if its counter moved forward (or both are 0),
+	// and reports whether it did.
+	UsePasskey(ctx context.Context, id string, credential []byte, signCount int64, backedUp bool, now time.Time) (bool, error)
+	// RenameFactor renames a confirmed factor of an identity.
+	RenameFactor(ctx context.Context, authIdentityID, id, name string) error
+	// CreateWebAuthnChallenge inserts a WebAuthn ceremony in flight.
+	CreateWebAuthnChallenge(ctx context.Context, c *gatehouse.WebAuthnChallenge) error
+	// ClaimWebAuthnChallenge marks the unused, unexpired ceremony with
+	// the challenge hash used and answers it; CodeNotFound otherwise.
+	ClaimWebAuthnChallenge(ctx context.Context, hash string, now time.Time) (*gatehouse.WebAuthnChallenge, error)
+
 	// CreateMFAChallenge inserts a challenge.
 	CreateMFAChallenge(ctx context.Context, c *gatehouse.PendingMFA) error
 	// MFAChallenge loads a challenge by its token's hash, whatever its

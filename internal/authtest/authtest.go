@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/clocktest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -29,6 +31,12 @@ const RefreshKey = "test-refresh-key-test-refresh-key-0123456789"
 // under: fixed, so a second service on the same database signs and
 // verifies with the first one's key.
 const KEK = "dGVzdC1rZWstdGVzdC1rZWstdGVzdC1rZWstMDEyMzQ="
+
+// RPID and Origin are the passkeys' relying party of test services.
+const (
+	RPID   = "shop.example"
+	Origin = "https://shop.example"
+)
 
 // Clock is the tests' clock (clocktest.Clock).
 type Clock = clocktest.Clock
@@ -94,7 +102,11 @@ func New(tb testing.TB, db *store.DB, opts ...func(*auth.Options)) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := auth.Options{Store: st, Hasher: h, Signer: sig, Lifetimes: Lifetimes, RefreshKey: []byte(RefreshKey), Now: clock.Now}
+	wa, err := webauthn.New(&webauthn.Config{RPID: RPID, RPDisplayName: "gatehouse test", RPOrigins: []string{Origin}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	o := auth.Options{Store: st, Hasher: h, Signer: sig, Lifetimes: Lifetimes, RefreshKey: []byte(RefreshKey), Now: clock.Now, WebAuthn: wa}
 	for _, f := range opts {
 		f(&o)
 	}

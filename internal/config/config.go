@@ -161,6 +161,10 @@ type Config struct {
 	UserMFA      string
 	CustomerMFA  string
 	TOTPIssuer   string
+	// WebAuthnRPID and WebAuthnOrigins are the passkeys' relying party;
+	// passkeys are off while WebAuthnRPID is "".
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 
 	LockoutAttempts int
 	LockoutDuration time.Duration
@@ -508,6 +512,33 @@ var settings = []Setting{
 		parse: mfaPolicyVar(func(c *Config) *string { return &c.UserMFA })},
 	{Name: "GATEHOUSE_CUSTOMER_MFA", Default: MFAOptional, Description: "`optional` or `required`, as `GATEHOUSE_USER_MFA` for customers' sessions (the storefront fields).",
 		parse: mfaPolicyVar(func(c *Config) *string { return &c.CustomerMFA })},
+	{Name: "GATEHOUSE_WEBAUTHN_RP_ID", Description: "The passkeys' relying-party id: the domain the storefront or dashboard is served from or a parent of it (`shop.example`), never an IP address; `localhost` for development. Unset: passkeys are off (`NOT_ALLOWED`). Changing it orphans every passkey registered under the old one.",
+		parse: func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if _, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+				return errors.New("an IP address is not a valid relying-party id: use a domain name (localhost in development)")
+			}
+			if v == "" || strings.ContainsAny(v, ":/ ") || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") {
+				return errors.New("must be a domain name such as shop.example, without scheme or port")
+			}
+			c.WebAuthnRPID = v
+			return nil
+		}},
+	{Name: "GATEHOUSE_WEBAUTHN_ORIGINS", Description: "Comma-separated origins the passkey ceremonies may come from (`https://shop.example,https://admin.shop.example`), each on the relying-party id or below it; `http://` only for `localhost`. Required with `GATEHOUSE_WEBAUTHN_RP_ID`.",
+		parse: func(c *Config, v string) error {
+			for _, o := range strings.Split(v, ",") {
+				o = strings.TrimSpace(o)
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+					return fmt.Errorf("%q is not an origin such as https://shop.example", o)
+				}
+				if u.Scheme == "http" && u.Hostname() != "localhost" {
+					return fmt.Errorf("%q: passkeys need https, but for localhost", o)
+				}
+				c.WebAuthnOrigins = append(c.WebAuthnOrigins, o)
+			}
+			return nil
+		}},
 	{Name: "GATEHOUSE_TOTP_ISSUER", Default: "gatehouse", Description: "The name authenticator apps show beside the account (the `issuer` of the `otpauth://` URI): your shop's name.",
 		parse: func(c *Config, v string) error {
 			if strings.ContainsAny(v, ":") || strings.TrimSpace(v) != v {
@@ -683,6 +714,15 @@ func (c *Config) Validate() error {
 	}
 	if c.SigningAlg == keys.HS256 && len(c.SigningKeyFiles) > 0 {
 		errs = append(errs, errors.New("GATEHOUSE_SIGNING_KEY_FILES: holds EdDSA or RS256 keys, and cannot be used with GATEHOUSE_SIGNING_ALG=HS256"))
+	}
+	if (c.WebAuthnRPID == "") != (len(c.WebAuthnOrigins) == 0) {
+		errs = append(errs, errors.New("GATEHOUSE_WEBAUTHN_RP_ID and GATEHOUSE_WEBAUTHN_ORIGINS: set both or neither"))
+	}
+	for _, o := range c.WebAuthnOrigins {
+		u, _ := url.Parse(o)
+		if h := u.Hostname(); c.WebAuthnRPID != "" && h != c.WebAuthnRPID && !strings.HasSuffix(h, "."+c.WebAuthnRPID) {
+			errs = append(errs, fmt.Errorf("GATEHOUSE_WEBAUTHN_ORIGINS: %s is not on the relying-party id %s or below it", o, c.WebAuthnRPID))
+		}
 	}
 	if c.CustomerAudience == "" || c.UserAudience == "" || c.CustomerAudience == c.UserAudience {
 		errs = append(errs, errors.New("GATEHOUSE_CUSTOMER_AUDIENCE and GATEHOUSE_USER_AUDIENCE: must be set and differ"))

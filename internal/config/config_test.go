@@ -88,6 +88,28 @@ func TestLoad(t *testing.T) {
 			}, nil},
 		{"CORS wildcard", env("GATEHOUSE_CORS_ORIGINS", "*"), nil, []string{"GATEHOUSE_CORS_ORIGINS"}},
 		{"CORS origin with a path", env("GATEHOUSE_CORS_ORIGINS", "https://shop.example/app"), nil, []string{"GATEHOUSE_CORS_ORIGINS"}},
+		{"second factors by default", env(), func(c *config.Config) bool {
+			return c.UserMFA == config.MFAOptional && c.CustomerMFA == config.MFAOptional && c.ReauthMaxAge == 10*time.Minute && c.WebAuthnRPID == ""
+		}, nil},
+		{"admins need a second factor in production", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek),
+			func(c *config.Config) bool {
+				return c.UserMFA == config.MFARequired && c.CustomerMFA == config.MFAOptional
+			}, nil},
+		{"production may make it optional", prod("GATEHOUSE_KEY_ENCRYPTION_KEY", kek, "GATEHOUSE_USER_MFA", "optional"),
+			func(c *config.Config) bool { return c.UserMFA == config.MFAOptional }, nil},
+		{"unknown MFA policy", env("GATEHOUSE_CUSTOMER_MFA", "sometimes"), nil, []string{"GATEHOUSE_CUSTOMER_MFA"}},
+		{"passkeys", env("GATEHOUSE_WEBAUTHN_RP_ID", "Shop.Example", "GATEHOUSE_WEBAUTHN_ORIGINS", "https://shop.example, https://admin.shop.example"),
+			func(c *config.Config) bool { return c.WebAuthnRPID == "shop.example" && len(c.WebAuthnOrigins) == 2 }, nil},
+		{"passkeys on localhost", env("GATEHOUSE_WEBAUTHN_RP_ID", "localhost", "GATEHOUSE_WEBAUTHN_ORIGINS", "http://localhost:5173"),
+			func(c *config.Config) bool { return c.WebAuthnRPID == "localhost" }, nil},
+		{"an IP address as relying-party id", env("GATEHOUSE_WEBAUTHN_RP_ID", "127.0.0.1", "GATEHOUSE_WEBAUTHN_ORIGINS", "http://127.0.0.1:8080"), nil,
+			[]string{"GATEHOUSE_WEBAUTHN_RP_ID: an IP address is not a valid relying-party id", "GATEHOUSE_WEBAUTHN_ORIGINS"}},
+		{"an IPv6 relying-party id", env("GATEHOUSE_WEBAUTHN_RP_ID", "[::1]", "GATEHOUSE_WEBAUTHN_ORIGINS", "https://shop.example"), nil, []string{"GATEHOUSE_WEBAUTHN_RP_ID"}},
+		{"a relying-party id with a scheme", env("GATEHOUSE_WEBAUTHN_RP_ID", "https://shop.example", "GATEHOUSE_WEBAUTHN_ORIGINS", "https://shop.example"), nil, []string{"GATEHOUSE_WEBAUTHN_RP_ID"}},
+		{"an origin off the relying-party id", env("GATEHOUSE_WEBAUTHN_RP_ID", "shop.example", "GATEHOUSE_WEBAUTHN_ORIGINS", "https://evilshop.example"), nil,
+			[]string{"GATEHOUSE_WEBAUTHN_ORIGINS: https://evilshop.example is not on the relying-party id"}},
+		{"passkeys over http", env("GATEHOUSE_WEBAUTHN_RP_ID", "shop.example", "GATEHOUSE_WEBAUTHN_ORIGINS", "http://shop.example"), nil, []string{"GATEHOUSE_WEBAUTHN_ORIGINS"}},
+		{"a relying-party id without origins", env("GATEHOUSE_WEBAUTHN_RP_ID", "shop.example"), nil, []string{"set both or neither"}},
 		{"signing key defaults", env(), func(c *config.Config) bool {
 			return c.SigningAlg == keys.EdDSA && c.JWKSMaxAge == 10*time.Minute && c.KeyActivationDelay == 11*time.Minute &&
 				c.KeyEncryptionKey == "" && c.SigningKeyFiles == nil

@@ -21,6 +21,12 @@ const (
 	EventRecoveryCodesRegenerated = "auth.recovery_codes_regenerated"
 	EventReauthenticated          = "auth.reauthenticated"
 	EventAdminFactorRemoved       = "admin.factor_removed"
+	// Passkeys: added and removed (factor_id, backup flags), and an
+	// assertion refused because its signature counter went backwards
+	// (factor_id, sign_count, stored_sign_count).
+	EventPasskeyAdded          = "auth.passkey_added"
+	EventPasskeyRemoved        = "auth.passkey_removed"
+	EventPasskeyCloneSuspected = "auth.passkey_clone_suspected"
 )
 
 // EventNames lists every event name, in the order of their declarations:
@@ -70,5 +76,8 @@ func EventNames() []string {
 		EventRecoveryCodesRegenerated,
 		EventReauthenticated,
 		EventAdminFactorRemoved,
+		EventPasskeyAdded,
+		EventPasskeyRemoved,
+		EventPasskeyCloneSuspected,
 	}
 }

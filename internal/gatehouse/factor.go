@@ -1,6 +1,9 @@
 package gatehouse
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ID prefixes of factors, recovery codes and challenges.
 const (
@@ -36,6 +39,14 @@ type Factor struct {
 	CreatedAt   time.Time  `bun:"created_at,notnull"`
 	ConfirmedAt *time.Time `bun:"confirmed_at"`
 	LastUsedAt  *time.Time `bun:"last_used_at"`
+	// A passkey's credential id (base64url), its credential record as
+	// the WebAuthn library writes it (JSON), its signature counter and
+	// backup flags.
+	CredentialID   string          `bun:"credential_id,nullzero"`
+	Credential     json.RawMessage `bun:"credential,type:jsonb,nullzero"`
+	SignCount      int64           `bun:"sign_count,notnull"`
+	BackupEligible bool            `bun:"backup_eligible,notnull"`
+	BackedUp       bool            `bun:"backed_up,notnull"`
 }
 
 // Active reports whether the factor was confirmed.
@@ -59,11 +70,37 @@ const (
 
 // MFAChallenge is a sign-in whose first factor passed, waiting for the
 // second: the challenge token (shown once; only its hash is kept), when
-// it dies, and which kinds of answer the identity can give.
+// it dies, which kinds of answer the identity can give, and for an
+// identity with passkeys the WebAuthn request options to answer with one.
 type MFAChallenge struct {
-	Token     string
-	ExpiresAt time.Time
-	Factors   []FactorKind
+	Token          string
+	ExpiresAt      time.Time
+	Factors        []FactorKind
+	PasskeyOptions map[string]any
+}
+
+// WebAuthn ceremony purposes.
+const (
+	WebAuthnRegistration = "registration"
+	WebAuthnSignIn       = "sign_in"
+	WebAuthnMFA          = "mfa"
+)
+
+// WebAuthnChallenge is a WebAuthn ceremony in flight: only its
+// challenge's hash is kept, with the library's session data (JSON).
+// AuthIdentityID is "" for a sign-in with a discoverable credential;
+// MFAChallengeID names the sign-in challenge a passkey may answer.
+type WebAuthnChallenge struct {
+	ID             string          `bun:"id,pk"`
+	ChallengeHash  string          `bun:"challenge_hash,notnull"`
+	Purpose        string          `bun:"purpose,notnull"`
+	ActorType      ActorType       `bun:"actor_type,notnull"`
+	AuthIdentityID string          `bun:"auth_identity_id,nullzero"`
+	MFAChallengeID string          `bun:"mfa_challenge_id,nullzero"`
+	SessionData    json.RawMessage `bun:"session_data,type:jsonb,notnull"`
+	CreatedAt      time.Time       `bun:"created_at,notnull"`
+	ExpiresAt      time.Time       `bun:"expires_at,notnull"`
+	UsedAt         *time.Time      `bun:"used_at"`
 }
 
 // PendingMFA is a stored challenge.

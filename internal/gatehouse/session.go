@@ -90,6 +90,7 @@ const (
 const (
 	SignInAnonymous     = "anonymous"
 	SignInImpersonation = "impersonation"
+	SignInPasskey       = "passkey"
 )
 
 // Reasons a session is revoked.

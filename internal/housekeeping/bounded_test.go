@@ -61,6 +61,7 @@ var boundedTables = []struct{ name, from string }{
 	{"mfa_challenge", "mfa_challenge"},
 	{"auth_factor", "auth_factor"},
 	{"recovery_code", "recovery_code"},
+	{"webauthn_challenge", "webauthn_challenge"},
 }
 
 // TestTablesStayBounded drives a shop's traffic through the real service
@@ -133,6 +134,7 @@ func TestTablesStayBounded(t *testing.T) {
 			{"invite", "invite WHERE expires_at < ?", o.SessionGrace},
 			{"mfa_challenge", "mfa_challenge WHERE expires_at < ?", time.Hour},
 			{"auth_factor", "auth_factor WHERE confirmed_at IS NULL AND created_at < ?", store.UnconfirmedFactorTTL},
+			{"webauthn_challenge", "webauthn_challenge WHERE expires_at < ?", time.Hour},
 		} {
 			cutoff := now.Add(-st.life - slack)
 			args := []any{cutoff}
@@ -325,6 +327,11 @@ func (w *workload) slot(ctx context.Context, name string) {
 		must("verify mfa", err)
 		_, err = svc.EnrollTOTP(ctx, auth.Credential{Bearer: tk.AccessToken}, nil)
 		must("abandoned enrollment", err)
+		// Passkey ceremonies begun and never finished.
+		_, err = svc.BeginPasskeyRegistration(ctx, auth.Credential{Bearer: tk.AccessToken}, nil)
+		must("abandoned passkey registration", err)
+		_, err = svc.BeginPasskeySignIn(ctx, gatehouse.ActorCustomer, nil)
+		must("abandoned passkey sign-in", err)
 	}
 
 	// The rate limiter meets addresses it never saw.

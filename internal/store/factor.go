@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -112,14 +113,7 @@ func (s *Store) UseFactorStep(ctx context.Context, id string, step int64, now ti
 		Set("last_step = ?", step).Set("last_used_at = ?", now).
 		Where("id = ?", id).Where("confirmed_at IS NOT NULL").Where("last_step < ?", step).
 		Exec(ctx)
-	if err != nil {
-		return false, dbError("use factor step", "factor", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, dbError("use factor step", "factor", err)
-	}
-	return n == 1, nil
+	return oneRow("use factor step", "factor", res, err)
 }
 
 // TouchFactor records a factor's use.
@@ -255,12 +249,96 @@ func (s *Store) ClaimMFAChallenge(ctx context.Context, id string, maxFailures in
 	res, err := s.db.NewUpdate().Model((*mfaChallengeRow)(nil)).Set("used_at = ?", now).
 		Where("id = ?", id).Where("used_at IS NULL").Where("expires_at > ?", now).Where("failures < ?", maxFailures).
 		Exec(ctx)
+	return oneRow("claim mfa challenge", "challenge", res, err)
+}
+
+type webauthnChallengeRow struct {
+	bun.BaseModel `bun:"table:webauthn_challenge,alias:wc"`
+	gatehouse.WebAuthnChallenge
+}
+
+// CreatePasskey inserts a confirmed passkey and marks its identity as
+// having a second factor, in one transaction (the caller's, if any).
+// CodeDuplicate when the credential id is registered already.
+func (s *Store) CreatePasskey(ctx context.Context, f *gatehouse.Factor) error {
+	return s.tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.NewInsert().Model(&factorRow{Factor: *f}).Exec(ctx); err != nil {
+			return dbError("create passkey", "passkey", err)
+		}
+		_, err := tx.SyncMFA(ctx, f.AuthIdentityID, f.CreatedAt)
+		return err
+	})
+}
+
+// PasskeyByCredentialID loads the confirmed passkey with a credential id.
+func (s *Store) PasskeyByCredentialID(ctx context.Context, credentialID string) (*gatehouse.Factor, error) {
+	var r factorRow
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("credential_id = ?", credentialID).Where("confirmed_at IS NOT NULL").Scan(ctx)
+	})
 	if err != nil {
-		return false, dbError("claim mfa challenge", "challenge", err)
+		return nil, dbError("load passkey", "passkey", err)
+	}
+	return r.domain(), nil
+}
+
+// UsePasskey records a passkey's use with the credential record and
+// counter its assertion left, only if the counter moved forward (or both
+// are zero: an authenticator without a counter), in one conditional
+// statement; it reports whether it did. Of two assertions with one
+// counter value, one wins.
+func (s *Store) UsePasskey(ctx context.Context, id string, credential []byte, signCount int64, backedUp bool, now time.Time) (bool, error) {
+	res, err := s.db.NewUpdate().Model((*factorRow)(nil)).
+		Set("credential = ?", string(credential)).Set("sign_count = ?", signCount).Set("backed_up = ?", backedUp).Set("last_used_at = ?", now).
+		Where("id = ?", id).Where("(sign_count < ? OR (sign_count = 0 AND ? = 0))", signCount, signCount).
+		Exec(ctx)
+	return oneRow("use passkey", "passkey", res, err)
+}
+
+// RenameFactor renames a confirmed factor of an identity; CodeNotFound
+// when it has none with the id.
+func (s *Store) RenameFactor(ctx context.Context, authIdentityID, id, name string) error {
+	res, err := s.db.NewUpdate().Model((*factorRow)(nil)).Set("name = ?", name).
+		Where("id = ?", id).Where("auth_identity_id = ?", authIdentityID).Where("confirmed_at IS NOT NULL").Exec(ctx)
+	if err != nil {
+		return dbError("rename factor", "factor", err)
+	}
+	return affected("rename factor", "factor", res)
+}
+
+// CreateWebAuthnChallenge inserts a WebAuthn ceremony in flight.
+func (s *Store) CreateWebAuthnChallenge(ctx context.Context, c *gatehouse.WebAuthnChallenge) error {
+	if _, err := s.db.NewInsert().Model(&webauthnChallengeRow{WebAuthnChallenge: *c}).Exec(ctx); err != nil {
+		return dbError("create webauthn challenge", "challenge", err)
+	}
+	return nil
+}
+
+// ClaimWebAuthnChallenge marks the unused, unexpired ceremony with the
+// challenge hash used and answers it, in one conditional statement;
+// CodeNotFound when there is none (unknown, used or expired).
+func (s *Store) ClaimWebAuthnChallenge(ctx context.Context, hash string, now time.Time) (*gatehouse.WebAuthnChallenge, error) {
+	var r webauthnChallengeRow
+	err := s.db.NewUpdate().Model(&r).Set("used_at = ?", now).
+		Where("challenge_hash = ?", hash).Where("used_at IS NULL").Where("expires_at > ?", now).
+		Returning("*").Scan(ctx)
+	if err != nil {
+		return nil, dbError("claim webauthn challenge", "challenge", err)
+	}
+	c := r.WebAuthnChallenge
+	c.CreatedAt, c.ExpiresAt, c.UsedAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC(), utc(c.UsedAt)
+	return &c, nil
+}
+
+// oneRow reports whether a conditional statement (res, err) changed its
+// one row.
+func oneRow(op, entity string, res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, dbError(op, entity, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, dbError("claim mfa challenge", "challenge", err)
+		return false, dbError(op, entity, err)
 	}
 	return n == 1, nil
 }

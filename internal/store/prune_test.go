@@ -84,6 +84,8 @@ func TestPruners(t *testing.T) {
 			{"factor unconfirmed over an hour", func() []pruneRow { return f.factor(now.Add(-store.UnconfirmedFactorTTL-tick), false, true) }},
 			{"factor unconfirmed an hour", func() []pruneRow { return f.factor(now.Add(-store.UnconfirmedFactorTTL), false, false) }},
 			{"factor confirmed long ago", func() []pruneRow { return f.factor(now.Add(-1000*time.Hour), true, false) }},
+			{"webauthn ceremony expired over an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour-tick), true) }},
+			{"webauthn ceremony expired an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour), false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
 			{"rate bucket still refilling", func() []pruneRow { return f.bucket(now.Add(-59*time.Second), false) }},
 			{"delivered delivery past the event retention", func() []pruneRow {
@@ -259,6 +261,15 @@ func (f *pruneFixture) mfaChallenge(expires time.Time, gone bool) []pruneRow {
 		Method: gatehouse.ProviderEmailPass, ProviderIdentityID: newID(), CreatedAt: expires.Add(-5 * time.Minute), ExpiresAt: expires}
 	mustNoError(f.t, f.s.CreateMFAChallenge(f.ctx(), c))
 	return []pruneRow{row("mfa_challenge", "id", c.ID, gone)}
+}
+
+// ceremony records a WebAuthn ceremony that expires at expires.
+func (f *pruneFixture) ceremony(expires time.Time, gone bool) []pruneRow {
+	f.t.Helper()
+	c := &gatehouse.WebAuthnChallenge{ID: newID(), ChallengeHash: newID(), Purpose: gatehouse.WebAuthnSignIn, ActorType: gatehouse.ActorCustomer,
+		SessionData: []byte(`{"challenge":"x"}`), CreatedAt: expires.Add(-5 * time.Minute), ExpiresAt: expires}
+	mustNoError(f.t, f.s.CreateWebAuthnChallenge(f.ctx(), c))
+	return []pruneRow{row("webauthn_challenge", "id", c.ID, gone)}
 }
 
 // factor enrolls a factor for a new identity at created, confirmed or
