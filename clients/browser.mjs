@@ -12,7 +12,8 @@ const loopback = (url) => {
   return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) || u.protocol === "data:" || u.protocol === "blob:";
 };
 
-export async function browserTests(base, spaOrigin, foreignOrigin, dashboardOrigin, bin, env) {
+export async function browserTests(base, spa, foreignOrigin, dashboardOrigin, bin, env, port) {
+  const spaOrigin = spa.origin;
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "gatehouse-chromium-")), {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -21,6 +22,10 @@ export async function browserTests(base, spaOrigin, foreignOrigin, dashboardOrig
   try {
     await playgroundTest(browser, base);
     await spaTest(browser, base, spaOrigin, foreignOrigin);
+    // The same SPA under localhost, with the API under localhost too: one
+    // site, so its cookie session works, and a relying-party id passkeys
+    // accept.
+    await passkeyTest(browser, `http://localhost:${port}`, spa.localOrigin);
     await dashboardTest(browser, base, dashboardOrigin, bin, env);
   } finally {
     await browser.close();
@@ -112,5 +117,53 @@ async function spaTest(context, base, spaOrigin, foreignOrigin) {
   await page.waitForFunction(() => document.getElementById("who").textContent === "nobody");
   const after = await context.cookies(base);
   assert.ok(!after.some((c) => c.name.endsWith("gatehouse-customer-session") && c.value), "the cookie outlived the sign-out");
+  await page.close();
+}
+
+// A shopper signs in with a password, adds a passkey (Chromium's virtual
+// authenticator: CTAP2, internal transport, resident key, user
+// verification), signs out, and signs in with the passkey alone, at aal2.
+async function passkeyTest(context, base, spaOrigin) {
+  const email = `passkey-${Date.now()}@example.com`;
+  const password = "amber orchard meridian";
+  const post = (query, variables, bearer) => fetch(base.replace("localhost", "127.0.0.1") + "/graphql", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(bearer && { Authorization: "Bearer " + bearer }) },
+    body: JSON.stringify({ query, variables }),
+  }).then((r) => r.json());
+  const reg = await post(`mutation($e: String!, $p: String!) { register(actor: CUSTOMER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } } }`, { e: email, p: password });
+  assert.ok(reg.data?.register?.ticket, "register: " + JSON.stringify(reg));
+  await post(`mutation { createCustomer(input: {}) { customer { id } } }`, null, reg.data.register.ticket.accessToken);
+
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await page.goto(`${spaOrigin}/?api=${encodeURIComponent(base + "/graphql")}`);
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+  await page.waitForFunction((e) => document.getElementById("who").textContent.startsWith(e), email);
+
+  await page.click("#add-passkey");
+  await page.waitForFunction(() => /passkey/.test(document.getElementById("status").textContent));
+  assert.equal(await page.textContent("#status"), "passkey added");
+  assert.equal((await page.textContent("#recovery")).split(" ").length, 10, "no recovery codes with the first factor");
+  const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  assert.equal(credentials.length, 1, "the authenticator holds no passkey");
+  assert.equal(credentials[0].isResidentCredential, true, "the passkey is not discoverable");
+
+  await page.click("#signout");
+  await page.waitForFunction(() => document.getElementById("who").textContent === "nobody");
+  await page.click("#passkey-signin");
+  await page.waitForFunction((e) => document.getElementById("who").textContent.startsWith(e), email, { timeout: 20000 });
+  const level = await page.evaluate(() => window.storefront.gql(`{ currentSession(actor: CUSTOMER) { aal amr signInMethod } }`));
+  assert.equal(level.data.currentSession.aal, "aal2", "the passkey session: " + JSON.stringify(level));
+  assert.equal(level.data.currentSession.signInMethod, "passkey");
+  // The signature counter moved forward, as the server saw it.
+  const after = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  assert.ok(after.credentials[0].signCount >= 1, "the authenticator did not count the assertion");
   await page.close();
 }

@@ -1,8 +1,9 @@
 // The example dashboard (examples/dashboard) in headless Chromium: an
-// admin signs in, finds a customer, opens it with its sessions and audit
+// admin signs in with password and authenticator app, finds a customer, opens it with its sessions and audit
 // trail, ends a session and starts an impersonation.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { totp } from "./totp.mjs";
 
 export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   const post = (query, variables, bearer) => fetch(base + "/graphql", {
@@ -27,6 +28,16 @@ export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   const shopper = signIn.data.authenticate.ticket;
   const me = async () => (await post(`{ currentCustomer { id } }`, null, shopper.accessToken));
 
+  // The admin enrolls an authenticator app, confirmed with the previous
+  // step's code (accepted within ±1 step) so that the page's code, the
+  // current one, is still unused.
+  const first = await post(`mutation($e: String, $p: String) { authenticate(actor: USER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } } }`, { e: admin.email, p: admin.password });
+  const adminToken = first.data.authenticate.ticket.accessToken;
+  const enroll = (await post(`mutation { enrollTotp { factorId secret errors { code } } }`, null, adminToken)).data.enrollTotp;
+  assert.ok(enroll.secret, "enrollTotp: " + JSON.stringify(enroll));
+  const confirmed = (await post(`mutation($f: ID!, $c: String!) { confirmTotp(factorId: $f, code: $c) { recoveryCodes errors { code } } }`, { f: enroll.factorId, c: totp(enroll.secret, -1) }, adminToken)).data.confirmTotp;
+  assert.equal(confirmed.recoveryCodes?.length, 10, "confirmTotp: " + JSON.stringify(confirmed));
+
   const page = await context.newPage();
   const outside = [];
   await page.route("**/*", (route) => {
@@ -39,7 +50,17 @@ export async function dashboardTest(context, base, dashboardOrigin, bin, env) {
   await page.fill("#email", admin.email);
   await page.fill("#password", admin.password);
   await page.click("#signin button[type=submit]");
+  // The password is right: the page asks for the second factor.
+  await page.waitForSelector("#mfa:not([hidden])");
+  assert.equal(await page.textContent("#who"), "nobody", "signed in on the password alone");
+  await page.fill("#totp", "000000");
+  await page.click("#mfa button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("INVALID_CREDENTIALS"));
+  await page.fill("#totp", totp(enroll.secret));
+  await page.click("#mfa button[type=submit]");
   await page.waitForFunction((e) => document.getElementById("who").textContent === e, admin.email);
+  const level = await page.evaluate(() => window.dashboard.gql(`{ currentSession(actor: USER) { aal amr } }`));
+  assert.equal(level.currentSession.aal, "aal2", "the admin's session: " + JSON.stringify(level));
   assert.match(await page.textContent("#permissions"), /IMPERSONATE_CUSTOMERS/);
 
   // Search by part of the email: one match, opened.

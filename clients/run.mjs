@@ -26,7 +26,10 @@ async function serveStatic(root) {
     } catch { res.writeHead(404).end(); }
   });
   await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  return { origin: `http://127.0.0.1:${srv.address().port}`, close: () => srv.close() };
+  const port = srv.address().port;
+  // localhost is the same server under the name passkeys need: a
+  // relying-party id is a domain, never an IP address.
+  return { origin: `http://127.0.0.1:${port}`, localOrigin: `http://localhost:${port}`, close: () => srv.close() };
 }
 
 const spa = await serveStatic(join(here, "..", "examples", "spa"));
@@ -41,7 +44,11 @@ const env = {
   ...process.env,
   GATEHOUSE_ADDR: `127.0.0.1:${port}`,
   GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, "clients.db")}`,
-  GATEHOUSE_CORS_ORIGINS: `${spa.origin},${dashboard.origin}`,
+  GATEHOUSE_CORS_ORIGINS: `${spa.origin},${spa.localOrigin},${dashboard.origin}`,
+  // Passkeys for the SPA served as localhost (Chromium's virtual
+  // authenticator answers them).
+  GATEHOUSE_WEBAUTHN_RP_ID: "localhost",
+  GATEHOUSE_WEBAUTHN_ORIGINS: spa.localOrigin,
   // Short tokens, so the Apollo test meets an expired one.
   GATEHOUSE_CUSTOMER_ACCESS_TOKEN_TTL: "2s",
   GATEHOUSE_RATE_LIMIT_IP: "10000/1m",
@@ -67,7 +74,7 @@ try {
   for (const [name, run] of [
     ["readme", () => readmeTest(base, bin, env)],
     ["apollo", () => apolloTest(base, github)],
-    ["browser", () => browserTests(base, spa.origin, foreign.origin, dashboard.origin, bin, env)],
+    ["browser", () => browserTests(base, spa, foreign.origin, dashboard.origin, bin, env, port)],
   ]) {
     const t0 = Date.now();
     try {

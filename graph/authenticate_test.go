@@ -202,7 +202,8 @@ func TestAuthProviders(t *testing.T) {
 					SignUpAllowed bool   `json:"signUpAllowed"`
 				}
 				a.do(t, "", `query($a: ActorType!) { authProviders(actor: $a) { id kind displayName signUpAllowed } }`, map[string]any{"a": tc.actor}).decode(t, "authProviders", &ps)
-				if len(ps) != 1 || ps[0].ID != "emailpass" || ps[0].Kind != "PASSWORD" || ps[0].SignUpAllowed != tc.signUp {
+				if len(ps) != 2 || ps[0].ID != "emailpass" || ps[0].Kind != "PASSWORD" || ps[0].SignUpAllowed != tc.signUp ||
+					ps[1].ID != "emailcode" || ps[1].Kind != "EMAIL_CODE" || ps[1].SignUpAllowed != tc.signUp {
 					b, _ := json.Marshal(ps)
 					t.Fatalf("providers = %s", b)
 				}

@@ -373,6 +373,7 @@ type ComplexityRoot struct {
 		RenamePasskey                    func(childComplexity int, actor *gatehouse.ActorType, passkeyID string, name string) int
 		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		ReplayWebhookDelivery            func(childComplexity int, endpointID string, eventID string) int
+		RequestEmailCode                 func(childComplexity int, actor gatehouse.ActorType, input model.RequestEmailCodeInput) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
 		ResendInvite                     func(childComplexity int, id string) int
 		ResetPassword                    func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) int
@@ -454,6 +455,11 @@ type ComplexityRoot struct {
 	ReplayDeliveryPayload struct {
 		Errors  func(childComplexity int) int
 		Success func(childComplexity int) int
+	}
+
+	RequestEmailCodePayload struct {
+		Accepted func(childComplexity int) int
+		Errors   func(childComplexity int) int
 	}
 
 	RequestEmailVerificationPayload struct {
@@ -650,6 +656,7 @@ type MutationResolver interface {
 	Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error)
 	GenerateResetPasswordToken(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) (*model.ResetPasswordTokenPayload, error)
 	ResetPassword(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error)
+	RequestEmailCode(ctx context.Context, actor gatehouse.ActorType, input model.RequestEmailCodeInput) (*model.RequestEmailCodePayload, error)
 	EnrollTotp(ctx context.Context, actor *gatehouse.ActorType) (*model.EnrollTotpPayload, error)
 	ConfirmTotp(ctx context.Context, actor *gatehouse.ActorType, factorID string, code string) (*model.RecoveryCodesPayload, error)
 	RegenerateRecoveryCodes(ctx context.Context, actor *gatehouse.ActorType) (*model.RecoveryCodesPayload, error)
@@ -2322,6 +2329,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayWebhookDelivery(childComplexity, args["endpointId"].(string), args["eventId"].(string)), true
+	case "Mutation.requestEmailCode":
+		if e.ComplexityRoot.Mutation.RequestEmailCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestEmailCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailCode(childComplexity, args["actor"].(gatehouse.ActorType), args["input"].(model.RequestEmailCodeInput)), true
 	case "Mutation.requestEmailVerification":
 		if e.ComplexityRoot.Mutation.RequestEmailVerification == nil {
 			break
@@ -2838,6 +2856,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReplayDeliveryPayload.Success(childComplexity), true
+
+	case "RequestEmailCodePayload.accepted":
+		if e.ComplexityRoot.RequestEmailCodePayload.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailCodePayload.Accepted(childComplexity), true
+	case "RequestEmailCodePayload.errors":
+		if e.ComplexityRoot.RequestEmailCodePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailCodePayload.Errors(childComplexity), true
 
 	case "RequestEmailVerificationPayload.accepted":
 		if e.ComplexityRoot.RequestEmailVerificationPayload.Accepted == nil {
@@ -3482,6 +3513,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefreshTokenInput,
 		ec.unmarshalInputRefreshUserAuthTicketInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputRequestEmailCodeInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResetPasswordTokenInput,
 		ec.unmarshalInputSendEmailVerificationInput,
@@ -4010,6 +4042,8 @@ enum AuthProviderKind {
   OAUTH2
   "A third-party OpenID Connect issuer; ` + "`" + `authenticate` + "`" + ` returns a ` + "`" + `location` + "`" + ` to redirect to."
   OIDC
+  "A one-time code sent to the email address (` + "`" + `requestEmailCode` + "`" + `), then ` + "`" + `authenticate` + "`" + ` with ` + "`" + `email` + "`" + ` and ` + "`" + `code` + "`" + `."
+  EMAIL_CODE
 }
 
 """
@@ -4304,6 +4338,28 @@ type PasskeyPayload {
 }
 
 """
+The input of ` + "`" + `requestEmailCode` + "`" + `.
+"""
+input RequestEmailCodeInput {
+  "The email address to send the code to."
+  email: String!
+}
+
+"""
+The answer to ` + "`" + `requestEmailCode` + "`" + `.
+"""
+type RequestEmailCodePayload {
+  """
+  Whether the request was taken. True for every well-formed address,
+  whether or not it has an account: the answer tells nothing about who
+  signs in here.
+  """
+  accepted: Boolean!
+  "What went wrong (a malformed address); empty on success."
+  errors: [AuthError!]!
+}
+
+"""
 The answer to ` + "`" + `removeFactor` + "`" + `.
 """
 type RemoveFactorPayload {
@@ -4499,6 +4555,11 @@ input AuthenticateInput {
   email: String
   "For ` + "`" + `emailpass` + "`" + `: the password."
   password: String
+  """
+  For ` + "`" + `emailcode` + "`" + `: the six-digit code ` + "`" + `requestEmailCode` + "`" + ` sent. Wrong, used,
+  expired or past its 5 tries: ` + "`" + `INVALID_CREDENTIALS` + "`" + `.
+  """
+  code: String
   """
   For third-party providers: where the provider sends the browser back
   (your storefront's or dashboard's callback page). It must be one of the
@@ -5515,6 +5576,25 @@ type Mutation {
     "The token and the new password."
     input: ResetPasswordInput!
   ): ResetPasswordPayload!
+
+  """
+  Send a one-time sign-in code to an email address (provider ` + "`" + `emailcode` + "`" + `):
+  ` + "`" + `auth.email_code` + "`" + ` carries it (six digits, 10 minutes, 5 tries; a new
+  request retires the older code) for a subscriber to send. A customer's
+  address without an account gets one too: signing in with it registers
+  (a registration ticket, as ` + "`" + `register` + "`" + `'s). The answer and the work are
+  the same for every address. An email code is a first factor only: an
+  account with a second factor still gets the ` + "`" + `mfa` + "`" + ` challenge.
+  Rate-limited per address and per IP.
+
+  Access: anyone.
+  """
+  requestEmailCode(
+    "Who signs in."
+    actor: ActorType!
+    "The address."
+    input: RequestEmailCodeInput!
+  ): RequestEmailCodePayload!
 
   """
   Start enrolling an authenticator app (TOTP) for the signed-in customer
@@ -6854,6 +6934,16 @@ func (ec *executionContext) childFields_ReplayDeliveryPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type ReplayDeliveryPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestEmailCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_RequestEmailCodePayload_accepted(ctx, field)
+	case "errors":
+		return ec.fieldContext_RequestEmailCodePayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEmailCodePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestEmailVerificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -7975,6 +8065,28 @@ func (ec *executionContext) field_Mutation_replayWebhookDelivery_args(ctx contex
 		return nil, err
 	}
 	args["eventId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestEmailCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (gatehouse.ActorType, error) {
+			return ec.unmarshalNActorType2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestEmailCodeInput, error) {
+			return ec.unmarshalNRequestEmailCodeInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -13684,6 +13796,50 @@ func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestEmailCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmailCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmailCode(ctx, fc.Args["actor"].(gatehouse.ActorType), fc.Args["input"].(model.RequestEmailCodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestEmailCodePayload) graphql.Marshaler {
+			return ec.marshalNRequestEmailCodePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailCodePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmailCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEmailCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEmailCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_enrollTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17973,6 +18129,61 @@ func (ec *executionContext) fieldContext_ReplayDeliveryPayload_errors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _RequestEmailCodePayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailCodePayload_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailCodePayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEmailCodePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RequestEmailCodePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailCodePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailCodePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestEmailCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RequestEmailVerificationPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailVerificationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21719,7 +21930,7 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "redirectUrl", "callbackChallenge"}
+	fieldsInOrder := [...]string{"email", "password", "code", "redirectUrl", "callbackChallenge"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21740,6 +21951,13 @@ func (ec *executionContext) unmarshalInputAuthenticateInput(ctx context.Context,
 				return it, err
 			}
 			it.Password = graphql.OmittableOf(data)
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = graphql.OmittableOf(data)
 		case "redirectUrl":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUrl"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -22535,6 +22753,36 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 				return it, err
 			}
 			it.InviteToken = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRequestEmailCodeInput(ctx context.Context, obj any) (model.RequestEmailCodeInput, error) {
+	var it model.RequestEmailCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
 		}
 	}
 	return it, nil
@@ -25716,6 +25964,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestEmailCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmailCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "enrollTotp":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_enrollTotp(ctx, field)
@@ -26856,6 +27111,49 @@ func (ec *executionContext) _ReplayDeliveryPayload(ctx context.Context, sel ast.
 			}
 		case "errors":
 			out.Values[i] = ec._ReplayDeliveryPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestEmailCodePayloadImplementors = []string{"RequestEmailCodePayload"}
+
+func (ec *executionContext) _RequestEmailCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEmailCodePayload")
+		case "accepted":
+			out.Values[i] = ec._RequestEmailCodePayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RequestEmailCodePayload_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29681,6 +29979,21 @@ func (ec *executionContext) marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgate
 		return graphql.Null
 	}
 	return ec._ReplayDeliveryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestEmailCodeInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailCodeInput(ctx context.Context, v any) (model.RequestEmailCodeInput, error) {
+	res, err := ec.unmarshalInputRequestEmailCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestEmailCodePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestEmailCodePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRequestEmailVerificationPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailVerificationPayload) graphql.Marshaler {

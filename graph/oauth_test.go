@@ -142,13 +142,13 @@ func TestOAuthAuthorizationURL(t *testing.T) {
 			for _, p := range ps {
 				got[p.ID] = p.Kind
 			}
-			if got["emailpass"] != "PASSWORD" || got["oidc-test"] != "OIDC" || got["github"] != "OAUTH2" || len(got) != 5 {
+			if got["emailpass"] != "PASSWORD" || got["emailcode"] != "EMAIL_CODE" || got["oidc-test"] != "OIDC" || got["github"] != "OAUTH2" || len(got) != 6 {
 				t.Errorf("providers = %v", got)
 			}
 			var users []struct{ ID string }
 			a.do(t, "", `{ authProviders(actor: USER) { id } }`, nil).decode(t, "authProviders", &users)
-			if len(users) != 2 {
-				t.Errorf("USER providers = %v, want emailpass and oidc-test", users)
+			if len(users) != 3 {
+				t.Errorf("USER providers = %v, want emailpass, emailcode and oidc-test", users)
 			}
 		})
 	})

@@ -78,6 +78,11 @@ func TestEnumerationWork(t *testing.T) {
 			{"generateResetPasswordToken", false, func(email string) func() {
 				return func() { a.requestReset(t, "CUSTOMER", email) }
 			}},
+			{"requestEmailCode", false, func(email string) func() {
+				return func() {
+					a.do(t, "", `mutation($e: String!) { requestEmailCode(actor: CUSTOMER, input: {email: $e}) { accepted } }`, map[string]any{"e": email})
+				}
+			}},
 			{"sendEmailVerification", false, func(email string) func() {
 				return func() {
 					a.do(t, "", `mutation($e: String!) { sendEmailVerification(actor: CUSTOMER, provider: "emailpass", input: {identifier: $e}) { accepted } }`, map[string]any{"e": email})
@@ -92,6 +97,28 @@ func TestEnumerationWork(t *testing.T) {
 				}
 			})
 		}
+		// An admin address without an account gets no code, after the
+		// same work as one with an account.
+		t.Run("requestEmailCode for admin users", func(t *testing.T) {
+			a.admin(t)
+			ask := func(email string) func() {
+				return func() {
+					r := a.do(t, "", `mutation($e: String!) { requestEmailCode(actor: USER, input: {email: $e}) { accepted } }`, map[string]any{"e": email})
+					if !strings.Contains(string(r.raw), `"accepted":true`) {
+						t.Fatalf("requestEmailCode: %s", r.raw)
+					}
+				}
+			}
+			before := len(a.events(t, "auth.email_code"))
+			kq, _ := work(ask("root@example.com"))
+			uq, _ := work(ask("nobody-admin@example.com"))
+			if kq != uq || kq < 1 {
+				t.Fatalf("known admin: %d statements; unknown: %d (want equal, and not none)", kq, uq)
+			}
+			if n := len(a.events(t, "auth.email_code")) - before; n != 1 {
+				t.Fatalf("%d auth.email_code events, want 1 (the known admin's)", n)
+			}
+		})
 	})
 }
 

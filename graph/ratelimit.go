@@ -63,6 +63,7 @@ var limitedFields = map[string]struct{ credential bool }{
 	"confirmTotp":                      {true},
 	"finishPasskeySignIn":              {true},
 	"beginPasskeySignIn":               {false},
+	"requestEmailCode":                 {false},
 	"requestEmailVerification":         {false},
 	"refreshToken":                     {false},
 	"refreshUserAuthTicket":            {false},
@@ -176,6 +177,8 @@ func identifier(args map[string]any) string {
 		id = in.Identifier
 	case model.SendEmailVerificationInput:
 		id = in.Identifier
+	case model.RequestEmailCodeInput:
+		id = in.Email
 	case model.VerifyMfaInput:
 		// The challenge stands for the account it was made for.
 		id = "challenge:" + in.ChallengeToken

@@ -80,7 +80,8 @@ func (r *inviteResolver) Roles(ctx context.Context, obj *gatehouse.Invite) ([]*g
 func (r *mutationResolver) Authenticate(ctx context.Context, actor gatehouse.ActorType, provider string, input *model.AuthenticateInput) (*model.AuthenticatePayload, error) {
 	var creds auth.PasswordCredentials
 	if input != nil {
-		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), RedirectURL: input.RedirectURL.Value(), CallbackChallenge: input.CallbackChallenge.Value()}
+		creds = auth.PasswordCredentials{Email: input.Email.Value(), Password: input.Password.Value(), Code: input.Code.Value(),
+			RedirectURL: input.RedirectURL.Value(), CallbackChallenge: input.CallbackChallenge.Value()}
 	}
 	a, err := r.Auth.Authenticate(ctx, credential(ctx), actor, provider, creds)
 	if a.PreAuthCookie != "" {
@@ -107,6 +108,13 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, actor gatehouse.Ac
 	err := r.Auth.ResetPassword(ctx, actor, provider, input.Token, input.Password)
 	errs, err := payloadErrors(err)
 	return &model.ResetPasswordPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// RequestEmailCode is the resolver for the requestEmailCode field.
+func (r *mutationResolver) RequestEmailCode(ctx context.Context, actor gatehouse.ActorType, input model.RequestEmailCodeInput) (*model.RequestEmailCodePayload, error) {
+	err := r.Auth.RequestEmailCode(ctx, actor, input.Email)
+	errs, err := payloadErrors(err)
+	return &model.RequestEmailCodePayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
 // EnrollTotp is the resolver for the enrollTotp field.

@@ -43,11 +43,42 @@ function row(cells, extra) {
   return tr;
 }
 
+let challenge = null; // a sign-in waiting for its second factor, in memory only
+
 async function signIn(email, password) {
-  const d = await gql(`mutation($e: String, $p: String) { authenticate(actor: USER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } errors { code message } } }`, { e: email, p: password });
+  const d = await gql(`mutation($e: String, $p: String) { authenticate(actor: USER, provider: "emailpass", input: {email: $e, password: $p}) { ticket { accessToken } mfa { challengeToken factors } errors { code message } } }`, { e: email, p: password });
   const a = d.authenticate;
+  if (a.mfa) {
+    // The password was right; the account has a second factor.
+    challenge = a.mfa.challengeToken;
+    $("signin").hidden = true;
+    $("mfa").hidden = false;
+    $("totp").focus();
+    return;
+  }
   if (!a.ticket) throw new Error(a.errors.map((e) => e.code).join(", "));
-  token = a.ticket.accessToken;
+  await signedIn(a.ticket.accessToken);
+}
+
+async function verify(code) {
+  const d = await gql(`mutation($c: String!, $t: String) { verifyMfa(input: {challengeToken: $c, totpCode: $t}) { ticket { accessToken } errors { code message } } }`, { c: challenge, t: code });
+  const v = d.verifyMfa;
+  if (!v.ticket) {
+    // Five wrong codes end the challenge: start over with the password.
+    if (v.errors.some((e) => e.code === "TOKEN_INVALID" || e.code === "TOKEN_EXPIRED")) {
+      challenge = null;
+      $("mfa").hidden = true;
+      $("signin").hidden = false;
+    }
+    throw new Error(v.errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+  }
+  challenge = null;
+  $("mfa").hidden = true;
+  await signedIn(v.ticket.accessToken);
+}
+
+async function signedIn(accessToken) {
+  token = accessToken;
   const me = (await gql(`{ currentUser { email roles { name } permissions } }`)).currentUser;
   $("who").textContent = me.email;
   $("permissions").textContent = `(${me.roles.map((r) => r.name).join(", ")}: ${me.permissions.join(" ")})`;
@@ -132,6 +163,7 @@ async function impersonate() {
 }
 
 $("signin").onsubmit = (e) => { e.preventDefault(); run(signIn)($("email").value, $("password").value); };
+$("mfa").onsubmit = (e) => { e.preventDefault(); run(verify)($("totp").value); };
 $("search").onsubmit = (e) => { e.preventDefault(); run(search)(true); };
 $("next").onclick = run(() => search(false));
 $("impersonate").onclick = run(impersonate);

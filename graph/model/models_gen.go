@@ -168,6 +168,9 @@ type AuthenticateInput struct {
 	Email graphql.Omittable[*string] `json:"email,omitempty"`
 	// For `emailpass`: the password.
 	Password graphql.Omittable[*string] `json:"password,omitempty"`
+	// For `emailcode`: the six-digit code `requestEmailCode` sent. Wrong, used,
+	// expired or past its 5 tries: `INVALID_CREDENTIALS`.
+	Code graphql.Omittable[*string] `json:"code,omitempty"`
 	// For third-party providers: where the provider sends the browser back
 	// (your storefront's or dashboard's callback page). It must be one of the
 	// provider's configured redirect URLs, exactly.
@@ -618,6 +621,22 @@ type ReplayDeliveryPayload struct {
 	// Whether the delivery will be retried.
 	Success bool `json:"success"`
 	// What went wrong (`NOT_FOUND` when it is not dead); empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// The input of `requestEmailCode`.
+type RequestEmailCodeInput struct {
+	// The email address to send the code to.
+	Email string `json:"email"`
+}
+
+// The answer to `requestEmailCode`.
+type RequestEmailCodePayload struct {
+	// Whether the request was taken. True for every well-formed address,
+	// whether or not it has an account: the answer tells nothing about who
+	// signs in here.
+	Accepted bool `json:"accepted"`
+	// What went wrong (a malformed address); empty on success.
 	Errors []*AuthError `json:"errors"`
 }
 
@@ -1148,17 +1167,20 @@ const (
 	AuthProviderKindOauth2 AuthProviderKind = "OAUTH2"
 	// A third-party OpenID Connect issuer; `authenticate` returns a `location` to redirect to.
 	AuthProviderKindOidc AuthProviderKind = "OIDC"
+	// A one-time code sent to the email address (`requestEmailCode`), then `authenticate` with `email` and `code`.
+	AuthProviderKindEmailCode AuthProviderKind = "EMAIL_CODE"
 )
 
 var AllAuthProviderKind = []AuthProviderKind{
 	AuthProviderKindPassword,
 	AuthProviderKindOauth2,
 	AuthProviderKindOidc,
+	AuthProviderKindEmailCode,
 }
 
 func (e AuthProviderKind) IsValid() bool {
 	switch e {
-	case AuthProviderKindPassword, AuthProviderKindOauth2, AuthProviderKindOidc:
+	case AuthProviderKindPassword, AuthProviderKindOauth2, AuthProviderKindOidc, AuthProviderKindEmailCode:
 		return true
 	}
 	return false

@@ -16,6 +16,8 @@ import (
 type PasswordCredentials struct {
 	Email    *string
 	Password *string
+	// Code is an email code (provider emailcode).
+	Code *string
 	// RedirectURL is where a third-party provider sends the browser back.
 	RedirectURL *string
 	// CallbackChallenge binds a third-party sign-in to the client: the
@@ -38,6 +40,10 @@ type Registration struct {
 // third-party provider it answers the URL to send the browser to.
 func (s *Service) Authenticate(ctx context.Context, cred Credential, actor gatehouse.ActorType, provider string, in PasswordCredentials) (Authentication, error) {
 	bearer := cred.Bearer // these operations act on the bearer token only
+	if provider == gatehouse.ProviderEmailCode && actor.Valid() {
+		t, err := s.authenticateEmailCode(ctx, bearer, actor, in)
+		return Authentication{Ticket: t}, err
+	}
 	if provider != gatehouse.ProviderEmailPass {
 		p, err := s.oauthProvider(actor, provider)
 		if err != nil {

@@ -177,6 +177,11 @@ func (s *Service) VerifyMFA(ctx context.Context, cred Credential, in MFAAnswer) 
 		if used == gatehouse.FactorPasskey {
 			amr = amrWith(c.AMR, gatehouse.AMRHardwareKey)
 		}
+		if !slices.Contains(amr, gatehouse.AMRMultiFactor) {
+			// Two factors passed, even when both were one-time codes (an
+			// email code, then the app's).
+			amr = append(amr, gatehouse.AMRMultiFactor)
+		}
 		t, err = s.signedIn(ctx, st, cred.Bearer, a, c.ProviderIdentityID,
 			sessionStart{id: c.SessionID, method: c.Method, aal: gatehouse.AAL2, amr: amr})
 		if err != nil {

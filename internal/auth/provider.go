@@ -10,6 +10,8 @@ const (
 	KindPassword ProviderKind = "PASSWORD"
 	KindOAuth2   ProviderKind = "OAUTH2"
 	KindOIDC     ProviderKind = "OIDC"
+	// KindEmailCode: a one-time code sent to the email address.
+	KindEmailCode ProviderKind = "EMAIL_CODE"
 )
 
 // Provider describes an enabled authentication provider.
@@ -27,6 +29,11 @@ func (s *Service) Providers(actor gatehouse.ActorType) []Provider {
 		Kind:        KindPassword,
 		DisplayName: "Email and password",
 		// Admin identities need an invite.
+		SignUpAllowed: actor == gatehouse.ActorCustomer,
+	}, {
+		ID:            gatehouse.ProviderEmailCode,
+		Kind:          KindEmailCode,
+		DisplayName:   "A code sent by email",
 		SignUpAllowed: actor == gatehouse.ActorCustomer,
 	}}
 	for _, p := range s.oauth {

@@ -90,6 +90,8 @@ func firstFactorAMR(method string) []string {
 		return []string{}
 	case gatehouse.SignInPasskey:
 		return []string{gatehouse.AMRHardwareKey}
+	case gatehouse.ProviderEmailCode:
+		return []string{gatehouse.AMROTP}
 	}
 	return []string{gatehouse.AMRFederated}
 }

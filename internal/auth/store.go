@@ -275,6 +275,19 @@ type FactorStore interface {
 	// the challenge hash used and answers it; CodeNotFound otherwise.
 	ClaimWebAuthnChallenge(ctx context.Context, hash string, now time.Time) (*gatehouse.WebAuthnChallenge, error)
 
+	// CreateEmailCode inserts an email code, retiring the unused ones of
+	// the same actor type and address.
+	CreateEmailCode(ctx context.Context, c *gatehouse.EmailCode) error
+	// LiveEmailCode loads the newest unused code of an actor type and
+	// address; CodeNotFound when there is none.
+	LiveEmailCode(ctx context.Context, actor gatehouse.ActorType, email string) (*gatehouse.EmailCode, error)
+	// FailEmailCode counts a wrong try of an unused code and answers the
+	// count.
+	FailEmailCode(ctx context.Context, id string) (int, error)
+	// ClaimEmailCode marks an unused, unexpired code with fewer than
+	// maxAttempts wrong tries used, and reports whether this call did.
+	ClaimEmailCode(ctx context.Context, id string, maxAttempts int, now time.Time) (bool, error)
+
 	// CreateMFAChallenge inserts a challenge.
 	CreateMFAChallenge(ctx context.Context, c *gatehouse.PendingMFA) error
 	// MFAChallenge loads a challenge by its token's hash, whatever its

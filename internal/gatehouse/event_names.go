@@ -27,6 +27,9 @@ const (
 	EventPasskeyAdded          = "auth.passkey_added"
 	EventPasskeyRemoved        = "auth.passkey_removed"
 	EventPasskeyCloneSuspected = "auth.passkey_clone_suspected"
+	// EventEmailCode carries a one-time sign-in code to send (email,
+	// actor_type, expires_at, registration, and the code as a secret).
+	EventEmailCode = "auth.email_code"
 )
 
 // EventNames lists every event name, in the order of their declarations:
@@ -79,5 +82,6 @@ func EventNames() []string {
 		EventPasskeyAdded,
 		EventPasskeyRemoved,
 		EventPasskeyCloneSuspected,
+		EventEmailCode,
 	}
 }

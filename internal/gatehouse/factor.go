@@ -120,3 +120,25 @@ type PendingMFA struct {
 	ExpiresAt          time.Time  `bun:"expires_at,notnull"`
 	UsedAt             *time.Time `bun:"used_at"`
 }
+
+// ProviderEmailCode signs in with a one-time code sent to the email
+// address: a first factor only (NIST SP 800-63B does not accept email as
+// an out-of-band second factor).
+const ProviderEmailCode = "emailcode"
+
+// PrefixEmailCode is the id prefix of email codes.
+const PrefixEmailCode = "ecode"
+
+// EmailCode is a one-time code sent to an address: only its keyed hash is
+// kept. AuthIdentityID is "" for an address with no account yet.
+type EmailCode struct {
+	ID             string     `bun:"id,pk"`
+	ActorType      ActorType  `bun:"actor_type,notnull"`
+	Email          string     `bun:"email,notnull"`
+	AuthIdentityID string     `bun:"auth_identity_id,nullzero"`
+	CodeHash       string     `bun:"code_hash,notnull"`
+	Attempts       int        `bun:"attempts,notnull"`
+	CreatedAt      time.Time  `bun:"created_at,notnull"`
+	ExpiresAt      time.Time  `bun:"expires_at,notnull"`
+	UsedAt         *time.Time `bun:"used_at"`
+}

@@ -342,3 +342,58 @@ func oneRow(op, entity string, res sql.Result, err error) (bool, error) {
 	}
 	return n == 1, nil
 }
+
+type emailCodeRow struct {
+	bun.BaseModel `bun:"table:email_code,alias:ec"`
+	gatehouse.EmailCode
+}
+
+// CreateEmailCode inserts an email code, retiring the unused ones of the
+// same actor type and address, in one transaction (the caller's, if any).
+func (s *Store) CreateEmailCode(ctx context.Context, c *gatehouse.EmailCode) error {
+	return s.tx(ctx, func(tx *Store) error {
+		_, err := tx.db.NewUpdate().Model((*emailCodeRow)(nil)).Set("used_at = ?", c.CreatedAt).
+			Where("actor_type = ?", c.ActorType).Where("email = ?", c.Email).Where("used_at IS NULL").Exec(ctx)
+		if err != nil {
+			return dbError("retire email codes", "email code", err)
+		}
+		if _, err := tx.db.NewInsert().Model(&emailCodeRow{EmailCode: *c}).Exec(ctx); err != nil {
+			return dbError("create email code", "email code", err)
+		}
+		return nil
+	})
+}
+
+// LiveEmailCode loads the unused code of an actor type and address, the
+// newest; CodeNotFound when there is none.
+func (s *Store) LiveEmailCode(ctx context.Context, actor gatehouse.ActorType, email string) (*gatehouse.EmailCode, error) {
+	var r emailCodeRow
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("actor_type = ?", actor).Where("email = ?", email).Where("used_at IS NULL").
+			OrderExpr("created_at DESC").Limit(1).Scan(ctx)
+	})
+	if err != nil {
+		return nil, dbError("load email code", "email code", err)
+	}
+	c := r.EmailCode
+	c.CreatedAt, c.ExpiresAt, c.UsedAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC(), utc(c.UsedAt)
+	return &c, nil
+}
+
+// FailEmailCode counts a wrong try of an unused code and answers the
+// count; CodeNotFound when it was used meanwhile.
+func (s *Store) FailEmailCode(ctx context.Context, id string) (int, error) {
+	var n int
+	err := s.db.NewUpdate().Model((*emailCodeRow)(nil)).Set("attempts = attempts + 1").
+		Where("id = ?", id).Where("used_at IS NULL").Returning("attempts").Scan(ctx, &n)
+	return n, dbError("count email code try", "email code", err)
+}
+
+// ClaimEmailCode marks an unused, unexpired code with fewer than
+// maxAttempts wrong tries used, in one conditional statement, and reports
+// whether this call did.
+func (s *Store) ClaimEmailCode(ctx context.Context, id string, maxAttempts int, now time.Time) (bool, error) {
+	res, err := s.db.NewUpdate().Model((*emailCodeRow)(nil)).Set("used_at = ?", now).
+		Where("id = ?", id).Where("used_at IS NULL").Where("expires_at > ?", now).Where("attempts < ?", maxAttempts).Exec(ctx)
+	return oneRow("claim email code", "email code", res, err)
+}

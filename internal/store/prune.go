@@ -57,6 +57,8 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		db.rows("auth_factor", "confirmed_at IS NULL AND created_at < ?", func(now time.Time) []any { return []any{now.Add(-UnconfirmedFactorTTL)} }),
 		// WebAuthn ceremonies past their 5 minutes, used ones too.
 		db.rows("webauthn_challenge", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		// Email codes past their 10 minutes, used or not.
+		db.rows("email_code", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
 		// Invites past their expiry and the grace: accepted ones (the
 		// user and the auth.invite_accepted event remain), superseded
 		// ones and those never accepted alike; a pending one stays.

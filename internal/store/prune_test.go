@@ -86,6 +86,8 @@ func TestPruners(t *testing.T) {
 			{"factor confirmed long ago", func() []pruneRow { return f.factor(now.Add(-1000*time.Hour), true, false) }},
 			{"webauthn ceremony expired over an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour-tick), true) }},
 			{"webauthn ceremony expired an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour), false) }},
+			{"email code expired over an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour-tick), true) }},
+			{"email code expired an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour), false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
 			{"rate bucket still refilling", func() []pruneRow { return f.bucket(now.Add(-59*time.Second), false) }},
 			{"delivered delivery past the event retention", func() []pruneRow {
@@ -270,6 +272,16 @@ func (f *pruneFixture) ceremony(expires time.Time, gone bool) []pruneRow {
 		SessionData: []byte(`{"challenge":"x"}`), CreatedAt: expires.Add(-5 * time.Minute), ExpiresAt: expires}
 	mustNoError(f.t, f.s.CreateWebAuthnChallenge(f.ctx(), c))
 	return []pruneRow{row("webauthn_challenge", "id", c.ID, gone)}
+}
+
+// emailCode records an email code for a new address that expires at
+// expires.
+func (f *pruneFixture) emailCode(expires time.Time, gone bool) []pruneRow {
+	f.t.Helper()
+	c := &gatehouse.EmailCode{ID: newID(), ActorType: gatehouse.ActorCustomer, Email: newID() + "@example.com", CodeHash: newID(),
+		CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}
+	mustNoError(f.t, f.s.CreateEmailCode(f.ctx(), c))
+	return []pruneRow{row("email_code", "id", c.ID, gone)}
 }
 
 // factor enrolls a factor for a new identity at created, confirmed or
