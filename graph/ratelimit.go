@@ -64,6 +64,8 @@ var limitedFields = map[string]struct{ credential bool }{
 	"finishPasskeySignIn":              {true},
 	"beginPasskeySignIn":               {false},
 	"requestEmailCode":                 {false},
+	"enrollTotp":                       {false},
+	"beginPasskeyRegistration":         {false},
 	"requestEmailVerification":         {false},
 	"refreshToken":                     {false},
 	"refreshUserAuthTicket":            {false},

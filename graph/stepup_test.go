@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/graph"
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/oauth/oauthtest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 	"github.com/gatehouse/gatehouse/internal/totp"
@@ -220,5 +221,109 @@ func TestUserMFARequired(t *testing.T) {
 				t.Fatalf("currentCustomer: %s", r.raw)
 			}
 		})
+	})
+}
+
+// A third-party sign-in of an account with a second factor gets the
+// challenge too, and verifyMfa finishes it with amr fed, otp.
+func TestOAuthSignInChallenge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fake := oauthtest.New(t)
+		a := oauthAPI(t, db, fake)
+		who := oauthtest.User{Subject: "mfa-1", Email: "fed@example.com", EmailVerified: true, Name: "Fed"}
+		reg := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", who))
+		var c customerPayload
+		a.do(t, reg.AccessToken, createCustomerQ, map[string]any{"input": map[string]any{"firstName": "Fed"}}).decode(t, "createCustomer", &c)
+		bearer := mustTicket(t, a.refresh(t, reg.AccessToken)).AccessToken
+		_, secret, _ := a.enrollTOTP(t, bearer)
+
+		fake.SignIn(who)
+		q := fake.Authorize(a.startOAuth(t, "CUSTOMER", "oidc-test", shopCallback))
+		params := map[string]any{}
+		for k := range q {
+			params[k] = q.Get(k)
+		}
+		v, _ := a.verifiers.Load(q.Get("state"))
+		var p challengePayload
+		a.do(t, "", `mutation($input: ValidateCallbackInput!) { validateCallback(actor: CUSTOMER, provider: "oidc-test", input: $input) { mfa { challengeToken factors } `+ticketFields+` } }`,
+			map[string]any{"input": map[string]any{"params": params, "callbackVerifier": v}}).decode(t, "validateCallback", &p)
+		if p.Ticket != nil || p.Mfa == nil {
+			t.Fatalf("validateCallback: ticket %v, mfa %v, errors %+v", p.Ticket, p.Mfa, p.Errors)
+		}
+		tk := mustTicket(t, a.verifyMFA(t, "", map[string]any{"challengeToken": p.Mfa.ChallengeToken, "totpCode": a.code(t, secret)}))
+		if c := jwtClaims(t, tk.AccessToken); !slices.Equal(anyStrings(c["amr"]), []string{"fed", "otp", "mfa"}) {
+			t.Fatalf("amr %v", c["amr"])
+		}
+	})
+}
+
+// The admin changes that need a recent authentication: roles,
+// deactivation, impersonation.
+func TestAdminStepUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		root := a.admin(t)
+		a.adminWithRoles(t, root, "staff.stepup@example.com", "role_support")
+		var staff struct {
+			Users struct{ Nodes []struct{ ID, Email string } }
+		}
+		a.do(t, root, `{ users(first: 10) { nodes { id email } } }`, nil).decode(t, "users", &staff)
+		var staffID string
+		for _, u := range staff.Users.Nodes {
+			if u.Email == "staff.stepup@example.com" {
+				staffID = u.ID
+			}
+		}
+		_, cus := a.signUpCustomer(t, "supported.stepup@example.com")
+		refresh := *mustTicket(t, a.authenticate(t, "USER", "root@example.com", "the first admin passphrase")).RefreshToken
+		// stale is a token of the session past the max age since its last
+		// authentication (access tokens live 10 minutes: a rotated one).
+		stale := func() string {
+			a.Clock.Advance(11 * time.Minute)
+			tk := mustTicket(t, a.rotate(t, refresh))
+			refresh = *tk.RefreshToken
+			return tk.AccessToken
+		}
+		for _, tc := range []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"changing roles", `mutation($id: ID!) { updateUser(id: $id, input: {roleIds: ["role_viewer"]}) { user { id } errors { code } } }`, map[string]any{"id": staffID}},
+			{"deactivating", `mutation($id: ID!) { deactivateUser(id: $id) { user { id } errors { code } } }`, map[string]any{"id": staffID}},
+			{"impersonating", `mutation($c: ID!) { impersonateCustomer(customerId: $c, reason: "ticket 1") { ticket { accessToken } errors { code } } }`, map[string]any{"c": cus.ID}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				old := stale()
+				wantReason(t, a.do(t, old, tc.query, tc.vars), "REAUTH_REQUIRED")
+				var p ticketPayload
+				a.do(t, old, reauthQ, map[string]any{"input": map[string]any{"password": "the first admin passphrase"}}).decode(t, "reauthenticate", &p)
+				fresh := mustTicket(t, p).AccessToken
+				if r := a.do(t, fresh, tc.query, tc.vars); len(r.Errors) > 0 {
+					t.Fatalf("after reauthenticate: %s", r.raw)
+				}
+			})
+		}
+	})
+}
+
+// GATEHOUSE_CUSTOMER_MFA=required: a customer's session below aal2 may
+// read itself and enroll, nothing else.
+func TestCustomerMFARequired(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := buildAPI(t, db, func(o *auth.Options) {
+			o.RequireMFA = map[gatehouse.ActorType]bool{gatehouse.ActorCustomer: true}
+		}, nil)
+		bearer, _ := a.signUpCustomer(t, "policy@example.com")
+		if r := a.do(t, bearer, currentQ, nil); len(r.Errors) > 0 {
+			t.Fatalf("currentCustomer at aal1: %s", r.raw)
+		}
+		wantReason(t, a.do(t, bearer, updateCustomerQ, map[string]any{"input": map[string]any{"firstName": "Eve"}}), "MFA_REQUIRED")
+		_, secret, _ := a.enrollTOTP(t, bearer)
+		var p ticketPayload
+		a.do(t, bearer, reauthQ, map[string]any{"input": map[string]any{"totpCode": a.code(t, secret)}}).decode(t, "reauthenticate", &p)
+		strong := mustTicket(t, p).AccessToken
+		if r := a.do(t, strong, updateCustomerQ, map[string]any{"input": map[string]any{"firstName": "Eve"}}); len(r.Errors) > 0 {
+			t.Fatalf("updateCustomer at aal2: %s", r.raw)
+		}
 	})
 }

@@ -330,6 +330,11 @@ func (s *Service) BeginPasskeySignIn(ctx context.Context, actor gatehouse.ActorT
 			}
 		case gatehouse.ErrorCode(lookupErr) != gatehouse.CodeNotFound:
 			return nil, lookupErr
+		default:
+			// The same statements as for an account: the work tells nothing.
+			if _, err = s.passkeyUser(ctx, s.store, "authid_none", e); err != nil {
+				return nil, err
+			}
 		}
 		if u != nil && len(u.creds) > 0 {
 			identity = u.id
