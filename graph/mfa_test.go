@@ -391,6 +391,26 @@ func raceOne(t *testing.T, a *api, chs []string, code string) {
 	}
 }
 
+// Any instance of a fleet finishes a challenge another began: it is in
+// the database, and every instance derives the same keys.
+func TestMFAChallengeAcrossInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		first := newAPI(t, db)
+		acc := first.mfaCustomer(t, "fleet-mfa@example.com")
+		second := newAPI(t, db)
+		second.Clock.Set(first.Clock.Now())
+		ch := first.challenge(t, acc)
+		tk := mustTicket(t, second.verifyMFA(t, "", map[string]any{"challengeToken": ch, "totpCode": second.code(t, acc.secret)}))
+		if c := jwtClaims(t, tk.AccessToken); c["aal"] != "aal2" {
+			t.Fatalf("aal %v", c["aal"])
+		}
+		// And the first sees the session the second started.
+		if r := first.do(t, tk.AccessToken, sessionAALQ, nil); len(r.Errors) > 0 {
+			t.Fatalf("currentSession on the first instance: %s", r.raw)
+		}
+	})
+}
+
 func anyStrings(v any) []string {
 	xs, _ := v.([]any)
 	out := make([]string, len(xs))

@@ -69,6 +69,17 @@ func TestRateLimits(t *testing.T) {
 			a.from(t, "198.51.100.12", "", q, map[string]any{"e": "Verify-Me@example.com"})
 			wantRateLimited(t, a.from(t, "198.51.100.13", "", q, map[string]any{"e": "verify-me@example.com"}))
 		})
+		// requestEmailCode per address, whatever the IP, and per IP.
+		t.Run("requestEmailCode per identifier", func(t *testing.T) {
+			const q = `mutation($e: String!) { requestEmailCode(actor: CUSTOMER, input: {email: $e}) { accepted } }`
+			a.from(t, "198.51.100.21", "", q, map[string]any{"e": "code-me@example.com"})
+			a.from(t, "198.51.100.22", "", q, map[string]any{"e": "Code-Me@example.com"})
+			wantRateLimited(t, a.from(t, "198.51.100.23", "", q, map[string]any{"e": "code-me@example.com"}))
+			for _, e := range []string{"x1@example.com", "x2@example.com", "x3@example.com"} {
+				a.from(t, "198.51.100.24", "", q, map[string]any{"e": e})
+			}
+			wantRateLimited(t, a.from(t, "198.51.100.24", "", q, map[string]any{"e": "x4@example.com"}))
+		})
 		// Per IP, whatever the identifier.
 		t.Run("per IP", func(t *testing.T) {
 			for i, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
