@@ -199,10 +199,9 @@ func TestUserMFARequired(t *testing.T) {
 			}
 		})
 		t.Run("but the user may read itself", func(t *testing.T) {
-			var me struct{ ID string }
-			a.do(t, root, `{ currentUser { id } }`, nil).decode(t, "currentUser", &me)
-			if me.ID == "" {
-				t.Fatal("no current user")
+			r := a.do(t, root, `{ currentUser { id sessions { id } factors { id } passkeys { id } } currentSession(actor: USER) { aal } }`, nil)
+			if len(r.Errors) > 0 || !strings.Contains(string(r.raw), `"aal":"aal1"`) {
+				t.Fatalf("reading itself at aal1: %s", r.raw)
 			}
 		})
 		_, secret, _ := a.enrollTOTP(t, root)

@@ -35,7 +35,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 
 	var providers []struct{ ID, Kind, DisplayName string }
 	c.field(c.do("", `{ authProviders(actor: CUSTOMER) { id kind displayName } }`, nil), "authProviders", &providers)
-	if len(providers) != 2 || providers[1].ID != "oidc-acme" || providers[1].Kind != "OIDC" || providers[1].DisplayName != "Acme SSO" {
+	if len(providers) != 3 || providers[1].ID != "emailcode" || providers[2].ID != "oidc-acme" || providers[2].Kind != "OIDC" || providers[2].DisplayName != "Acme SSO" {
 		t.Fatalf("authProviders = %+v", providers)
 	}
 

@@ -46,7 +46,8 @@ func (s *Service) SessionsOfActor(ctx context.Context, actor gatehouse.ActorType
 // none is Current. The check is made here, not by the field's parent, as
 // a customer or user appears in more answers than the ones that admit it.
 func (s *Service) SessionsFor(ctx context.Context, cred Credential, actor gatehouse.ActorType, actorID string) ([]DeviceSession, error) {
-	if p, err := s.principal(ctx, cred, actor, linked); err == nil && p.ActorID == actorID {
+	// The account reads its own even below the second-factor policy.
+	if p, err := s.principal(ctx, cred, actor, enrolling); err == nil && p.ActorID == actorID {
 		return s.deviceSessions(ctx, p.AuthIdentityID, p.SessionID)
 	}
 	perm := gatehouse.PermManageCustomers

@@ -164,12 +164,12 @@ func (e *Endpoints) open(id, sealed string) ([]byte, error) {
 // eventSecretFields are the fields of a message's data that hold an
 // event's secrets (gatehouse.Event.Secrets, merged into the data by the
 // dispatcher): the token of a password reset, an email verification or an
-// invite. An endpoint managed through the API never receives them: an
+// invite, and the one-time sign-in code of auth.email_code. An endpoint managed through the API never receives them: an
 // admin who may manage webhooks must not be able to collect the tokens
 // that sign in as someone else. Only the operator's own subscribers (the
 // configured webhook, NATS, the development log) do. A test fails when
 // an event is given a secret under another name.
-var eventSecretFields = []string{"token"}
+var eventSecretFields = []string{"token", "code"}
 
 // withoutSecrets is m with a copy of its data that has none of the
 // event's secrets.
