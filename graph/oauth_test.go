@@ -198,11 +198,27 @@ func TestOAuthSignIn(t *testing.T) {
 				t.Fatalf("want a registration ticket with a session, got %+v", tk)
 			}
 			var c struct {
-				Customer struct{ Email string } `json:"customer"`
+				Customer struct {
+					Email         string
+					EmailVerified bool
+				} `json:"customer"`
 			}
-			a.do(t, tk.AccessToken, `mutation { createCustomer(input: {firstName: "Ada"}) { customer { email } errors { code } } }`, nil).decode(t, "createCustomer", &c)
-			if c.Customer.Email != "ada@example.com" {
-				t.Fatalf("customer email = %q, want the provider's, normalized", c.Customer.Email)
+			a.do(t, tk.AccessToken, `mutation { createCustomer(input: {firstName: "Ada"}) { customer { email emailVerified } errors { code } } }`, nil).decode(t, "createCustomer", &c)
+			if c.Customer.Email != "ada@example.com" || !c.Customer.EmailVerified {
+				t.Fatalf("customer = %+v, want the provider's email, normalized and verified", c.Customer)
+			}
+		})
+		// Each sign-in where the provider says the email is verified marks
+		// it so (a customer made before this was recorded, say).
+		t.Run("verified again at sign-in", func(t *testing.T) {
+			if _, err := db.Bun().NewRaw("UPDATE customer SET email_verified = FALSE WHERE email = 'ada@example.com'").Exec(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", ada))
+			var me struct{ EmailVerified bool }
+			a.do(t, tk.AccessToken, `{ currentCustomer { emailVerified } }`, nil).decode(t, "currentCustomer", &me)
+			if !me.EmailVerified {
+				t.Fatal("a sign-in with a provider-verified email left the customer unverified")
 			}
 		})
 		// linked makes sure u's identity has a customer (as the first

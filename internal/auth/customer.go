@@ -56,15 +56,17 @@ func (f CustomerFields) apply(c *gatehouse.Customer) error {
 // from the identity.
 func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in CustomerFields) (*gatehouse.Customer, error) {
 	var c *gatehouse.Customer
-	err := s.registerActor(ctx, cred, gatehouse.ActorCustomer, func(st Store, authIdentityID, email string, now time.Time) (string, error) {
+	err := s.registerActor(ctx, cred, gatehouse.ActorCustomer, func(st Store, authIdentityID, email string, verified bool, now time.Time) (string, error) {
 		c = &gatehouse.Customer{
 			ID:         gatehouse.NewID(gatehouse.PrefixCustomer),
 			HasAccount: true,
 			IsActive:   true,
-			Metadata:   map[string]any{},
-			Attributes: []gatehouse.CustomerAttribute{},
-			CreatedAt:  now,
-			UpdatedAt:  now,
+			// A provider-verified email, or one a link or code proved.
+			EmailVerified: verified && email != "",
+			Metadata:      map[string]any{},
+			Attributes:    []gatehouse.CustomerAttribute{},
+			CreatedAt:     now,
+			UpdatedAt:     now,
 		}
 		if email != "" {
 			c.Email = &email

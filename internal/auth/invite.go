@@ -77,13 +77,14 @@ func (s *Service) CreateInvite(ctx context.Context, adm *Admin, email string, ro
 // invite's email must be the identity's.
 func (s *Service) AcceptInvite(ctx context.Context, cred Credential, inviteToken string, firstName, lastName gatehouse.Opt[*string]) (*gatehouse.User, error) {
 	var u *gatehouse.User
-	err := s.registerActor(ctx, cred, gatehouse.ActorUser, func(st Store, authIdentityID, email string, now time.Time) (string, error) {
+	err := s.registerActor(ctx, cred, gatehouse.ActorUser, func(st Store, authIdentityID, email string, verified bool, now time.Time) (string, error) {
 		u = &gatehouse.User{
-			ID:        gatehouse.NewID(gatehouse.PrefixUser),
-			Email:     email,
-			Metadata:  map[string]any{},
-			CreatedAt: now,
-			UpdatedAt: now,
+			ID:            gatehouse.NewID(gatehouse.PrefixUser),
+			Email:         email,
+			EmailVerified: verified,
+			Metadata:      map[string]any{},
+			CreatedAt:     now,
+			UpdatedAt:     now,
 		}
 		if err := text(&u.FirstName, firstName, "firstName"); err != nil {
 			return "", err

@@ -13,7 +13,7 @@ import (
 // the identity's email and returns its id. Racing calls with one token
 // cannot both link (the unique email, or the linked identity, stops the
 // second).
-func (s *Service) registerActor(ctx context.Context, cred Credential, actor gatehouse.ActorType, create func(st Store, authIdentityID, email string, now time.Time) (string, error)) error {
+func (s *Service) registerActor(ctx context.Context, cred Credential, actor gatehouse.ActorType, create func(st Store, authIdentityID, email string, verified bool, now time.Time) (string, error)) error {
 	claims, err := s.principal(ctx, cred, actor, registration)
 	if err != nil {
 		return err
@@ -29,12 +29,12 @@ func (s *Service) registerActor(ctx context.Context, cred Credential, actor gate
 		if a.ActorID() != "" {
 			return errAlreadyLinked
 		}
-		email, err := identityEmail(ctx, st, a)
+		email, verified, err := identityEmail(ctx, st, a)
 		if err != nil {
 			return err
 		}
 		now := s.clock()
-		id, err := create(st, a.ID, email, now)
+		id, err := create(st, a.ID, email, verified, now)
 		if err != nil {
 			return err
 		}
@@ -45,18 +45,20 @@ func (s *Service) registerActor(ctx context.Context, cred Credential, actor gate
 var errAlreadyLinked = gatehouse.Errorf(gatehouse.CodeNotAllowed, "This identity is already linked to an account; refresh the token to use it.")
 
 // identityEmail returns the email of an auth identity's first provider
-// identity that has one.
-func identityEmail(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (string, error) {
+// identity that has one, and whether it is verified: by the third-party
+// provider that vouched for it, or for email+password by a verification
+// link or an email code.
+func identityEmail(ctx context.Context, st Store, a *gatehouse.AuthIdentity) (string, bool, error) {
 	ps, err := st.ProviderIdentities(ctx, a.ID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	for _, p := range ps {
 		if e := p.Email(); e != "" {
-			return gatehouse.NormalizeEmail(e), nil
+			return gatehouse.NormalizeEmail(e), emailVerified(p), nil
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 // link records the actor an identity acts for.

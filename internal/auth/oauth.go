@@ -278,7 +278,12 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 			authID = a.ID
 		}
 		t, err = s.signInMergingTx(ctx, st, bearer, p.ID(), authID, providerIdentityID, false)
-		return err
+		if err != nil || t.ActorID == nil || !prof.EmailVerified || prof.Email == "" {
+			return err
+		}
+		// The provider vouches for the email: the customer or user with
+		// that email is verified (a no-op for another email).
+		return st.MarkEmailVerified(ctx, actor, *t.ActorID, gatehouse.NormalizeEmail(prof.Email), now)
 	})
 	return t, err
 }
