@@ -4069,6 +4069,12 @@ enum AuthErrorCode {
   PASSWORD_POLICY
   "The email address, user name or identity is already taken."
   DUPLICATE
+  """
+  A third-party sign-in's verified email belongs to an existing account
+  that this provider may not join by itself (it does not link by email).
+  Sign in to that account, then link the provider. Nothing was created.
+  """
+  IDENTITY_EXISTS
   "The object does not exist or is not yours."
   NOT_FOUND
   "The operation is not allowed for this identity in its current state."

@@ -388,12 +388,22 @@ func TestOAuthAccountLinking(t *testing.T) {
 			}
 		})
 		// A provider that may not link creates no link.
+		// A provider that may not link by email neither joins the password
+		// account nor leaves an orphan identity beside it (whose
+		// createCustomer would answer DUPLICATE): IDENTITY_EXISTS, and
+		// nothing is written.
 		t.Run("linking not allowed", func(t *testing.T) {
-			reg := mustTicket(t, a.register(t, "CUSTOMER", "lee@example.com", "lee's password 1", ""))
-			tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "oidc-test", oauthtest.User{Subject: "lee-1", Email: "lee@example.com", EmailVerified: true}))
-			if tk.UserID == reg.UserID {
-				t.Fatal("oidc-test linked by email without being allowed to")
+			mustTicket(t, a.register(t, "CUSTOMER", "lee@example.com", "lee's password 1", ""))
+			identities, providerIdentities := count(t, db, "auth_identity"), count(t, db, "provider_identity")
+			p := a.signInWith(t, fake, "CUSTOMER", "oidc-test", oauthtest.User{Subject: "lee-1", Email: "lee@example.com", EmailVerified: true})
+			if e := wantError(t, p.Errors, "IDENTITY_EXISTS"); p.Ticket != nil || !strings.Contains(e.Message, "link") {
+				t.Fatalf("sign-in = %+v", p)
 			}
+			if count(t, db, "auth_identity") != identities || count(t, db, "provider_identity") != providerIdentities {
+				t.Fatal("the refused sign-in left an identity behind")
+			}
+			// The password account still signs in.
+			mustTicket(t, a.authenticate(t, "CUSTOMER", "lee@example.com", "lee's password 1"))
 		})
 		// A verified email takes over the unverified password identity.
 		t.Run("verified email takes over", func(t *testing.T) {

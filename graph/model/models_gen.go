@@ -1072,6 +1072,10 @@ const (
 	AuthErrorCodePasswordPolicy AuthErrorCode = "PASSWORD_POLICY"
 	// The email address, user name or identity is already taken.
 	AuthErrorCodeDuplicate AuthErrorCode = "DUPLICATE"
+	// A third-party sign-in's verified email belongs to an existing account
+	// that this provider may not join by itself (it does not link by email).
+	// Sign in to that account, then link the provider. Nothing was created.
+	AuthErrorCodeIdentityExists AuthErrorCode = "IDENTITY_EXISTS"
 	// The object does not exist or is not yours.
 	AuthErrorCodeNotFound AuthErrorCode = "NOT_FOUND"
 	// The operation is not allowed for this identity in its current state.
@@ -1102,6 +1106,7 @@ var AllAuthErrorCode = []AuthErrorCode{
 	AuthErrorCodeInvalidInput,
 	AuthErrorCodePasswordPolicy,
 	AuthErrorCodeDuplicate,
+	AuthErrorCodeIdentityExists,
 	AuthErrorCodeNotFound,
 	AuthErrorCodeNotAllowed,
 	AuthErrorCodeTokenInvalid,
@@ -1116,7 +1121,7 @@ var AllAuthErrorCode = []AuthErrorCode{
 
 func (e AuthErrorCode) IsValid() bool {
 	switch e {
-	case AuthErrorCodeInvalidCredentials, AuthErrorCodeInvalidInput, AuthErrorCodePasswordPolicy, AuthErrorCodeDuplicate, AuthErrorCodeNotFound, AuthErrorCodeNotAllowed, AuthErrorCodeTokenInvalid, AuthErrorCodeTokenExpired, AuthErrorCodeProviderNotFound, AuthErrorCodeConflict, AuthErrorCodeProviderError, AuthErrorCodeRedirectURLNotAllowed, AuthErrorCodeStateInvalid, AuthErrorCodeStateExpired:
+	case AuthErrorCodeInvalidCredentials, AuthErrorCodeInvalidInput, AuthErrorCodePasswordPolicy, AuthErrorCodeDuplicate, AuthErrorCodeIdentityExists, AuthErrorCodeNotFound, AuthErrorCodeNotAllowed, AuthErrorCodeTokenInvalid, AuthErrorCodeTokenExpired, AuthErrorCodeProviderNotFound, AuthErrorCodeConflict, AuthErrorCodeProviderError, AuthErrorCodeRedirectURLNotAllowed, AuthErrorCodeStateInvalid, AuthErrorCodeStateExpired:
 		return true
 	}
 	return false

@@ -267,6 +267,9 @@ func (s *Service) signInExternal(ctx context.Context, bearer string, actor gateh
 				}
 				break
 			}
+			if err := s.refuseTakenEmail(ctx, st, actor, p, prof); err != nil {
+				return err
+			}
 			if !p.SignUp() {
 				return gatehouse.Errorf(gatehouse.CodeNotAllowed, "Signing up with this provider is closed; sign in another way first.")
 			}
@@ -319,6 +322,26 @@ func (s *Service) linkByEmail(ctx context.Context, st Store, actor gatehouse.Act
 	}
 	s.log.InfoContext(ctx, "linked a third-party identity by verified email; the password was removed", "auth_identity_id", ep.AuthIdentityID, "provider", p.ID())
 	return ep.AuthIdentityID, nil
+}
+
+// refuseTakenEmail is IDENTITY_EXISTS when the profile's verified email
+// has an email+password account that provider p may not join by itself
+// (it does not link by email): a new identity would be an orphan whose
+// createCustomer answers DUPLICATE. The caller's transaction then rolls
+// back, leaving nothing behind.
+func (s *Service) refuseTakenEmail(ctx context.Context, st Store, actor gatehouse.ActorType, p *oauth.Provider, prof *oauth.Profile) error {
+	if p.LinkByEmail() {
+		return nil // linkByEmail looked, and found none
+	}
+	_, err := st.ProviderIdentity(ctx, actor, gatehouse.ProviderEmailPass, gatehouse.NormalizeEmail(prof.Email))
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return nil
+	case err != nil:
+		return err
+	}
+	return gatehouse.Errorf(gatehouse.CodeIdentityExists,
+		"An account with this email already exists. Sign in to it (with its password or an email code), then link %s to it from the account's settings.", p.DisplayName())
 }
 
 // conflictOnDuplicate reports a lost race for a new identity as a conflict

@@ -17,12 +17,15 @@ const (
 	CodeInvalidInput       Code = "INVALID_INPUT"
 	CodePasswordPolicy     Code = "PASSWORD_POLICY"
 	CodeDuplicate          Code = "DUPLICATE"
-	CodeNotFound           Code = "NOT_FOUND"
-	CodeNotAllowed         Code = "NOT_ALLOWED"
-	CodeTokenInvalid       Code = "TOKEN_INVALID"
-	CodeTokenExpired       Code = "TOKEN_EXPIRED"
-	CodeProviderNotFound   Code = "PROVIDER_NOT_FOUND"
-	CodeConflict           Code = "CONFLICT"
+	// CodeIdentityExists: a third-party sign-in's verified email belongs
+	// to an account the provider may not join by itself.
+	CodeIdentityExists   Code = "IDENTITY_EXISTS"
+	CodeNotFound         Code = "NOT_FOUND"
+	CodeNotAllowed       Code = "NOT_ALLOWED"
+	CodeTokenInvalid     Code = "TOKEN_INVALID"
+	CodeTokenExpired     Code = "TOKEN_EXPIRED"
+	CodeProviderNotFound Code = "PROVIDER_NOT_FOUND"
+	CodeConflict         Code = "CONFLICT"
 	// Third-party sign-in.
 	CodeProviderError      Code = "PROVIDER_ERROR"
 	CodeRedirectNotAllowed Code = "REDIRECT_URL_NOT_ALLOWED"
