@@ -173,16 +173,6 @@ func (s *Service) registerByEmailCode(ctx context.Context, st Store, bearer, ema
 	return t, s.mergeAnonymous(ctx, st, bearer, t)
 }
 
-// withVerified is user metadata with the email marked verified.
-func withVerified(md map[string]any) map[string]any {
-	out := make(map[string]any, len(md)+1)
-	for k, v := range md {
-		out[k] = v
-	}
-	out["email_verified"] = true
-	return out
-}
-
 // emailCodeHash is how an email code is stored: bound to its row, under a
 // key the database does not hold (a million codes fall to a plain hash).
 func (s *Service) emailCodeHash(id, code string) string {

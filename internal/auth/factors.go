@@ -81,7 +81,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cred Credential, actor *gateh
 	if f.Active() || f.Kind != gatehouse.FactorTOTP {
 		return nil, gatehouse.FieldError(gatehouse.CodeNotAllowed, []string{"factorId"}, "This factor is not waiting for confirmation.")
 	}
-	step, ok, err := s.checkTOTP(f, code, -1)
+	step, ok, err := s.checkTOTP(f, code)
 	if err != nil {
 		return nil, err
 	}
@@ -295,17 +295,14 @@ func (s *Service) ownFactor(ctx context.Context, authIdentityID, id string) (*ga
 }
 
 // checkTOTP checks a code against a TOTP factor, refusing the steps at
-// or before lastStep (the factor's own when lastStep is negative): the
-// matched step, and whether one matched.
-func (s *Service) checkTOTP(f *gatehouse.Factor, code string, lastStep int64) (int64, bool, error) {
-	if lastStep < 0 {
-		lastStep = f.LastStep
-	}
+// or before the last one it accepted: the matched step, and whether one
+// matched.
+func (s *Service) checkTOTP(f *gatehouse.Factor, code string) (int64, bool, error) {
 	key, err := secret.Open(s.factorKey, factorBinding(f.ID), f.SecretSealed)
 	if err != nil {
 		return 0, false, gatehouse.Internal(fmt.Errorf("open secret of factor %s: %w", f.ID, err))
 	}
-	step, ok := totp.Verify(string(key), code, s.clock(), lastStep)
+	step, ok := totp.Verify(string(key), code, s.clock(), f.LastStep)
 	return step, ok, nil
 }
 
@@ -337,9 +334,8 @@ func (s *Service) accountLabel(ctx context.Context, p *principal, a *gatehouse.A
 
 // selfEvent is an event an account records about itself.
 func (s *Service) selfEvent(p *principal, name string, payload map[string]any) gatehouse.Event {
-	kind := p.ActorType
 	return gatehouse.Event{Name: name, AuthIdentityID: p.AuthIdentityID, ActorType: p.ActorType,
-		ActorID: p.ActorID, ActorKind: kind, SubjectID: p.ActorID, SessionID: p.SessionID, Payload: payload}
+		ActorID: p.ActorID, ActorKind: p.ActorType, SubjectID: p.ActorID, SessionID: p.SessionID, Payload: payload}
 }
 
 func factorBinding(id string) string { return "auth_factor/" + id }

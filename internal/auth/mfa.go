@@ -278,7 +278,7 @@ func (s *Service) answer(ctx context.Context, st Store, c *gatehouse.PendingMFA,
 			if f.Kind != gatehouse.FactorTOTP {
 				continue
 			}
-			step, ok, err := s.checkTOTP(f, *in.TOTPCode, -1)
+			step, ok, err := s.checkTOTP(f, *in.TOTPCode)
 			if err != nil {
 				return "", 0, err
 			}

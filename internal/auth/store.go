@@ -240,8 +240,6 @@ type FactorStore interface {
 	// UseFactorStep records a TOTP step accepted for a confirmed factor
 	// only if no step at or after it was, and reports whether it did.
 	UseFactorStep(ctx context.Context, id string, step int64, now time.Time) (bool, error)
-	// TouchFactor records a factor's use.
-	TouchFactor(ctx context.Context, id string, now time.Time) error
 	// DeleteFactor deletes a factor, keeps the identity's second-factor
 	// mark true (deleting the recovery codes with the last factor) and
 	// answers whether an active factor is left; CodeNotFound when there is

@@ -19,6 +19,17 @@ func emailVerified(p *gatehouse.ProviderIdentity) bool {
 	return v
 }
 
+// withVerified is a copy of user metadata with the email marked verified
+// (emailVerified reads it).
+func withVerified(md map[string]any) map[string]any {
+	out := maps.Clone(md)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out["email_verified"] = true
+	return out
+}
+
 // RequestEmailVerification makes a verification token for the signed-in
 // identity's email and emits auth.email_verification carrying it.
 func (s *Service) RequestEmailVerification(ctx context.Context, cred Credential, actor gatehouse.ActorType) error {
@@ -76,12 +87,7 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string) error {
 		if err != nil {
 			return verifyTokenErrors.invalid
 		}
-		md := maps.Clone(p.UserMetadata)
-		if md == nil {
-			md = map[string]any{}
-		}
-		md["email_verified"] = true
-		if err := st.SetUserMetadata(ctx, p.ID, md, now); err != nil {
+		if err := st.SetUserMetadata(ctx, p.ID, withVerified(p.UserMetadata), now); err != nil {
 			return err
 		}
 		a, err := st.AuthIdentity(ctx, p.AuthIdentityID)

@@ -116,12 +116,6 @@ func (s *Store) UseFactorStep(ctx context.Context, id string, step int64, now ti
 	return oneRow("use factor step", "factor", res, err)
 }
 
-// TouchFactor records a factor's use.
-func (s *Store) TouchFactor(ctx context.Context, id string, now time.Time) error {
-	_, err := s.db.NewUpdate().Model((*factorRow)(nil)).Set("last_used_at = ?", now).Where("id = ?", id).Exec(ctx)
-	return dbError("touch factor", "factor", err)
-}
-
 // DeleteFactor deletes a factor and keeps its identity's second-factor
 // mark true to what is left, in one transaction (the caller's, if any);
 // with no active factor left, the identity's recovery codes go too. It
