@@ -267,6 +267,11 @@ type ComplexityRoot struct {
 		Errors  func(childComplexity int) int
 	}
 
+	EmailChangePayload struct {
+		Errors  func(childComplexity int) int
+		Success func(childComplexity int) int
+	}
+
 	EnrollTotpPayload struct {
 		Errors     func(childComplexity int) int
 		FactorID   func(childComplexity int) int
@@ -341,6 +346,7 @@ type ComplexityRoot struct {
 		BeginPasskeyRegistration         func(childComplexity int, actor *gatehouse.ActorType) int
 		BeginPasskeySignIn               func(childComplexity int, actor gatehouse.ActorType, email *string) int
 		ChangePassword                   func(childComplexity int, actor *gatehouse.ActorType, input model.ChangePasswordInput) int
+		ConfirmEmailChange               func(childComplexity int, input model.EmailChangeTokenInput) int
 		ConfirmTotp                      func(childComplexity int, actor *gatehouse.ActorType, factorID string, code string) int
 		CreateAnonymousShopperAuthTicket func(childComplexity int) int
 		CreateCustomer                   func(childComplexity int, input model.CreateCustomerInput) int
@@ -373,10 +379,12 @@ type ComplexityRoot struct {
 		RenamePasskey                    func(childComplexity int, actor *gatehouse.ActorType, passkeyID string, name string) int
 		ReplayDelivery                   func(childComplexity int, eventID string, subscriber string) int
 		ReplayWebhookDelivery            func(childComplexity int, endpointID string, eventID string) int
+		RequestEmailChange               func(childComplexity int, actor *gatehouse.ActorType, input model.RequestEmailChangeInput) int
 		RequestEmailCode                 func(childComplexity int, actor gatehouse.ActorType, input model.RequestEmailCodeInput) int
 		RequestEmailVerification         func(childComplexity int, actor *gatehouse.ActorType) int
 		ResendInvite                     func(childComplexity int, id string) int
 		ResetPassword                    func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordInput) int
+		RevertEmailChange                func(childComplexity int, input model.EmailChangeTokenInput) int
 		RevokeCustomerSessions           func(childComplexity int, customerID string, sessionID *string) int
 		RevokeInvite                     func(childComplexity int, id string) int
 		RevokeSession                    func(childComplexity int, id string, actor *gatehouse.ActorType) int
@@ -455,6 +463,11 @@ type ComplexityRoot struct {
 	ReplayDeliveryPayload struct {
 		Errors  func(childComplexity int) int
 		Success func(childComplexity int) int
+	}
+
+	RequestEmailChangePayload struct {
+		Accepted func(childComplexity int) int
+		Errors   func(childComplexity int) int
 	}
 
 	RequestEmailCodePayload struct {
@@ -679,6 +692,9 @@ type MutationResolver interface {
 	RequestEmailVerification(ctx context.Context, actor *gatehouse.ActorType) (*model.RequestEmailVerificationPayload, error)
 	SendEmailVerification(ctx context.Context, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) (*model.SendEmailVerificationPayload, error)
 	VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error)
+	RequestEmailChange(ctx context.Context, actor *gatehouse.ActorType, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error)
+	ConfirmEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
+	RevertEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
 	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
 	Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error)
 	RefreshToken(ctx context.Context, input *model.RefreshTokenInput) (*model.AuthTicketPayload, error)
@@ -1672,6 +1688,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteSessionPayload.Errors(childComplexity), true
 
+	case "EmailChangePayload.errors":
+		if e.ComplexityRoot.EmailChangePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailChangePayload.Errors(childComplexity), true
+	case "EmailChangePayload.success":
+		if e.ComplexityRoot.EmailChangePayload.Success == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailChangePayload.Success(childComplexity), true
+
 	case "EnrollTotpPayload.errors":
 		if e.ComplexityRoot.EnrollTotpPayload.Errors == nil {
 			break
@@ -1987,6 +2016,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["actor"].(*gatehouse.ActorType), args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.confirmEmailChange":
+		if e.ComplexityRoot.Mutation.ConfirmEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["input"].(model.EmailChangeTokenInput)), true
 	case "Mutation.confirmTotp":
 		if e.ComplexityRoot.Mutation.ConfirmTotp == nil {
 			break
@@ -2329,6 +2369,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayWebhookDelivery(childComplexity, args["endpointId"].(string), args["eventId"].(string)), true
+	case "Mutation.requestEmailChange":
+		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailChange(childComplexity, args["actor"].(*gatehouse.ActorType), args["input"].(model.RequestEmailChangeInput)), true
 	case "Mutation.requestEmailCode":
 		if e.ComplexityRoot.Mutation.RequestEmailCode == nil {
 			break
@@ -2373,6 +2424,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.ResetPasswordInput)), true
+	case "Mutation.revertEmailChange":
+		if e.ComplexityRoot.Mutation.RevertEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revertEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevertEmailChange(childComplexity, args["input"].(model.EmailChangeTokenInput)), true
 	case "Mutation.revokeCustomerSessions":
 		if e.ComplexityRoot.Mutation.RevokeCustomerSessions == nil {
 			break
@@ -2856,6 +2918,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReplayDeliveryPayload.Success(childComplexity), true
+
+	case "RequestEmailChangePayload.accepted":
+		if e.ComplexityRoot.RequestEmailChangePayload.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailChangePayload.Accepted(childComplexity), true
+	case "RequestEmailChangePayload.errors":
+		if e.ComplexityRoot.RequestEmailChangePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailChangePayload.Errors(childComplexity), true
 
 	case "RequestEmailCodePayload.accepted":
 		if e.ComplexityRoot.RequestEmailCodePayload.Accepted == nil {
@@ -3507,12 +3582,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerAttributeInput,
 		ec.unmarshalInputCustomerFilter,
 		ec.unmarshalInputCustomerOrder,
+		ec.unmarshalInputEmailChangeTokenInput,
 		ec.unmarshalInputInviteFilter,
 		ec.unmarshalInputLogoutInput,
 		ec.unmarshalInputReauthenticateInput,
 		ec.unmarshalInputRefreshTokenInput,
 		ec.unmarshalInputRefreshUserAuthTicketInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputRequestEmailChangeInput,
 		ec.unmarshalInputRequestEmailCodeInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResetPasswordTokenInput,
@@ -4898,6 +4975,42 @@ type VerifyEmailPayload {
   errors: [AuthError!]!
 }
 
+"A change of the account's email address."
+input RequestEmailChangeInput {
+  "The new email address."
+  newEmail: String!
+  """
+  The password now: it stands in for a recent sign-in (` + "`" + `reauthenticate` + "`" + `)
+  for an account with no second factor.
+  """
+  currentPassword: String
+}
+
+"The answer to ` + "`" + `requestEmailChange` + "`" + `."
+type RequestEmailChangePayload {
+  """
+  Whether the change was requested: the same for an address another
+  account holds as for a free one, until the confirmation.
+  """
+  accepted: Boolean!
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"The token of an email-change link."
+input EmailChangeTokenInput {
+  "The token from the link."
+  token: String!
+}
+
+"The answer to ` + "`" + `confirmEmailChange` + "`" + ` and ` + "`" + `revertEmailChange` + "`" + `."
+type EmailChangePayload {
+  "Whether the email address was changed (or restored)."
+  success: Boolean!
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
 "A password change."
 input ChangePasswordInput {
   "The password now."
@@ -5900,6 +6013,53 @@ type Mutation {
   ): VerifyEmailPayload!
 
   """
+  Ask to move the signed-in customer's or user's email to ` + "`" + `newEmail` + "`" + `.
+  Needs a recent sign-in (` + "`" + `reauthenticate` + "`" + `; ` + "`" + `REAUTH_REQUIRED` + "`" + ` otherwise),
+  or, for an account with no second factor, ` + "`" + `currentPassword` + "`" + `. The
+  ` + "`" + `auth.email_change_requested` + "`" + ` event carries a confirmation token for
+  the new address (valid 24 hours; a newer request voids it), and
+  ` + "`" + `auth.email_change_notice` + "`" + ` a revert token for the old one (valid 72
+  hours). Nothing changes until ` + "`" + `confirmEmailChange` + "`" + `.
+
+  Access: the signed-in customer or user, for their own email.
+  """
+  requestEmailChange(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The new address, and the password for an account with no second factor."
+    input: RequestEmailChangeInput!
+  ): RequestEmailChangePayload!
+
+  """
+  Make an email change with the token sent to the new address: the
+  account and its email+password sign-in move to it, verified; every
+  other session ends (the one sending the request, if it is the
+  account's, stays), and reset or verification links sent before stop
+  working. ` + "`" + `DUPLICATE` + "`" + ` when another account holds the address.
+
+  Access: whoever holds the confirmation token.
+  """
+  confirmEmailChange(
+    "The token from the link."
+    input: EmailChangeTokenInput!
+  ): EmailChangePayload!
+
+  """
+  Undo an email change with the token sent to the old address, within 72
+  hours, whether or not it was confirmed: the old address comes back,
+  pending changes are cancelled, every session ends, and the password is
+  cleared: an ` + "`" + `auth.password_reset` + "`" + ` event carries a reset token for the
+  old address, and the account signs in with a password again only after
+  ` + "`" + `resetPassword` + "`" + `.
+
+  Access: whoever holds the revert token.
+  """
+  revertEmailChange(
+    "The token from the link."
+    input: EmailChangeTokenInput!
+  ): EmailChangePayload!
+
+  """
   Finish a third-party sign-in: the storefront or dashboard page the
   provider redirected to passes the query parameters. The state is checked
   and consumed (a replay fails with ` + "`" + `STATE_INVALID` + "`" + `, and so does a state
@@ -6722,6 +6882,16 @@ func (ec *executionContext) childFields_DeleteSessionPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteSessionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_EmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "success":
+		return ec.fieldContext_EmailChangePayload_success(ctx, field)
+	case "errors":
+		return ec.fieldContext_EmailChangePayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_EnrollTotpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "factorId":
@@ -6938,6 +7108,16 @@ func (ec *executionContext) childFields_ReplayDeliveryPayload(ctx context.Contex
 		return ec.fieldContext_ReplayDeliveryPayload_errors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReplayDeliveryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_RequestEmailChangePayload_accepted(ctx, field)
+	case "errors":
+		return ec.fieldContext_RequestEmailChangePayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEmailChangePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestEmailCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7526,6 +7706,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EmailChangeTokenInput, error) {
+			return ec.unmarshalNEmailChangeTokenInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8074,6 +8268,28 @@ func (ec *executionContext) field_Mutation_replayWebhookDelivery_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+			return ec.unmarshalNRequestEmailChangeInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestEmailCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8151,6 +8367,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revertEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EmailChangeTokenInput, error) {
+			return ec.unmarshalNEmailChangeTokenInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12669,6 +12899,61 @@ func (ec *executionContext) fieldContext_DeleteSessionPayload_errors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _EmailChangePayload_success(ctx context.Context, field graphql.CollectedField, obj *model.EmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailChangePayload_success(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Success, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailChangePayload_success(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _EmailChangePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.EmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailChangePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailChangePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmailChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EnrollTotpPayload_factorId(ctx context.Context, field graphql.CollectedField, obj *model.EnrollTotpPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14934,6 +15219,138 @@ func (ec *executionContext) fieldContext_Mutation_verifyEmail(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_verifyEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmailChange(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["input"].(model.RequestEmailChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmEmailChange(ctx, fc.Args["input"].(model.EmailChangeTokenInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailChangePayload) graphql.Marshaler {
+			return ec.marshalNEmailChangePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revertEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revertEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevertEmailChange(ctx, fc.Args["input"].(model.EmailChangeTokenInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailChangePayload) graphql.Marshaler {
+			return ec.marshalNEmailChangePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revertEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revertEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18125,6 +18542,61 @@ func (ec *executionContext) _ReplayDeliveryPayload_errors(ctx context.Context, f
 func (ec *executionContext) fieldContext_ReplayDeliveryPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ReplayDeliveryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestEmailChangePayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailChangePayload_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailChangePayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEmailChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RequestEmailChangePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailChangePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailChangePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestEmailChangePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -22549,6 +23021,36 @@ func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEmailChangeTokenInput(ctx context.Context, obj any) (model.EmailChangeTokenInput, error) {
+	var it model.EmailChangeTokenInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInviteFilter(ctx context.Context, obj any) (model.InviteFilter, error) {
 	var it model.InviteFilter
 	if obj == nil {
@@ -22759,6 +23261,43 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 				return it, err
 			}
 			it.InviteToken = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Context, obj any) (model.RequestEmailChangeInput, error) {
+	var it model.RequestEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEmail", "currentPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEmail = data
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -25333,6 +25872,49 @@ func (ec *executionContext) _DeleteSessionPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var emailChangePayloadImplementors = []string{"EmailChangePayload"}
+
+func (ec *executionContext) _EmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailChangePayload")
+		case "success":
+			out.Values[i] = ec._EmailChangePayload_success(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._EmailChangePayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var enrollTotpPayloadImplementors = []string{"EnrollTotpPayload"}
 
 func (ec *executionContext) _EnrollTotpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollTotpPayload) graphql.Marshaler {
@@ -26127,6 +26709,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "verifyEmail":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_verifyEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revertEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revertEmailChange(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27117,6 +27720,49 @@ func (ec *executionContext) _ReplayDeliveryPayload(ctx context.Context, sel ast.
 			}
 		case "errors":
 			out.Values[i] = ec._ReplayDeliveryPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestEmailChangePayloadImplementors = []string{"RequestEmailChangePayload"}
+
+func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEmailChangePayload")
+		case "accepted":
+			out.Values[i] = ec._RequestEmailChangePayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RequestEmailChangePayload_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29573,6 +30219,21 @@ func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋgatehouseᚋga
 	return v
 }
 
+func (ec *executionContext) marshalNEmailChangePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.EmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EmailChangePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEmailChangeTokenInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEmailChangeTokenInput(ctx context.Context, v any) (model.EmailChangeTokenInput, error) {
+	res, err := ec.unmarshalInputEmailChangeTokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNEnrollTotpPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐEnrollTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollTotpPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -29985,6 +30646,21 @@ func (ec *executionContext) marshalNReplayDeliveryPayload2ᚖgithubᚗcomᚋgate
 		return graphql.Null
 	}
 	return ec._ReplayDeliveryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestEmailChangeInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+	res, err := ec.unmarshalInputRequestEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestEmailChangePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRequestEmailCodeInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐRequestEmailCodeInput(ctx context.Context, v any) (model.RequestEmailCodeInput, error) {

@@ -52,6 +52,7 @@ func TestEnumerationWork(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a := eventsAPI(t, db)
 		mustTicket(t, a.register(t, "CUSTOMER", "known@example.com", "the stored password", ""))
+		mover, _ := a.signUpCustomer(t, "mover@example.com")
 		counter := &queryCounter{}
 		//lint:ignore SA1019 the hook must reach the *bun.DB the API already holds; WithQueryHook returns a copy
 		db.Bun().AddQueryHook(counter)
@@ -81,6 +82,13 @@ func TestEnumerationWork(t *testing.T) {
 			{"requestEmailCode", false, func(email string) func() {
 				return func() {
 					a.do(t, "", `mutation($e: String!) { requestEmailCode(actor: CUSTOMER, input: {email: $e}) { accepted } }`, map[string]any{"e": email})
+				}
+			}},
+			{"requestEmailChange", false, func(email string) func() {
+				return func() {
+					if p := a.requestEmailChange(t, mover, email, nil); !p.Accepted {
+						t.Fatalf("requestEmailChange: %+v", p.Errors)
+					}
 				}
 			}},
 			{"sendEmailVerification", false, func(email string) func() {

@@ -289,6 +289,31 @@ func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEm
 	return &model.VerifyEmailPayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// RequestEmailChange is the resolver for the requestEmailChange field.
+func (r *mutationResolver) RequestEmailChange(ctx context.Context, actor *gatehouse.ActorType, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	err := r.Auth.RequestEmailChange(ctx, credential(ctx), a, input.NewEmail, deref(input.CurrentPassword.Value()))
+	errs, err := payloadErrors(err)
+	return &model.RequestEmailChangePayload{Accepted: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// ConfirmEmailChange is the resolver for the confirmEmailChange field.
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error) {
+	err := r.Auth.ConfirmEmailChange(ctx, credential(ctx), input.Token)
+	errs, err := payloadErrors(err)
+	return &model.EmailChangePayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
+// RevertEmailChange is the resolver for the revertEmailChange field.
+func (r *mutationResolver) RevertEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error) {
+	err := r.Auth.RevertEmailChange(ctx, input.Token)
+	errs, err := payloadErrors(err)
+	return &model.EmailChangePayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
+}
+
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
 	a, err := r.Auth.ValidateCallback(ctx, credential(ctx), actor, provider, auth.Callback{

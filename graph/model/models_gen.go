@@ -451,6 +451,20 @@ type DeleteSessionPayload struct {
 	Errors []*AuthError `json:"errors"`
 }
 
+// The answer to `confirmEmailChange` and `revertEmailChange`.
+type EmailChangePayload struct {
+	// Whether the email address was changed (or restored).
+	Success bool `json:"success"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// The token of an email-change link.
+type EmailChangeTokenInput struct {
+	// The token from the link.
+	Token string `json:"token"`
+}
+
 // The answer to `enrollTotp`: the secret to put into the authenticator app,
 // shown this once. The factor counts only once `confirmTotp` checked a code
 // from it; an enrollment left unconfirmed is deleted after an hour.
@@ -621,6 +635,24 @@ type ReplayDeliveryPayload struct {
 	// Whether the delivery will be retried.
 	Success bool `json:"success"`
 	// What went wrong (`NOT_FOUND` when it is not dead); empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// A change of the account's email address.
+type RequestEmailChangeInput struct {
+	// The new email address.
+	NewEmail string `json:"newEmail"`
+	// The password now: it stands in for a recent sign-in (`reauthenticate`)
+	// for an account with no second factor.
+	CurrentPassword graphql.Omittable[*string] `json:"currentPassword,omitempty"`
+}
+
+// The answer to `requestEmailChange`.
+type RequestEmailChangePayload struct {
+	// Whether the change was requested: the same for an address another
+	// account holds as for a free one, until the confirmation.
+	Accepted bool `json:"accepted"`
+	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
 

@@ -319,6 +319,14 @@ func (s *Service) checkPassword(ctx context.Context, p *gatehouse.ProviderIdenti
 		return lookupErr
 	}
 	hash := p.PasswordHash()
+	if hash == "" {
+		// An identity with no password (made by an email code, or
+		// cleared by revertEmailChange): a wrong password's work.
+		if err := s.hasher.VerifyDecoys(ctx, pw, s.decoys.Load()); err != nil {
+			return hashError(err)
+		}
+		return errInvalidCredentials
+	}
 	ok, rehash, err := s.hasher.VerifyEqual(ctx, pw, hash, s.decoysFor(ctx, hash))
 	switch {
 	case errors.Is(err, password.ErrMalformedHash):

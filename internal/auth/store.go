@@ -59,6 +59,26 @@ type Store interface {
 	// ClaimActionToken marks the unused, unexpired token used in one
 	// statement; CodeNotFound when it is not.
 	ClaimActionToken(ctx context.Context, id string, now time.Time) error
+	// RetireActionTokens marks the identity's unused tokens used.
+	RetireActionTokens(ctx context.Context, authIdentityID string, now time.Time) error
+	// CreateEmailChange inserts an email change, cancelling the
+	// identity's pending ones.
+	CreateEmailChange(ctx context.Context, c *gatehouse.EmailChange) error
+	// CancelEmailChanges cancels the identity's pending email changes.
+	CancelEmailChanges(ctx context.Context, authIdentityID string, now time.Time) (int, error)
+	// EmailChangeByToken loads an email change by the hash of its
+	// confirmation token (or, with revert, its revert token).
+	EmailChangeByToken(ctx context.Context, hash string, revert bool) (*gatehouse.EmailChange, error)
+	// ClaimEmailChange confirms a pending, unexpired email change in one
+	// statement, answering whether this call did.
+	ClaimEmailChange(ctx context.Context, id string, now time.Time) (bool, error)
+	// ClaimEmailRevert marks an email change reverted while its revert
+	// token is unused and unexpired, answering whether this call did.
+	ClaimEmailRevert(ctx context.Context, id string, now time.Time) (bool, error)
+	// SetAccountEmail moves a customer or user (and its email+password
+	// identity, unless providerIdentityID is "") to a verified email;
+	// CodeDuplicate when another account holds it.
+	SetAccountEmail(ctx context.Context, actor gatehouse.ActorType, actorID, providerIdentityID, email string, now time.Time) error
 
 	// AuditEvents lists an identity's events, newest first, older than the
 	// event id before, at most limit; no secrets.

@@ -72,6 +72,11 @@ func EventNames() []string {
 		EventWebhookEndpointDeleted,
 		EventWebhookSecretRotated,
 
+		EventEmailChangeRequested,
+		EventEmailChangeNotice,
+		EventEmailChanged,
+		EventEmailChangeReverted,
+
 		EventFactorEnrolled,
 		EventFactorRemoved,
 		EventMFAFailed,

@@ -109,6 +109,12 @@ const (
 	// RevokedFactorEnrolled: a second factor was enrolled; the sessions
 	// that did not pass it end.
 	RevokedFactorEnrolled = "factor_enrolled"
+	// RevokedEmailChanged: the email was changed; RevokedEmailReverted:
+	// a change was undone from the old address.
+	RevokedEmailChanged  = "email_changed"
+	RevokedEmailReverted = "email_change_reverted"
+	// RevokedDeleted: the account was deleted.
+	RevokedDeleted = "account_deleted"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

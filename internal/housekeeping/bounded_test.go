@@ -63,6 +63,7 @@ var boundedTables = []struct{ name, from string }{
 	{"recovery_code", "recovery_code"},
 	{"webauthn_challenge", "webauthn_challenge"},
 	{"email_code", "email_code"},
+	{"email_change", "email_change"},
 }
 
 // TestTablesStayBounded drives a shop's traffic through the real service
@@ -137,6 +138,7 @@ func TestTablesStayBounded(t *testing.T) {
 			{"auth_factor", "auth_factor WHERE confirmed_at IS NULL AND created_at < ?", store.UnconfirmedFactorTTL},
 			{"webauthn_challenge", "webauthn_challenge WHERE expires_at < ?", time.Hour},
 			{"email_code", "email_code WHERE expires_at < ?", time.Hour},
+			{"email_change", "email_change WHERE revert_expires_at < ?", time.Hour},
 		} {
 			cutoff := now.Add(-st.life - slack)
 			args := []any{cutoff}
@@ -312,6 +314,11 @@ func (w *workload) slot(ctx context.Context, name string) {
 	must("invite", err)
 	_, err = svc.ImpersonateCustomer(ctx, adm, w.supported, "slot "+name)
 	must("impersonate", err)
+	// The supported customer asks for an email change it never confirms.
+	sup, err := svc.Authenticate(ctx, auth.Credential{}, gatehouse.ActorCustomer, gatehouse.ProviderEmailPass,
+		auth.PasswordCredentials{Email: ptr("supported@example.com"), Password: ptr(boundedPassword)})
+	must("supported sign in", err)
+	must("email change", svc.RequestEmailChange(ctx, auth.Credential{Bearer: sup.Ticket.AccessToken}, "", "moving-"+name+"@example.com", ""))
 
 	// The customer with a second factor signs in: one challenge it
 	// abandons, one it answers; then it starts enrolling another app

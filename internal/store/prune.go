@@ -59,6 +59,10 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		db.rows("webauthn_challenge", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
 		// Email codes past their 10 minutes, used or not.
 		db.rows("email_code", "expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		// Email changes once their revert link is past its 72 hours (and
+		// an hour, so that a late revert still reads TOKEN_EXPIRED): the
+		// confirmation link expired a day earlier.
+		db.rows("email_change", "revert_expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
 		// Invites past their expiry and the grace: accepted ones (the
 		// user and the auth.invite_accepted event remain), superseded
 		// ones and those never accepted alike; a pending one stays.

@@ -88,6 +88,8 @@ func TestPruners(t *testing.T) {
 			{"webauthn ceremony expired an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour), false) }},
 			{"email code expired over an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour-tick), true) }},
 			{"email code expired an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour), false) }},
+			{"email change past its revert link an hour ago", func() []pruneRow { return f.emailChange(now.Add(-time.Hour-tick), true) }},
+			{"email change past its revert link under an hour ago", func() []pruneRow { return f.emailChange(now.Add(-time.Hour), false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
 			{"rate bucket still refilling", func() []pruneRow { return f.bucket(now.Add(-59*time.Second), false) }},
 			{"delivered delivery past the event retention", func() []pruneRow {
@@ -282,6 +284,18 @@ func (f *pruneFixture) emailCode(expires time.Time, gone bool) []pruneRow {
 		CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}
 	mustNoError(f.t, f.s.CreateEmailCode(f.ctx(), c))
 	return []pruneRow{row("email_code", "id", c.ID, gone)}
+}
+
+// emailChange records an email change of a new identity whose revert
+// link expires at expires.
+func (f *pruneFixture) emailChange(expires time.Time, gone bool) []pruneRow {
+	f.t.Helper()
+	sess := f.liveSession()
+	c := &gatehouse.EmailChange{ID: newID(), AuthIdentityID: sess.AuthIdentityID, ActorType: gatehouse.ActorCustomer,
+		OldEmail: newID() + "@example.com", NewEmail: newID() + "@example.com", TokenHash: newID(), RevertTokenHash: newID(),
+		CreatedAt: expires.Add(-72 * time.Hour), ExpiresAt: expires.Add(-48 * time.Hour), RevertExpiresAt: expires}
+	mustNoError(f.t, f.s.CreateEmailChange(f.ctx(), c))
+	return []pruneRow{row("email_change", "id", c.ID, gone)}
 }
 
 // factor enrolls a factor for a new identity at created, confirmed or

@@ -77,3 +77,14 @@ func (s *Store) MarkEmailVerified(ctx context.Context, actor gatehouse.ActorType
 	_, err := s.db.NewRaw(`UPDATE `+table+` SET email_verified = TRUE, updated_at = ? WHERE id = ? AND email = ?`, now, id, email).Exec(ctx)
 	return dbError("mark email verified", "account", err)
 }
+
+// RetireActionTokens marks every unused reset and verification token of
+// the identity used: links sent to an address it no longer has.
+func (s *Store) RetireActionTokens(ctx context.Context, authIdentityID string, now time.Time) error {
+	_, err := s.db.NewUpdate().Model((*actionTokenRow)(nil)).
+		Set("used_at = ?", now).
+		Where("auth_identity_id = ?", authIdentityID).
+		Where("used_at IS NULL").
+		Exec(ctx)
+	return dbError("retire tokens", "token", err)
+}

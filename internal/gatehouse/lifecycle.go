@@ -1,0 +1,37 @@
+package gatehouse
+
+import "time"
+
+// PrefixEmailChange is the id prefix of email changes.
+const PrefixEmailChange = "emchg"
+
+// EmailChange is a request to move an identity to a new email address
+// (requestEmailChange). Its confirmation token, sent to the new address,
+// makes the change; its revert token, sent to the old one, undoes it.
+// Only the tokens' hashes are kept.
+type EmailChange struct {
+	ID              string     `bun:"id,pk"`
+	AuthIdentityID  string     `bun:"auth_identity_id,notnull"`
+	ActorType       ActorType  `bun:"actor_type,notnull"`
+	OldEmail        string     `bun:"old_email,notnull"`
+	NewEmail        string     `bun:"new_email,notnull"`
+	TokenHash       string     `bun:"token_hash,notnull"`
+	RevertTokenHash string     `bun:"revert_token_hash,notnull"`
+	CreatedAt       time.Time  `bun:"created_at,notnull"`
+	ExpiresAt       time.Time  `bun:"expires_at,notnull"`
+	RevertExpiresAt time.Time  `bun:"revert_expires_at,notnull"`
+	ConfirmedAt     *time.Time `bun:"confirmed_at"`
+	RevertedAt      *time.Time `bun:"reverted_at"`
+	CancelledAt     *time.Time `bun:"cancelled_at"`
+}
+
+// Email change events. auth.email_change_requested goes to the new
+// address with the confirmation token, auth.email_change_notice to the
+// old one with the revert token; auth.email_changed follows a
+// confirmation, auth.email_change_reverted a revert.
+const (
+	EventEmailChangeRequested = "auth.email_change_requested"
+	EventEmailChangeNotice    = "auth.email_change_notice"
+	EventEmailChanged         = "auth.email_changed"
+	EventEmailChangeReverted  = "auth.email_change_reverted"
+)
