@@ -108,17 +108,18 @@ type ComplexityRoot struct {
 	}
 
 	AuthTicket struct {
-		AccessToken            func(childComplexity int) int
-		AccessTokenExpiration  func(childComplexity int) int
-		ActorID                func(childComplexity int) int
-		ActorType              func(childComplexity int) int
-		CustomerAccount        func(childComplexity int) int
-		MergedAnonymousUserID  func(childComplexity int) int
-		RefreshToken           func(childComplexity int) int
-		RefreshTokenExpiration func(childComplexity int) int
-		SessionID              func(childComplexity int) int
-		User                   func(childComplexity int) int
-		UserID                 func(childComplexity int) int
+		AccessToken               func(childComplexity int) int
+		AccessTokenExpiration     func(childComplexity int) int
+		ActorID                   func(childComplexity int) int
+		ActorType                 func(childComplexity int) int
+		CustomerAccount           func(childComplexity int) int
+		MergedAnonymousCustomerID func(childComplexity int) int
+		MergedAnonymousUserID     func(childComplexity int) int
+		RefreshToken              func(childComplexity int) int
+		RefreshTokenExpiration    func(childComplexity int) int
+		SessionID                 func(childComplexity int) int
+		User                      func(childComplexity int) int
+		UserID                    func(childComplexity int) int
 	}
 
 	AuthTicketPayload struct {
@@ -1047,6 +1048,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthTicket.CustomerAccount(childComplexity), true
+	case "AuthTicket.mergedAnonymousCustomerId":
+		if e.ComplexityRoot.AuthTicket.MergedAnonymousCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthTicket.MergedAnonymousCustomerID(childComplexity), true
 	case "AuthTicket.mergedAnonymousUserId":
 		if e.ComplexityRoot.AuthTicket.MergedAnonymousUserID == nil {
 			break
@@ -4253,6 +4260,14 @@ type AuthTicket {
   the signed-in customer. The anonymous session has been ended.
   """
   mergedAnonymousUserId: ID
+  """
+  That anonymous shopper's customer id (` + "`" + `customerAccount.id` + "`" + ` of its
+  ticket). Its addresses (but exact copies), the profile fields the
+  signed-in customer has empty and the metadata keys it lacks have moved
+  to the signed-in customer, and the anonymous customer is gone. On a
+  registration ticket, ` + "`" + `createCustomer` + "`" + ` moves them.
+  """
+  mergedAnonymousCustomerId: ID
 }
 
 """
@@ -6586,6 +6601,8 @@ func (ec *executionContext) childFields_AuthTicket(ctx context.Context, field gr
 		return ec.fieldContext_AuthTicket_user(ctx, field)
 	case "mergedAnonymousUserId":
 		return ec.fieldContext_AuthTicket_mergedAnonymousUserId(ctx, field)
+	case "mergedAnonymousCustomerId":
+		return ec.fieldContext_AuthTicket_mergedAnonymousCustomerId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthTicket", field.Name)
 }
@@ -10363,6 +10380,29 @@ func (ec *executionContext) _AuthTicket_mergedAnonymousUserId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AuthTicket_mergedAnonymousUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthTicket", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuthTicket_mergedAnonymousCustomerId(ctx context.Context, field graphql.CollectedField, obj *gatehouse.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthTicket_mergedAnonymousCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedAnonymousCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthTicket_mergedAnonymousCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthTicket", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -24632,6 +24672,11 @@ func (ec *executionContext) _AuthTicket(ctx context.Context, sel ast.SelectionSe
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "mergedAnonymousUserId":
 			out.Values[i] = ec._AuthTicket_mergedAnonymousUserId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedAnonymousCustomerId":
+			out.Values[i] = ec._AuthTicket_mergedAnonymousCustomerId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

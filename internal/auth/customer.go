@@ -77,9 +77,26 @@ func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in Custom
 		if err := st.CreateCustomer(ctx, c); err != nil {
 			return "", err
 		}
+		payload := map[string]any{"customer_id": c.ID, "email": c.Email}
+		// A registration that presented an anonymous shopper's token:
+		// the new customer takes the shopper's data over.
+		a, err := st.AuthIdentity(ctx, authIdentityID)
+		if err != nil {
+			return "", err
+		}
+		if anon, _ := a.AppMetadata[pendingMergeKey].(string); anon != "" {
+			moved, err := s.absorbAnonymous(ctx, st, anon, c.ID, now)
+			if err != nil {
+				return "", err
+			}
+			if c, err = st.Customer(ctx, c.ID); err != nil {
+				return "", err
+			}
+			payload["merged_anonymous_user_id"], payload["addresses_moved"] = anon, moved
+		}
 		return c.ID, s.emit(ctx, st, gatehouse.Event{
 			Name: gatehouse.EventCustomerCreated, ActorType: gatehouse.ActorCustomer, AuthIdentityID: authIdentityID,
-			Payload: map[string]any{"customer_id": c.ID, "email": c.Email},
+			Payload: payload,
 		})
 	})
 	if err != nil {

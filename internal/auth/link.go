@@ -68,6 +68,7 @@ func link(ctx context.Context, st Store, a *gatehouse.AuthIdentity, actorID stri
 		md = map[string]any{}
 	}
 	md[a.ActorType.MetadataKey()] = actorID
+	delete(md, pendingMergeKey) // createCustomer has taken the shopper over
 	if err := st.SetAppMetadata(ctx, a.ID, md, now); err != nil {
 		return err
 	}

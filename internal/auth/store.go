@@ -157,6 +157,11 @@ type Store interface {
 	// DeleteAddress deletes the address with the given id of the given
 	// customer; CodeNotFound when there is none.
 	DeleteAddress(ctx context.Context, customerID, id string) error
+	// MoveAddress gives an address to another customer.
+	MoveAddress(ctx context.Context, id, customerID string, now time.Time) error
+	// DeleteAnonymousShopper deletes an anonymous shopper's identity
+	// (sessions and tokens with it) and anonymous customer.
+	DeleteAnonymousShopper(ctx context.Context, authIdentityID, customerID string) error
 
 	// CreateUser inserts an admin user; a taken email is CodeDuplicate.
 	CreateUser(ctx context.Context, u *gatehouse.User) error

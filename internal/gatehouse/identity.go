@@ -100,6 +100,10 @@ type Ticket struct {
 	// MergedAnonymousUserID is the anonymous shopper's id (its UserID)
 	// when the sign-in presented an anonymous ticket; that session ends.
 	MergedAnonymousUserID *string
+	// MergedAnonymousCustomerID is that shopper's customer id, whose
+	// addresses, profile and metadata the signed-in customer took over
+	// (or, for a registration ticket, createCustomer takes over).
+	MergedAnonymousCustomerID *string
 	// MFA, when set, says the first factor passed and the second is
 	// awaited: the ticket then holds no token (verifyMfa answers one).
 	MFA *MFAChallenge

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -83,4 +84,17 @@ func (s *Store) DeleteAddress(ctx context.Context, customerID, id string) error 
 		return dbError("delete address", "address", err)
 	}
 	return affected("delete address", "address", res)
+}
+
+// MoveAddress gives the address with the id to another customer.
+func (s *Store) MoveAddress(ctx context.Context, id, customerID string, now time.Time) error {
+	res, err := s.db.NewUpdate().Model((*addressRow)(nil)).
+		Set("customer_id = ?", customerID).
+		Set("updated_at = ?", now).
+		Where("id = ?", id).
+		Exec(ctx)
+	if err != nil {
+		return dbError("move address", "address", err)
+	}
+	return affected("move address", "address", res)
 }

@@ -58,3 +58,17 @@ func (s *Store) CustomerByUserName(ctx context.Context, userName string) (*gateh
 	}
 	return r.domain(), nil
 }
+
+// DeleteAnonymousShopper deletes an anonymous shopper's identity (its
+// sessions and refresh tokens with it) and its customer (and the
+// addresses still its own), if that customer is still anonymous and
+// without an account.
+func (s *Store) DeleteAnonymousShopper(ctx context.Context, authIdentityID, customerID string) error {
+	if _, err := s.db.NewRaw(`DELETE FROM auth_identity WHERE id = ?`, authIdentityID).Exec(ctx); err != nil {
+		return dbError("delete anonymous identity", "identity", err)
+	}
+	if _, err := s.db.NewRaw(`DELETE FROM customer WHERE id = ? AND is_anonymous AND NOT has_account`, customerID).Exec(ctx); err != nil {
+		return dbError("delete anonymous customer", "customer", err)
+	}
+	return nil
+}
