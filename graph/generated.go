@@ -129,10 +129,11 @@ type ComplexityRoot struct {
 	}
 
 	AuthenticatePayload struct {
-		Errors   func(childComplexity int) int
-		Location func(childComplexity int) int
-		Mfa      func(childComplexity int) int
-		Ticket   func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		LinkedIdentity func(childComplexity int) int
+		Location       func(childComplexity int) int
+		Mfa            func(childComplexity int) int
+		Ticket         func(childComplexity int) int
 	}
 
 	ChangePasswordPayload struct {
@@ -328,6 +329,11 @@ type ComplexityRoot struct {
 		InviteToken func(childComplexity int) int
 	}
 
+	LinkProviderPayload struct {
+		Errors   func(childComplexity int) int
+		Location func(childComplexity int) int
+	}
+
 	LogoutPayload struct {
 		Errors          func(childComplexity int) int
 		RevokedSessions func(childComplexity int) int
@@ -368,6 +374,7 @@ type ComplexityRoot struct {
 		FinishPasskeySignIn              func(childComplexity int, assertion map[string]any) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
 		ImpersonateCustomer              func(childComplexity int, customerID string, reason string) int
+		LinkProvider                     func(childComplexity int, actor *gatehouse.ActorType, provider string, input model.LinkProviderInput) int
 		Logout                           func(childComplexity int, input *model.LogoutInput) int
 		ReactivateCustomer               func(childComplexity int, id string) int
 		ReactivateUser                   func(childComplexity int, id string) int
@@ -391,6 +398,7 @@ type ComplexityRoot struct {
 		RevokeSession                    func(childComplexity int, id string, actor *gatehouse.ActorType) int
 		RotateWebhookSecret              func(childComplexity int, id string) int
 		SendEmailVerification            func(childComplexity int, actor gatehouse.ActorType, provider string, input model.SendEmailVerificationInput) int
+		UnlinkProvider                   func(childComplexity int, actor *gatehouse.ActorType, providerIdentityID string) int
 		UnlockCustomer                   func(childComplexity int, id string) int
 		UpdateCurrentUser                func(childComplexity int, input model.UpdateUserInput) int
 		UpdateCustomer                   func(childComplexity int, input model.UpdateCustomerInput) int
@@ -557,6 +565,7 @@ type ComplexityRoot struct {
 		Factors       func(childComplexity int) int
 		FirstName     func(childComplexity int) int
 		ID            func(childComplexity int) int
+		Identities    func(childComplexity int) int
 		LastName      func(childComplexity int) int
 		Metadata      func(childComplexity int) int
 		Passkeys      func(childComplexity int) int
@@ -696,6 +705,8 @@ type MutationResolver interface {
 	RequestEmailChange(ctx context.Context, actor *gatehouse.ActorType, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error)
 	ConfirmEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
 	RevertEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
+	LinkProvider(ctx context.Context, actor *gatehouse.ActorType, provider string, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
+	UnlinkProvider(ctx context.Context, actor *gatehouse.ActorType, providerIdentityID string) (*model.DeletePayload, error)
 	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
 	Register(ctx context.Context, actor gatehouse.ActorType, provider string, input model.RegisterInput) (*model.AuthenticatePayload, error)
 	RefreshToken(ctx context.Context, input *model.RefreshTokenInput) (*model.AuthTicketPayload, error)
@@ -756,6 +767,7 @@ type UserResolver interface {
 	Sessions(ctx context.Context, obj *gatehouse.User) ([]*model.Session, error)
 	Factors(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error)
 	Passkeys(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error)
+	Identities(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.ProviderIdentity, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1116,6 +1128,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthenticatePayload.Errors(childComplexity), true
+	case "AuthenticatePayload.linkedIdentity":
+		if e.ComplexityRoot.AuthenticatePayload.LinkedIdentity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthenticatePayload.LinkedIdentity(childComplexity), true
 	case "AuthenticatePayload.location":
 		if e.ComplexityRoot.AuthenticatePayload.Location == nil {
 			break
@@ -1919,6 +1937,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvitePayload.InviteToken(childComplexity), true
 
+	case "LinkProviderPayload.errors":
+		if e.ComplexityRoot.LinkProviderPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkProviderPayload.Errors(childComplexity), true
+	case "LinkProviderPayload.location":
+		if e.ComplexityRoot.LinkProviderPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkProviderPayload.Location(childComplexity), true
+
 	case "LogoutPayload.errors":
 		if e.ComplexityRoot.LogoutPayload.Errors == nil {
 			break
@@ -2244,6 +2275,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImpersonateCustomer(childComplexity, args["customerId"].(string), args["reason"].(string)), true
+	case "Mutation.linkProvider":
+		if e.ComplexityRoot.Mutation.LinkProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkProvider(childComplexity, args["actor"].(*gatehouse.ActorType), args["provider"].(string), args["input"].(model.LinkProviderInput)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -2497,6 +2539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendEmailVerification(childComplexity, args["actor"].(gatehouse.ActorType), args["provider"].(string), args["input"].(model.SendEmailVerificationInput)), true
+	case "Mutation.unlinkProvider":
+		if e.ComplexityRoot.Mutation.UnlinkProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkProvider(childComplexity, args["actor"].(*gatehouse.ActorType), args["providerIdentityId"].(string)), true
 	case "Mutation.unlockCustomer":
 		if e.ComplexityRoot.Mutation.UnlockCustomer == nil {
 			break
@@ -3262,6 +3315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.identities":
+		if e.ComplexityRoot.User.Identities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Identities(childComplexity), true
 	case "User.lastName":
 		if e.ComplexityRoot.User.LastName == nil {
 			break
@@ -3591,6 +3650,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerOrder,
 		ec.unmarshalInputEmailChangeTokenInput,
 		ec.unmarshalInputInviteFilter,
+		ec.unmarshalInputLinkProviderInput,
 		ec.unmarshalInputLogoutInput,
 		ec.unmarshalInputReauthenticateInput,
 		ec.unmarshalInputRefreshTokenInput,
@@ -4156,7 +4216,9 @@ enum AuthErrorCode {
   """
   A third-party sign-in's verified email belongs to an existing account
   that this provider may not join by itself (it does not link by email).
-  Sign in to that account, then link the provider. Nothing was created.
+  Sign in to that account, then link the provider (` + "`" + `linkProvider` + "`" + `). Or
+  the provider account ` + "`" + `linkProvider` + "`" + ` was to link already signs in to
+  another account. Nothing was created.
   """
   IDENTITY_EXISTS
   "The object does not exist or is not yours."
@@ -4286,6 +4348,33 @@ type AuthenticatePayload {
   has a second factor: answer it with ` + "`" + `verifyMfa` + "`" + `.
   """
   mfa: MfaChallenge
+  """
+  For the callback of a ` + "`" + `linkProvider` + "`" + ` flow: the provider identity now
+  linked to the account (no ticket: the account stays signed in as it was).
+  """
+  linkedIdentity: Identity
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"A third-party provider to link to the signed-in account."
+input LinkProviderInput {
+  """
+  Where the provider sends the browser back: one of the provider's
+  configured redirect URLs, exactly, as for ` + "`" + `authenticate` + "`" + `.
+  """
+  redirectUrl: String!
+  """
+  Binds the flow to this client, as ` + "`" + `authenticate` + "`" + `'s ` + "`" + `callbackChallenge` + "`" + `
+  does (without it, a pre-auth cookie is set).
+  """
+  callbackChallenge: String
+}
+
+"The answer to ` + "`" + `linkProvider` + "`" + `."
+type LinkProviderPayload {
+  "The provider's authorization URL to send the browser to."
+  location: String
   "What went wrong; empty on success."
   errors: [AuthError!]!
 }
@@ -5268,6 +5357,8 @@ type User implements Node {
   factors: [Factor!]
   "The user's passkeys, oldest first. Access: as ` + "`" + `factors` + "`" + `."
   passkeys: [Passkey!]
+  "The user's ways to sign in, oldest first; never a secret. Access: as ` + "`" + `roles` + "`" + `."
+  identities: [Identity!]!
 }
 
 """
@@ -6075,6 +6166,40 @@ type Mutation {
   ): EmailChangePayload!
 
   """
+  Start linking a third-party provider to the signed-in customer or user:
+  send the browser to ` + "`" + `location` + "`" + `; the provider's callback goes to
+  ` + "`" + `validateCallback` + "`" + ` (with ` + "`" + `callbackVerifier` + "`" + `, or the pre-auth cookie),
+  which links the provider identity to this account and answers it in
+  ` + "`" + `linkedIdentity` + "`" + `, instead of signing in. Needs a recent sign-in
+  (` + "`" + `REAUTH_REQUIRED` + "`" + ` otherwise). A provider account that already signs in
+  to another account answers ` + "`" + `IDENTITY_EXISTS` + "`" + ` at the callback.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  linkProvider(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The provider: ` + "`" + `google` + "`" + `, ` + "`" + `github` + "`" + `, ` + "`" + `oidc-…` + "`" + `."
+    provider: String!
+    "Where the provider sends the browser back."
+    input: LinkProviderInput!
+  ): LinkProviderPayload!
+
+  """
+  Remove one of the signed-in account's ways to sign in (see
+  ` + "`" + `identities` + "`" + `). Needs a recent sign-in; the last one cannot go
+  (` + "`" + `NOT_ALLOWED` + "`" + `).
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  unlinkProvider(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The provider identity id (` + "`" + `provid_…` + "`" + `)."
+    providerIdentityId: ID!
+  ): DeletePayload!
+
+  """
   Finish a third-party sign-in: the storefront or dashboard page the
   provider redirected to passes the query parameters. The state is checked
   and consumed (a replay fails with ` + "`" + `STATE_INVALID` + "`" + `, and so does a state
@@ -6627,6 +6752,8 @@ func (ec *executionContext) childFields_AuthenticatePayload(ctx context.Context,
 		return ec.fieldContext_AuthenticatePayload_location(ctx, field)
 	case "mfa":
 		return ec.fieldContext_AuthenticatePayload_mfa(ctx, field)
+	case "linkedIdentity":
+		return ec.fieldContext_AuthenticatePayload_linkedIdentity(ctx, field)
 	case "errors":
 		return ec.fieldContext_AuthenticatePayload_errors(ctx, field)
 	}
@@ -7019,6 +7146,16 @@ func (ec *executionContext) childFields_InvitePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type InvitePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_LinkProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_LinkProviderPayload_location(ctx, field)
+	case "errors":
+		return ec.fieldContext_LinkProviderPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkProviderPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "revokedSessions":
@@ -7325,6 +7462,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_factors(ctx, field)
 	case "passkeys":
 		return ec.fieldContext_User_passkeys(ctx, field)
+	case "identities":
+		return ec.fieldContext_User_identities(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -8053,6 +8192,36 @@ func (ec *executionContext) field_Mutation_impersonateCustomer_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LinkProviderInput, error) {
+			return ec.unmarshalNLinkProviderInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐLinkProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_logout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8500,6 +8669,28 @@ func (ec *executionContext) field_Mutation_sendEmailVerification_args(ctx contex
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "providerIdentityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providerIdentityId"] = arg1
 	return args, nil
 }
 
@@ -10584,6 +10775,38 @@ func (ec *executionContext) fieldContext_AuthenticatePayload_mfa(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MfaChallenge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthenticatePayload_linkedIdentity(ctx context.Context, field graphql.CollectedField, obj *model.AuthenticatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthenticatePayload_linkedIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedIdentity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gatehouse.ProviderIdentity) graphql.Marshaler {
+			return ec.marshalOIdentity2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐProviderIdentity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthenticatePayload_linkedIdentity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthenticatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identity(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13848,6 +14071,61 @@ func (ec *executionContext) fieldContext_InvitePayload_errors(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _LinkProviderPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.LinkProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkProviderPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkProviderPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkProviderPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LinkProviderPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.LinkProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkProviderPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkProviderPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LogoutPayload_revokedSessions(ctx context.Context, field graphql.CollectedField, obj *model.LogoutPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15391,6 +15669,94 @@ func (ec *executionContext) fieldContext_Mutation_revertEmailChange(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revertEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkProvider(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["provider"].(string), fc.Args["input"].(model.LinkProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkProviderPayload) graphql.Marshaler {
+			return ec.marshalNLinkProviderPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐLinkProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkProvider(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["providerIdentityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20180,6 +20546,38 @@ func (ec *executionContext) fieldContext_User_passkeys(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _User_identities(ctx context.Context, field graphql.CollectedField, obj *gatehouse.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_identities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Identities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gatehouse.ProviderIdentity) graphql.Marshaler {
+			return ec.marshalNIdentity2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐProviderIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_identities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23121,6 +23519,43 @@ func (ec *executionContext) unmarshalInputInviteFilter(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputLinkProviderInput(ctx context.Context, obj any) (model.LinkProviderInput, error) {
+	var it model.LinkProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"redirectUrl", "callbackChallenge"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "redirectUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUrl"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURL = data
+		case "callbackChallenge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackChallenge"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackChallenge = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLogoutInput(ctx context.Context, obj any) (model.LogoutInput, error) {
 	var it model.LogoutInput
 	if obj == nil {
@@ -24773,6 +25208,11 @@ func (ec *executionContext) _AuthenticatePayload(ctx context.Context, sel ast.Se
 			}
 		case "mfa":
 			out.Values[i] = ec._AuthenticatePayload_mfa(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "linkedIdentity":
+			out.Values[i] = ec._AuthenticatePayload_linkedIdentity(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -26460,6 +26900,49 @@ func (ec *executionContext) _InvitePayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var linkProviderPayloadImplementors = []string{"LinkProviderPayload"}
+
+func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LinkProviderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkProviderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkProviderPayload")
+		case "location":
+			out.Values[i] = ec._LinkProviderPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._LinkProviderPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogoutPayload) graphql.Marshaler {
@@ -26775,6 +27258,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revertEmailChange":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revertEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkProvider(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -28705,6 +29202,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "identities":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_identities(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30551,6 +31086,21 @@ func (ec *executionContext) marshalNJSON2ᚕinterface(ctx context.Context, sel a
 	return ret
 }
 
+func (ec *executionContext) unmarshalNLinkProviderInput2githubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐLinkProviderInput(ctx context.Context, v any) (model.LinkProviderInput, error) {
+	res, err := ec.unmarshalInputLinkProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLinkProviderPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐLinkProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.LinkProviderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LinkProviderPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐLogoutPayload(ctx context.Context, sel ast.SelectionSet, v *model.LogoutPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -31546,6 +32096,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIdentity2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐProviderIdentity(ctx context.Context, sel ast.SelectionSet, v *gatehouse.ProviderIdentity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Identity(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -314,6 +314,33 @@ func (r *mutationResolver) RevertEmailChange(ctx context.Context, input model.Em
 	return &model.EmailChangePayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// LinkProvider is the resolver for the linkProvider field.
+func (r *mutationResolver) LinkProvider(ctx context.Context, actor *gatehouse.ActorType, provider string, input model.LinkProviderInput) (*model.LinkProviderPayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	l, err := r.Auth.LinkProvider(ctx, credential(ctx), a, provider, input.RedirectURL, input.CallbackChallenge.Value())
+	if l.PreAuthCookie != "" {
+		setPreAuthCookie(ctx, l.PreAuthCookie, l.PreAuthMaxAge)
+	}
+	errs, err := payloadErrors(err)
+	var loc *string
+	if l.Location != "" {
+		loc = &l.Location
+	}
+	return &model.LinkProviderPayload{Location: loc, Errors: errs}, err
+}
+
+// UnlinkProvider is the resolver for the unlinkProvider field.
+func (r *mutationResolver) UnlinkProvider(ctx context.Context, actor *gatehouse.ActorType, providerIdentityID string) (*model.DeletePayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	return deletePayload(providerIdentityID, r.Auth.UnlinkProvider(ctx, credential(ctx), a, providerIdentityID))
+}
+
 // ValidateCallback is the resolver for the validateCallback field.
 func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error) {
 	a, err := r.Auth.ValidateCallback(ctx, credential(ctx), actor, provider, auth.Callback{
@@ -329,7 +356,7 @@ func (r *mutationResolver) ValidateCallback(ctx context.Context, actor gatehouse
 	}
 	errs, err := payloadErrors(err)
 	t, mfa := challenged(a.Ticket)
-	return &model.AuthenticatePayload{Ticket: t, Mfa: mfa, Errors: errs}, err
+	return &model.AuthenticatePayload{Ticket: t, Mfa: mfa, LinkedIdentity: a.Linked, Errors: errs}, err
 }
 
 // Register is the resolver for the register field.
@@ -763,6 +790,11 @@ func (r *userResolver) Factors(ctx context.Context, obj *gatehouse.User) ([]*gat
 // Passkeys is the resolver for the passkeys field.
 func (r *userResolver) Passkeys(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.Factor, error) {
 	return result(r.Auth.Passkeys(ctx, credential(ctx), gatehouse.ActorUser, obj.ID))
+}
+
+// Identities is the resolver for the identities field.
+func (r *userResolver) Identities(ctx context.Context, obj *gatehouse.User) ([]*gatehouse.ProviderIdentity, error) {
+	return result(r.Auth.Identities(ctx, gatehouse.ActorUser, obj.ID))
 }
 
 // AuthTicket returns AuthTicketResolver implementation.

@@ -200,6 +200,9 @@ type AuthenticatePayload struct {
 	// Set instead of `ticket` when the credentials were right and the account
 	// has a second factor: answer it with `verifyMfa`.
 	Mfa *gatehouse.MFAChallenge `json:"mfa,omitempty"`
+	// For the callback of a `linkProvider` flow: the provider identity now
+	// linked to the account (no ticket: the account stays signed in as it was).
+	LinkedIdentity *gatehouse.ProviderIdentity `json:"linkedIdentity,omitempty"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
@@ -514,6 +517,24 @@ type InvitePayload struct {
 	// The invite token, shown only here and only once: send it to the invitee.
 	// gatehouse keeps only its hash.
 	InviteToken *string `json:"inviteToken,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
+// A third-party provider to link to the signed-in account.
+type LinkProviderInput struct {
+	// Where the provider sends the browser back: one of the provider's
+	// configured redirect URLs, exactly, as for `authenticate`.
+	RedirectURL string `json:"redirectUrl"`
+	// Binds the flow to this client, as `authenticate`'s `callbackChallenge`
+	// does (without it, a pre-auth cookie is set).
+	CallbackChallenge graphql.Omittable[*string] `json:"callbackChallenge,omitempty"`
+}
+
+// The answer to `linkProvider`.
+type LinkProviderPayload struct {
+	// The provider's authorization URL to send the browser to.
+	Location *string `json:"location,omitempty"`
 	// What went wrong; empty on success.
 	Errors []*AuthError `json:"errors"`
 }
@@ -1106,7 +1127,9 @@ const (
 	AuthErrorCodeDuplicate AuthErrorCode = "DUPLICATE"
 	// A third-party sign-in's verified email belongs to an existing account
 	// that this provider may not join by itself (it does not link by email).
-	// Sign in to that account, then link the provider. Nothing was created.
+	// Sign in to that account, then link the provider (`linkProvider`). Or
+	// the provider account `linkProvider` was to link already signs in to
+	// another account. Nothing was created.
 	AuthErrorCodeIdentityExists AuthErrorCode = "IDENTITY_EXISTS"
 	// The object does not exist or is not yours.
 	AuthErrorCodeNotFound AuthErrorCode = "NOT_FOUND"

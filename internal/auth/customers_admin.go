@@ -32,14 +32,7 @@ func (s *Service) Customers(ctx context.Context, adm *Admin, f gatehouse.Custome
 // CustomerIdentities lists a customer's provider identities, for a field
 // of a customer the caller could already read.
 func (s *Service) CustomerIdentities(ctx context.Context, c *gatehouse.Customer) ([]*gatehouse.ProviderIdentity, error) {
-	a, err := s.store.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, c.ID)
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return []*gatehouse.ProviderIdentity{}, nil
-	case err != nil:
-		return nil, err
-	}
-	return s.store.ProviderIdentities(ctx, a.ID)
+	return s.Identities(ctx, gatehouse.ActorCustomer, c.ID)
 }
 
 // UpdateCustomerAsAdmin changes a customer for an admin who manages

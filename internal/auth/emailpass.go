@@ -49,7 +49,7 @@ func (s *Service) Authenticate(ctx context.Context, cred Credential, actor gateh
 		if err != nil {
 			return Authentication{}, err
 		}
-		return s.authorize(ctx, p, actor, deref(in.RedirectURL), in.CallbackChallenge)
+		return s.authorize(ctx, p, actor, deref(in.RedirectURL), in.CallbackChallenge, "")
 	}
 	t, err := s.authenticatePassword(ctx, bearer, actor, in)
 	return Authentication{Ticket: t}, err

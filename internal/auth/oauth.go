@@ -48,6 +48,9 @@ type Authentication struct {
 	// PreAuthSpent tells the caller of validateCallback to clear the
 	// pre-auth cookie: it bound the state the call consumed.
 	PreAuthSpent bool
+	// Linked is the provider identity the callback of a linkProvider
+	// flow joined to the account (no ticket then).
+	Linked *gatehouse.ProviderIdentity
 }
 
 // oauthProvider returns the enabled third-party provider, or
@@ -74,7 +77,7 @@ func errProviderNotFound(actor gatehouse.ActorType, provider string) error {
 // challenge, or else a new pre-auth cookie: see oauthbinding.go), and
 // returns the provider's authorization URL carrying the state, the PKCE
 // S256 challenge and, for OpenID Connect, the nonce.
-func (s *Service) authorize(ctx context.Context, p *oauth.Provider, actor gatehouse.ActorType, redirectURL string, challenge *string) (Authentication, error) {
+func (s *Service) authorize(ctx context.Context, p *oauth.Provider, actor gatehouse.ActorType, redirectURL string, challenge *string, linkSession string) (Authentication, error) {
 	if !p.RedirectAllowed(redirectURL) {
 		return Authentication{}, gatehouse.FieldError(gatehouse.CodeRedirectNotAllowed, []string{"input", "redirectUrl"},
 			"The redirect URL is not one this provider may send the browser back to.")
@@ -94,6 +97,7 @@ func (s *Service) authorize(ctx context.Context, p *oauth.Provider, actor gateho
 		Provider:      p.ID(),
 		RedirectURL:   redirectURL,
 		ClientBinding: binding,
+		LinkSessionID: linkSession,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(oauthStateTTL),
 	}); err != nil {
@@ -181,17 +185,25 @@ func (s *Service) ValidateCallback(ctx context.Context, cred Credential, actor g
 		return a, gatehouse.FieldError(gatehouse.CodeStateExpired, []string{"input", "state"},
 			"The sign-in took too long; start it again.")
 	}
-	// The sign-in acts on the bearer token only (an anonymous shopper's
-	// is merged); cookie sessions play no part.
-	a.Ticket, err = s.exchange(ctx, cred.Bearer, actor, p, st, state, Callback{
+	prof, err := s.exchange(ctx, p, st, state, Callback{
 		Code: param(in.Code, "code"), Error: param(in.Error, "error"), ErrorDescription: param(in.ErrorDescription, "error_description"),
 	})
+	switch {
+	case err != nil:
+		return a, err
+	case st.LinkSessionID != "":
+		a.Linked, err = s.linkExternal(ctx, actor, p, st.LinkSessionID, prof)
+		return a, err
+	}
+	// The sign-in acts on the bearer token only (an anonymous shopper's
+	// is merged); cookie sessions play no part.
+	a.Ticket, err = s.signInExternal(ctx, cred.Bearer, actor, p, prof)
 	return a, err
 }
 
 // exchange finishes a claimed, bound, unexpired state: the provider's
-// error, or its code exchanged for a profile that is signed in.
-func (s *Service) exchange(ctx context.Context, bearer string, actor gatehouse.ActorType, p *oauth.Provider, st *gatehouse.OAuthState, state string, in Callback) (*gatehouse.Ticket, error) {
+// error, or its code exchanged for a verified profile.
+func (s *Service) exchange(ctx context.Context, p *oauth.Provider, st *gatehouse.OAuthState, state string, in Callback) (*oauth.Profile, error) {
 	if in.Error != "" {
 		msg := "The provider refused the sign-in: " + printable(in.Error, 64)
 		if d := printable(in.ErrorDescription, 256); d != "" {
@@ -214,7 +226,7 @@ func (s *Service) exchange(ctx context.Context, bearer string, actor gatehouse.A
 	if prof.Subject == "" {
 		return nil, gatehouse.Errorf(gatehouse.CodeProviderError, "The provider did not name the account.")
 	}
-	return s.signInExternal(ctx, bearer, actor, p, prof)
+	return prof, nil
 }
 
 var errNoVerifiedEmail = gatehouse.Errorf(gatehouse.CodeNotAllowed,

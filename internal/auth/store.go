@@ -44,6 +44,9 @@ type Store interface {
 	// SetUserMetadata replaces a provider identity's user_metadata and
 	// updated_at.
 	SetUserMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+	// DeleteProviderIdentity deletes one of the auth identity's provider
+	// identities.
+	DeleteProviderIdentity(ctx context.Context, authIdentityID, id string) error
 
 	// AppendEvent records an event (its secrets sealed in sealed) and owes
 	// it to every enabled subscriber of the fleet's subscriber table;

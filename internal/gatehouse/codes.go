@@ -34,7 +34,7 @@ var codes = []CodeInfo{
 	{CodeInvalidInput, "invalid_data", true, "A field is missing, malformed or too long.", ""},
 	{CodePasswordPolicy, "invalid_data", true, "8–1024 characters; not the email, not a common or breached password, no character four times in a row or only three different ones, no run such as abcd, 4321 or qwer, and not containing the service's name, the email or the account's names. The message says which rule.", ""},
 	{CodeDuplicate, "duplicate_error", true, "The email, user name or identity is taken.", ""},
-	{CodeIdentityExists, "duplicate_error", true, "A third-party sign-in's verified email belongs to an existing account that this provider may not join by itself: sign in to that account, then link the provider. Nothing was created.", ""},
+	{CodeIdentityExists, "duplicate_error", true, "A third-party sign-in's verified email belongs to an existing account that this provider may not join by itself: sign in to that account, then link the provider (linkProvider). Or linkProvider's provider account already signs in to another account. Nothing was created.", ""},
 	{CodeNotFound, "not_found", true, "The object does not exist or is not yours.", ""},
 	{CodeNotAllowed, "not_allowed", true, "Not allowed in this state (sign-up closed, email not verified, already linked…).", ""},
 	{CodeTokenInvalid, "unauthorized", true, "A token passed as an argument (refresh, reset, verification, invite) is unknown, used or someone else's.", ""},

@@ -18,7 +18,8 @@ const (
 	CodePasswordPolicy     Code = "PASSWORD_POLICY"
 	CodeDuplicate          Code = "DUPLICATE"
 	// CodeIdentityExists: a third-party sign-in's verified email belongs
-	// to an account the provider may not join by itself.
+	// to an account the provider may not join by itself, or a provider
+	// account to link already signs in to another account.
 	CodeIdentityExists   Code = "IDENTITY_EXISTS"
 	CodeNotFound         Code = "NOT_FOUND"
 	CodeNotAllowed       Code = "NOT_ALLOWED"

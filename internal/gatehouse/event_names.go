@@ -76,6 +76,8 @@ func EventNames() []string {
 		EventEmailChangeNotice,
 		EventEmailChanged,
 		EventEmailChangeReverted,
+		EventProviderLinked,
+		EventProviderUnlinked,
 
 		EventFactorEnrolled,
 		EventFactorRemoved,

@@ -124,7 +124,10 @@ type OAuthState struct {
 	// another browser (login CSRF): "challenge:" and the client's
 	// callbackChallenge, or "cookie:" and the hash of the pre-auth
 	// cookie. Neither is a secret; both are hashes of one.
-	ClientBinding string     `bun:"client_binding,notnull"`
+	ClientBinding string `bun:"client_binding,notnull"`
+	// LinkSessionID, for linkProvider, is the session whose account the
+	// provider identity joins; "" for a sign-in.
+	LinkSessionID string     `bun:"link_session_id,nullzero"`
 	CreatedAt     time.Time  `bun:"created_at,notnull"`
 	ExpiresAt     time.Time  `bun:"expires_at,notnull"`
 	UsedAt        *time.Time `bun:"used_at"`

@@ -35,3 +35,11 @@ const (
 	EventEmailChanged         = "auth.email_changed"
 	EventEmailChangeReverted  = "auth.email_change_reverted"
 )
+
+// Provider links: auth.provider_linked when linkProvider's callback
+// joined a provider identity to the account, auth.provider_unlinked when
+// unlinkProvider removed one (provider, provider_identity_id).
+const (
+	EventProviderLinked   = "auth.provider_linked"
+	EventProviderUnlinked = "auth.provider_unlinked"
+)

@@ -99,3 +99,13 @@ func (s *Store) SetProviderMetadata(ctx context.Context, id string, md map[strin
 	}
 	return affected("set provider metadata", "provider identity", res)
 }
+
+// DeleteProviderIdentity deletes the provider identity with the id, if it
+// is one of the auth identity's; CodeNotFound otherwise.
+func (s *Store) DeleteProviderIdentity(ctx context.Context, authIdentityID, id string) error {
+	res, err := s.db.NewRaw(`DELETE FROM provider_identity WHERE id = ? AND auth_identity_id = ?`, id, authIdentityID).Exec(ctx)
+	if err != nil {
+		return dbError("delete provider identity", "identity", err)
+	}
+	return affected("delete provider identity", "identity", res)
+}

@@ -1,0 +1,1 @@
+ALTER TABLE oauth_state DROP COLUMN link_session_id;
