@@ -76,6 +76,14 @@ func (a *api) startOAuth(t *testing.T, actor, provider, redirect string) string 
 // and the verifier of the challenge startOAuth sent with its state.
 func (a *api) callback(t *testing.T, bearer, actor, provider string, q url.Values) ticketPayload {
 	t.Helper()
+	var p ticketPayload
+	a.do(t, bearer, callbackQ, map[string]any{"actor": actor, "provider": provider, "input": a.callbackInput(q)}).decode(t, "validateCallback", &p)
+	return p
+}
+
+// callbackInput is validateCallback's input for the provider's query,
+// with the verifier of the challenge sent with its state.
+func (a *api) callbackInput(q url.Values) map[string]any {
 	params := map[string]any{}
 	for k := range q {
 		params[k] = q.Get(k)
@@ -84,9 +92,7 @@ func (a *api) callback(t *testing.T, bearer, actor, provider string, q url.Value
 	if v, ok := a.verifiers.Load(q.Get("state")); ok {
 		input["callbackVerifier"] = v
 	}
-	var p ticketPayload
-	a.do(t, bearer, callbackQ, map[string]any{"actor": actor, "provider": provider, "input": input}).decode(t, "validateCallback", &p)
-	return p
+	return input
 }
 
 // signInWith runs the whole redirect dance for who.

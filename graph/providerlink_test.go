@@ -56,17 +56,8 @@ func (a *api) startLink(t *testing.T, bearer, provider string) (string, []authEr
 func (a *api) linkCallback(t *testing.T, fake *oauthtest.Provider, provider, location string, who oauthtest.User) linkResult {
 	t.Helper()
 	fake.SignIn(who)
-	q := fake.Authorize(location)
-	params := map[string]any{}
-	for k := range q {
-		params[k] = q.Get(k)
-	}
-	input := map[string]any{"params": params}
-	if v, ok := a.verifiers.Load(q.Get("state")); ok {
-		input["callbackVerifier"] = v
-	}
 	var p linkResult
-	a.do(t, "", linkCallbackQ, map[string]any{"provider": provider, "input": input}).decode(t, "validateCallback", &p)
+	a.do(t, "", linkCallbackQ, map[string]any{"provider": provider, "input": a.callbackInput(fake.Authorize(location))}).decode(t, "validateCallback", &p)
 	return p
 }
 
