@@ -44,6 +44,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccountDataPayload struct {
+		Data   func(childComplexity int) int
+		Errors func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		ActorID   func(childComplexity int) int
 		ActorType func(childComplexity int) int
@@ -251,6 +256,12 @@ type ComplexityRoot struct {
 		TotalCount  func(childComplexity int) int
 	}
 
+	DeleteAccountPayload struct {
+		Deleted      func(childComplexity int) int
+		Errors       func(childComplexity int) int
+		ScheduledFor func(childComplexity int) int
+	}
+
 	DeleteCustomerAddressPayload struct {
 		Customer func(childComplexity int) int
 		Deleted  func(childComplexity int) int
@@ -364,12 +375,16 @@ type ComplexityRoot struct {
 		CreateWebhookEndpoint            func(childComplexity int, input model.CreateWebhookEndpointInput) int
 		DeactivateCustomer               func(childComplexity int, id string, reason *string) int
 		DeactivateUser                   func(childComplexity int, id string) int
+		DeleteAccount                    func(childComplexity int, actor *gatehouse.ActorType, input *model.DeleteAccountInput) int
+		DeleteCustomer                   func(childComplexity int, id string) int
 		DeleteCustomerAddress            func(childComplexity int, id string) int
 		DeleteRole                       func(childComplexity int, id string) int
 		DeleteSession                    func(childComplexity int, actor gatehouse.ActorType) int
 		DeleteUser                       func(childComplexity int, id string) int
 		DeleteWebhookEndpoint            func(childComplexity int, id string) int
 		EnrollTotp                       func(childComplexity int, actor *gatehouse.ActorType) int
+		ExportAccountData                func(childComplexity int, actor *gatehouse.ActorType) int
+		ExportCustomerData               func(childComplexity int, id string) int
 		FinishPasskeyRegistration        func(childComplexity int, actor *gatehouse.ActorType, credential map[string]any, name *string) int
 		FinishPasskeySignIn              func(childComplexity int, assertion map[string]any) int
 		GenerateResetPasswordToken       func(childComplexity int, actor gatehouse.ActorType, provider string, input model.ResetPasswordTokenInput) int
@@ -705,6 +720,8 @@ type MutationResolver interface {
 	RequestEmailChange(ctx context.Context, actor *gatehouse.ActorType, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error)
 	ConfirmEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
 	RevertEmailChange(ctx context.Context, input model.EmailChangeTokenInput) (*model.EmailChangePayload, error)
+	DeleteAccount(ctx context.Context, actor *gatehouse.ActorType, input *model.DeleteAccountInput) (*model.DeleteAccountPayload, error)
+	ExportAccountData(ctx context.Context, actor *gatehouse.ActorType) (*model.AccountDataPayload, error)
 	LinkProvider(ctx context.Context, actor *gatehouse.ActorType, provider string, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
 	UnlinkProvider(ctx context.Context, actor *gatehouse.ActorType, providerIdentityID string) (*model.DeletePayload, error)
 	ValidateCallback(ctx context.Context, actor gatehouse.ActorType, provider string, input model.ValidateCallbackInput) (*model.AuthenticatePayload, error)
@@ -734,6 +751,8 @@ type MutationResolver interface {
 	DeactivateUser(ctx context.Context, id string) (*model.UserPayload, error)
 	ReactivateUser(ctx context.Context, id string) (*model.UserPayload, error)
 	DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error)
+	DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error)
+	ExportCustomerData(ctx context.Context, id string) (*model.AccountDataPayload, error)
 	RevokeInvite(ctx context.Context, id string) (*model.InvitePayload, error)
 	ResendInvite(ctx context.Context, id string) (*model.InvitePayload, error)
 	UpdateCustomerAsAdmin(ctx context.Context, id string, input model.UpdateCustomerAsAdminInput) (*model.CustomerPayload, error)
@@ -787,6 +806,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccountDataPayload.data":
+		if e.ComplexityRoot.AccountDataPayload.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountDataPayload.Data(childComplexity), true
+	case "AccountDataPayload.errors":
+		if e.ComplexityRoot.AccountDataPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountDataPayload.Errors(childComplexity), true
 
 	case "AuditEvent.actorId":
 		if e.ComplexityRoot.AuditEvent.ActorID == nil {
@@ -1656,6 +1688,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeadDeliveryPage.TotalCount(childComplexity), true
 
+	case "DeleteAccountPayload.deleted":
+		if e.ComplexityRoot.DeleteAccountPayload.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.Deleted(childComplexity), true
+	case "DeleteAccountPayload.errors":
+		if e.ComplexityRoot.DeleteAccountPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.Errors(childComplexity), true
+	case "DeleteAccountPayload.scheduledFor":
+		if e.ComplexityRoot.DeleteAccountPayload.ScheduledFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.ScheduledFor(childComplexity), true
+
 	case "DeleteCustomerAddressPayload.customer":
 		if e.ComplexityRoot.DeleteCustomerAddressPayload.Customer == nil {
 			break
@@ -2165,6 +2216,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["actor"].(*gatehouse.ActorType), args["input"].(*model.DeleteAccountInput)), true
+	case "Mutation.deleteCustomer":
+		if e.ComplexityRoot.Mutation.DeleteCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomer(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteCustomerAddress":
 		if e.ComplexityRoot.Mutation.DeleteCustomerAddress == nil {
 			break
@@ -2231,6 +2304,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnrollTotp(childComplexity, args["actor"].(*gatehouse.ActorType)), true
+	case "Mutation.exportAccountData":
+		if e.ComplexityRoot.Mutation.ExportAccountData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exportAccountData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExportAccountData(childComplexity, args["actor"].(*gatehouse.ActorType)), true
+	case "Mutation.exportCustomerData":
+		if e.ComplexityRoot.Mutation.ExportCustomerData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exportCustomerData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExportCustomerData(childComplexity, args["id"].(string)), true
 	case "Mutation.finishPasskeyRegistration":
 		if e.ComplexityRoot.Mutation.FinishPasskeyRegistration == nil {
 			break
@@ -3648,6 +3743,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerAttributeInput,
 		ec.unmarshalInputCustomerFilter,
 		ec.unmarshalInputCustomerOrder,
+		ec.unmarshalInputDeleteAccountInput,
 		ec.unmarshalInputEmailChangeTokenInput,
 		ec.unmarshalInputInviteFilter,
 		ec.unmarshalInputLinkProviderInput,
@@ -5115,6 +5211,40 @@ type EmailChangePayload {
   errors: [AuthError!]!
 }
 
+"Deleting the signed-in account."
+input DeleteAccountInput {
+  """
+  The password now: it stands in for a recent sign-in (` + "`" + `reauthenticate` + "`" + `)
+  for an account with no second factor.
+  """
+  currentPassword: String
+}
+
+"The answer to ` + "`" + `deleteAccount` + "`" + `."
+type DeleteAccountPayload {
+  "Whether the account was deleted now."
+  deleted: Boolean!
+  """
+  With ` + "`" + `GATEHOUSE_DELETION_GRACE` + "`" + ` set (customers only): when the deletion
+  is due. Every session has ended; signing in before then cancels it.
+  """
+  scheduledFor: DateTime
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
+"The answer to ` + "`" + `exportAccountData` + "`" + ` and ` + "`" + `exportCustomerData` + "`" + `."
+type AccountDataPayload {
+  """
+  The document: profile, consents, addresses, identities (never a
+  secret), factors, sessions and auth events (the newest 1000), described
+  field by field in docs/privacy.md. Null on error.
+  """
+  data: JSON
+  "What went wrong; empty on success."
+  errors: [AuthError!]!
+}
+
 "A password change."
 input ChangePasswordInput {
   "The password now."
@@ -6166,6 +6296,40 @@ type Mutation {
   ): EmailChangePayload!
 
   """
+  Delete the signed-in customer's or user's account. Needs a recent
+  sign-in, or for an account with no second factor ` + "`" + `currentPassword` + "`" + `.
+  For a customer, in one transaction: every way to sign in (password
+  hash, factors, provider links), session and token goes; the customer
+  keeps its id and timestamps and loses every personal field and its
+  addresses; the audit rows about it keep ids and types and lose IP
+  addresses, user agents and email addresses; ` + "`" + `customer.deleted` + "`" + ` tells
+  the commerce backend to anonymise the orders. The email may register
+  again. With ` + "`" + `GATEHOUSE_DELETION_GRACE` + "`" + ` the deletion is scheduled
+  instead (` + "`" + `scheduledFor` + "`" + `). A user who is the last active owner is
+  refused. See docs/privacy.md.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  deleteAccount(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+    "The password, for an account with no second factor and no recent sign-in."
+    input: DeleteAccountInput
+  ): DeleteAccountPayload!
+
+  """
+  A copy of everything gatehouse holds about the signed-in customer or
+  user, as one JSON document (docs/privacy.md). Needs a recent sign-in
+  (` + "`" + `REAUTH_REQUIRED` + "`" + ` otherwise); recorded as ` + "`" + `auth.account_data_exported` + "`" + `.
+
+  Access: the signed-in customer or user, for their own account.
+  """
+  exportAccountData(
+    "With a cookie session and no bearer token: whose cookie to use (default CUSTOMER)."
+    actor: ActorType
+  ): AccountDataPayload!
+
+  """
   Start linking a third-party provider to the signed-in customer or user:
   send the browser to ` + "`" + `location` + "`" + `; the provider's callback goes to
   ` + "`" + `validateCallback` + "`" + ` (with ` + "`" + `callbackVerifier` + "`" + `, or the pre-auth cookie),
@@ -6527,6 +6691,25 @@ type Mutation {
     id: ID!
   ): DeletePayload! @hasPermission(permission: MANAGE_USERS)
 
+  """
+  For admin users: delete a customer's account at once, as
+  ` + "`" + `deleteAccount` + "`" + ` does (no grace period). Needs a recent sign-in.
+  """
+  deleteCustomer(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    id: ID!
+  ): DeletePayload! @hasPermission(permission: MANAGE_CUSTOMERS)
+
+  """
+  For admin users: a customer's data as ` + "`" + `exportAccountData` + "`" + ` answers it,
+  for a data subject's request that reaches support. Recorded as
+  ` + "`" + `auth.account_data_exported` + "`" + ` with the admin as actor.
+  """
+  exportCustomerData(
+    "The customer id (` + "`" + `cus_…` + "`" + `)."
+    id: ID!
+  ): AccountDataPayload! @hasPermission(permission: VIEW_CUSTOMERS)
+
   "Revoke an invite that is not accepted: its token dies."
   revokeInvite(
     "The invite id (` + "`" + `invite_…` + "`" + `)."
@@ -6575,6 +6758,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AccountDataPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "data":
+		return ec.fieldContext_AccountDataPayload_data(ctx, field)
+	case "errors":
+		return ec.fieldContext_AccountDataPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountDataPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -6988,6 +7181,18 @@ func (ec *executionContext) childFields_DeadDeliveryPage(ctx context.Context, fi
 		return ec.fieldContext_DeadDeliveryPage_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeadDeliveryPage", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deleted":
+		return ec.fieldContext_DeleteAccountPayload_deleted(ctx, field)
+	case "scheduledFor":
+		return ec.fieldContext_DeleteAccountPayload_scheduledFor(ctx, field)
+	case "errors":
+		return ec.fieldContext_DeleteAccountPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteCustomerAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8012,7 +8217,43 @@ func (ec *executionContext) field_Mutation_deactivateUser_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.DeleteAccountInput, error) {
+			return ec.unmarshalODeleteAccountInput2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteAccountInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteCustomerAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -8093,6 +8334,34 @@ func (ec *executionContext) field_Mutation_enrollTotp_args(ctx context.Context, 
 		return nil, err
 	}
 	args["actor"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_exportAccountData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*gatehouse.ActorType, error) {
+			return ec.unmarshalOActorType2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_exportCustomerData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -9333,6 +9602,61 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AccountDataPayload_data(ctx context.Context, field graphql.CollectedField, obj *model.AccountDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountDataPayload_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountDataPayload_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountDataPayload", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _AccountDataPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.AccountDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountDataPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountDataPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountDataPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -12919,6 +13243,84 @@ func (ec *executionContext) fieldContext_DeadDeliveryPage_totalCount(_ context.C
 	return graphql.NewScalarFieldContext("DeadDeliveryPage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _DeleteAccountPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteAccountPayload_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_scheduledFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteAccountPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuthError) graphql.Marshaler {
+			return ec.marshalNAuthError2ᚕᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAuthErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeleteCustomerAddressPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCustomerAddressPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15675,6 +16077,94 @@ func (ec *executionContext) fieldContext_Mutation_revertEmailChange(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["actor"].(*gatehouse.ActorType), fc.Args["input"].(*model.DeleteAccountInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
+			return ec.marshalNDeleteAccountPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_exportAccountData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exportAccountData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExportAccountData(ctx, fc.Args["actor"].(*gatehouse.ActorType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountDataPayload) graphql.Marshaler {
+			return ec.marshalNAccountDataPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAccountDataPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exportAccountData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountDataPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exportAccountData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_linkProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17101,6 +17591,130 @@ func (ec *executionContext) fieldContext_Mutation_deleteUser(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCustomer(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "MANAGE_CUSTOMERS")
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_exportCustomerData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exportCustomerData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExportCustomerData(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐPermissionᚄ(ctx, "VIEW_CUSTOMERS")
+				if err != nil {
+					var zeroVal *model.AccountDataPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AccountDataPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountDataPayload) graphql.Marshaler {
+			return ec.marshalNAccountDataPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAccountDataPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exportCustomerData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountDataPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exportCustomerData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23459,6 +24073,36 @@ func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDeleteAccountInput(ctx context.Context, obj any) (model.DeleteAccountInput, error) {
+	var it model.DeleteAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEmailChangeTokenInput(ctx context.Context, obj any) (model.EmailChangeTokenInput, error) {
 	var it model.EmailChangeTokenInput
 	if obj == nil {
@@ -24517,6 +25161,49 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var accountDataPayloadImplementors = []string{"AccountDataPayload"}
+
+func (ec *executionContext) _AccountDataPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AccountDataPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountDataPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountDataPayload")
+		case "data":
+			out.Values[i] = ec._AccountDataPayload_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._AccountDataPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
@@ -26213,6 +26900,54 @@ func (ec *executionContext) _DeadDeliveryPage(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
+
+func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+		case "deleted":
+			out.Values[i] = ec._DeleteAccountPayload_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduledFor":
+			out.Values[i] = ec._DeleteAccountPayload_scheduledFor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._DeleteAccountPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deleteCustomerAddressPayloadImplementors = []string{"DeleteCustomerAddressPayload"}
 
 func (ec *executionContext) _DeleteCustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCustomerAddressPayload) graphql.Marshaler {
@@ -27262,6 +27997,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exportAccountData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exportAccountData(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "linkProvider":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_linkProvider(ctx, field)
@@ -27461,6 +28210,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exportCustomerData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exportCustomerData(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -30226,6 +30989,16 @@ func (ec *executionContext) unmarshalNAcceptInviteInput2githubᚗcomᚋgatehouse
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAccountDataPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐAccountDataPayload(ctx context.Context, sel ast.SelectionSet, v *model.AccountDataPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccountDataPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNActorType2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType(ctx context.Context, v any) (gatehouse.ActorType, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNActorType2githubᚗcomᚋgatehouseᚋgatehouseᚋinternalᚋgatehouseᚐActorType[tmp]
@@ -30757,6 +31530,16 @@ func (ec *executionContext) marshalNDeadDeliveryPage2ᚖgithubᚗcomᚋgatehouse
 		return graphql.Null
 	}
 	return ec._DeadDeliveryPage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeleteAccountPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeleteAccountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeleteCustomerAddressPayload2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteCustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCustomerAddressPayload) graphql.Marshaler {
@@ -32008,6 +32791,14 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODeleteAccountInput2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeleteAccountInput(ctx context.Context, v any) (*model.DeleteAccountInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeleteAccountInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalODeliveryStatus2ᚖgithubᚗcomᚋgatehouseᚋgatehouseᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, v any) (*model.DeliveryStatus, error) {

@@ -78,7 +78,7 @@ type IdempotencyStore interface {
 	// it stands: r's own when the claim won.
 	ClaimIdempotency(ctx context.Context, r *gatehouse.IdempotencyRecord, now time.Time) (*gatehouse.IdempotencyRecord, error)
 	// CompleteIdempotency keeps the answer of the request holding id.
-	CompleteIdempotency(ctx context.Context, id, owner string, status int, body string) error
+	CompleteIdempotency(ctx context.Context, id, owner string, status int, body, authIdentityID string) error
 	// ReleaseIdempotency frees id, held by owner, without an answer.
 	ReleaseIdempotency(ctx context.Context, id, owner string) error
 }
@@ -148,6 +148,8 @@ func (*idempotency) Validate(graphql.ExecutableSchema) error { return nil }
 type idemRequest struct {
 	values []string // the header's values, as sent
 	scope  string   // the credential the request carries ("" for none)
+	// actedFor is the identity the request acted for, once it ran.
+	actedFor string
 
 	// Set by the extension.
 	id, owner string  // the record this request holds (owner "" for none)
@@ -396,7 +398,9 @@ func (t idemTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			panic(p)
 		}
 	}()
-	t.Transport.Do(buf, r.WithContext(context.WithValue(ctx, idemKey{}, st)), exec)
+	actx, acted := gatehouse.WithActedFor(context.WithValue(ctx, idemKey{}, st))
+	t.Transport.Do(buf, r.WithContext(actx), exec)
+	st.actedFor = acted.ID()
 
 	switch {
 	case st.replay != nil:
@@ -433,7 +437,7 @@ func (x *idempotency) complete(ctx context.Context, st *idemRequest, a *answer) 
 	if err == nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
-		err = x.Store.CompleteIdempotency(sctx, st.id, st.owner, a.Status, sealed)
+		err = x.Store.CompleteIdempotency(sctx, st.id, st.owner, a.Status, sealed, st.actedFor)
 	}
 	if err != nil {
 		// The answer still goes out; a retry runs the mutation again.

@@ -42,11 +42,11 @@ func (h *hookedStore) ClaimIdempotency(ctx context.Context, r *gatehouse.Idempot
 	return h.IdempotencyStore.ClaimIdempotency(ctx, r, now)
 }
 
-func (h *hookedStore) CompleteIdempotency(ctx context.Context, id, owner string, status int, body string) error {
+func (h *hookedStore) CompleteIdempotency(ctx context.Context, id, owner string, status int, body, authIdentityID string) error {
 	if h.beforeComplete != nil {
 		h.beforeComplete()
 	}
-	return h.IdempotencyStore.CompleteIdempotency(ctx, id, owner, status, body)
+	return h.IdempotencyStore.CompleteIdempotency(ctx, id, owner, status, body, authIdentityID)
 }
 
 // idemAPI is the API with the Idempotency-Key layer on db, on the given

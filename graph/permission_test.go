@@ -129,6 +129,8 @@ var adminCalls = map[string]string{
 	"Query.deadDeliveries":            `{ deadDeliveries { nodes { subscriber } } }`,
 	"Query.roles":                     `{ roles { id name permissions } }`,
 	"Mutation.unlockCustomer":         `mutation { unlockCustomer(id: "cus_none") { success errors { code } } }`,
+	"Mutation.deleteCustomer":         `mutation { deleteCustomer(id: "cus_none") { deleted errors { code } } }`,
+	"Mutation.exportCustomerData":     `mutation { exportCustomerData(id: "cus_none") { data errors { code } } }`,
 	"Mutation.replayDelivery":         `mutation { replayDelivery(eventId: "evt_none", subscriber: "webhook") { success errors { code } } }`,
 	"Mutation.createInvite":           `mutation { createInvite(input: {email: "matrix.{role}@example.com", roleIds: ["role_viewer"]}) { inviteToken errors { code } } }`,
 	"Mutation.createRole":             `mutation { createRole(input: {name: "matrix {role}", permissions: [VIEW_AUDIT]}) { role { id } errors { code } } }`,

@@ -314,6 +314,32 @@ func (r *mutationResolver) RevertEmailChange(ctx context.Context, input model.Em
 	return &model.EmailChangePayload{Success: len(errs) == 0 && err == nil, Errors: errs}, err
 }
 
+// DeleteAccount is the resolver for the deleteAccount field.
+func (r *mutationResolver) DeleteAccount(ctx context.Context, actor *gatehouse.ActorType, input *model.DeleteAccountInput) (*model.DeleteAccountPayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	var pw *string
+	if input != nil {
+		pw = input.CurrentPassword.Value()
+	}
+	d, err := r.Auth.DeleteAccount(ctx, credential(ctx), a, deref(pw))
+	errs, err := payloadErrors(err)
+	return &model.DeleteAccountPayload{Deleted: d.Deleted && len(errs) == 0 && err == nil, ScheduledFor: d.ScheduledFor, Errors: errs}, err
+}
+
+// ExportAccountData is the resolver for the exportAccountData field.
+func (r *mutationResolver) ExportAccountData(ctx context.Context, actor *gatehouse.ActorType) (*model.AccountDataPayload, error) {
+	var a gatehouse.ActorType
+	if actor != nil {
+		a = *actor
+	}
+	doc, err := r.Auth.ExportAccountData(ctx, credential(ctx), a)
+	errs, err := payloadErrors(err)
+	return &model.AccountDataPayload{Data: doc, Errors: errs}, err
+}
+
 // LinkProvider is the resolver for the linkProvider field.
 func (r *mutationResolver) LinkProvider(ctx context.Context, actor *gatehouse.ActorType, provider string, input model.LinkProviderInput) (*model.LinkProviderPayload, error) {
 	var a gatehouse.ActorType
@@ -566,6 +592,18 @@ func (r *mutationResolver) ReactivateUser(ctx context.Context, id string) (*mode
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error) {
 	return deletePayload(id, r.Auth.DeleteUser(ctx, admin(ctx), id))
+}
+
+// DeleteCustomer is the resolver for the deleteCustomer field.
+func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error) {
+	return deletePayload(id, r.Auth.DeleteCustomer(ctx, admin(ctx), id))
+}
+
+// ExportCustomerData is the resolver for the exportCustomerData field.
+func (r *mutationResolver) ExportCustomerData(ctx context.Context, id string) (*model.AccountDataPayload, error) {
+	doc, err := r.Auth.ExportCustomerData(ctx, admin(ctx), id)
+	errs, err := payloadErrors(err)
+	return &model.AccountDataPayload{Data: doc, Errors: errs}, err
 }
 
 // RevokeInvite is the resolver for the revokeInvite field.

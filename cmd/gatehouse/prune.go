@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
+	"time"
 
+	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/housekeeping"
 	"github.com/gatehouse/gatehouse/internal/metrics"
@@ -79,5 +81,23 @@ func housekeepingOptions(cfg *config.Config, log *slog.Logger, m *metrics.Metric
 		Interval:           cfg.HousekeepingInterval,
 		Logger:             log,
 		OnPurged:           m.HousekeepingPurged(),
+	}
+}
+
+// deletionTask is the housekeeping task carrying out the account
+// deletions scheduled under GATEHOUSE_DELETION_GRACE that are due: a
+// serving instance's pass runs it (gatehouse prune does not: it has no
+// service to emit customer.deleted with).
+func deletionTask(svc *auth.Service) housekeeping.Pruner {
+	return housekeeping.Pruner{
+		Table: "scheduled_deletion",
+		Batch: func(ctx context.Context, now time.Time, limit int) (map[string]int, error) {
+			n, err := svc.RunDueDeletions(ctx, now, limit)
+			return map[string]int{"scheduled_deletion": n}, err
+		},
+		Count: func(ctx context.Context, now time.Time) (map[string]int, error) {
+			n, err := svc.CountDueDeletions(ctx, now, 1000)
+			return map[string]int{"scheduled_deletion": n}, err
+		},
 	}
 }

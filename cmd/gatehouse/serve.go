@@ -195,7 +195,9 @@ func (a *app) serve(ctx context.Context, _ env, hs *httpServers, ready *readines
 	}()
 	// Housekeeping: every instance runs the loop, a lease in the
 	// database lets one pass run at a time.
-	hk, err := housekeeping.New(a.db, housekeepingOptions(cfg, log, a.metrics))
+	ho := housekeepingOptions(cfg, log, a.metrics)
+	ho.Tasks = []housekeeping.Pruner{deletionTask(a.auth)}
+	hk, err := housekeeping.New(a.db, ho)
 	if err != nil {
 		return err
 	}

@@ -244,6 +244,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store
 		TOTPIssuer:             cfg.TOTPIssuer,
 		WebAuthn:               wa,
 		ReauthMaxAge:           cfg.ReauthMaxAge,
+		DeletionGrace:          cfg.DeletionGrace,
 		RequireMFA: map[gatehouse.ActorType]bool{
 			gatehouse.ActorUser:     cfg.UserMFA == config.MFARequired,
 			gatehouse.ActorCustomer: cfg.CustomerMFA == config.MFARequired,

@@ -23,6 +23,16 @@ type AcceptInviteInput struct {
 	LastName graphql.Omittable[*string] `json:"lastName,omitempty"`
 }
 
+// The answer to `exportAccountData` and `exportCustomerData`.
+type AccountDataPayload struct {
+	// The document: profile, consents, addresses, identities (never a
+	// secret), factors, sessions and auth events (the newest 1000), described
+	// field by field in docs/privacy.md. Null on error.
+	Data map[string]any `json:"data,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
+}
+
 // An entry of the audit trail: an admin action or an auth event, with who
 // did it, on whom, when and from where. Never with a secret.
 type AuditEvent struct {
@@ -422,6 +432,24 @@ type DeadDeliveryPage struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many dead deliveries there are, for every subscriber.
 	TotalCount int `json:"totalCount"`
+}
+
+// Deleting the signed-in account.
+type DeleteAccountInput struct {
+	// The password now: it stands in for a recent sign-in (`reauthenticate`)
+	// for an account with no second factor.
+	CurrentPassword graphql.Omittable[*string] `json:"currentPassword,omitempty"`
+}
+
+// The answer to `deleteAccount`.
+type DeleteAccountPayload struct {
+	// Whether the account was deleted now.
+	Deleted bool `json:"deleted"`
+	// With `GATEHOUSE_DELETION_GRACE` set (customers only): when the deletion
+	// is due. Every session has ended; signing in before then cancels it.
+	ScheduledFor *time.Time `json:"scheduledFor,omitempty"`
+	// What went wrong; empty on success.
+	Errors []*AuthError `json:"errors"`
 }
 
 // The answer to `deleteCustomerAddress`.

@@ -75,6 +75,7 @@ func (s *Service) principal(ctx context.Context, cred Credential, actor gatehous
 	if err := p.may(actor, need); err != nil {
 		return nil, err
 	}
+	gatehouse.RecordActedFor(ctx, p.AuthIdentityID)
 	if need == linked {
 		if err := s.belowPolicy(actor, p.session); err != nil {
 			return nil, err

@@ -94,6 +94,10 @@ type Options struct {
 	// ReauthMaxAge is how recent an authentication a sensitive change
 	// needs (default 10 minutes).
 	ReauthMaxAge time.Duration
+	// DeletionGrace, when positive, makes deleteAccount schedule a
+	// customer's deletion this far ahead instead of deleting at once; a
+	// sign-in before then cancels it (GATEHOUSE_DELETION_GRACE).
+	DeletionGrace time.Duration
 	// RequireMFA names the actor types whose sessions need aal2 for
 	// anything but enrolling a factor (GATEHOUSE_USER_MFA,
 	// GATEHOUSE_CUSTOMER_MFA).
@@ -133,6 +137,7 @@ type Service struct {
 	webhookGrace    time.Duration
 	webhookPrivate  bool
 	factorKey       []byte
+	deletionGrace   time.Duration
 	totpIssuer      string
 	reauthMaxAge    time.Duration
 	requireMFA      map[gatehouse.ActorType]bool
@@ -182,6 +187,7 @@ func New(o Options) (*Service, error) {
 		factorKey:       o.FactorKey,
 		totpIssuer:      o.TOTPIssuer,
 		reauthMaxAge:    o.ReauthMaxAge,
+		deletionGrace:   o.DeletionGrace,
 		requireMFA:      o.RequireMFA,
 		webauthn:        o.WebAuthn,
 	}

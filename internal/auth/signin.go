@@ -108,6 +108,9 @@ func (s *Service) signedIn(ctx context.Context, st Store, bearer string, a *gate
 	if err := st.RecordSignIn(ctx, providerIdentityID, a.ActorType, a.ActorID(), s.clock()); err != nil {
 		return nil, err
 	}
+	if err := s.cancelDeletion(ctx, st, a, t.SessionID); err != nil {
+		return nil, err
+	}
 	if err := s.mergeAnonymous(ctx, st, bearer, t); err != nil {
 		return nil, err
 	}

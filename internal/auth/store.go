@@ -44,6 +44,20 @@ type Store interface {
 	// SetUserMetadata replaces a provider identity's user_metadata and
 	// updated_at.
 	SetUserMetadata(ctx context.Context, id string, md map[string]any, now time.Time) error
+	// ForgetCustomer deletes a customer's account: the identity and all
+	// it holds, the addresses, the personal fields (the row stays), the
+	// personal data of the events about it.
+	ForgetCustomer(ctx context.Context, customerID, authIdentityID string, now time.Time) error
+	// ScheduleDeletion records a deletion for later unless one is
+	// pending; it answers the pending one.
+	ScheduleDeletion(ctx context.Context, d *gatehouse.AccountDeletion) (*gatehouse.AccountDeletion, error)
+	// CancelDeletions cancels the identity's pending deletions.
+	CancelDeletions(ctx context.Context, authIdentityID string, now time.Time) (int, error)
+	// DueDeletions lists pending deletions due at now.
+	DueDeletions(ctx context.Context, now time.Time, limit int) ([]*gatehouse.AccountDeletion, error)
+	// ClaimDeletion marks a pending deletion done, answering whether this
+	// call did.
+	ClaimDeletion(ctx context.Context, id string, now time.Time) (bool, error)
 	// DeleteProviderIdentity deletes one of the auth identity's provider
 	// identities.
 	DeleteProviderIdentity(ctx context.Context, authIdentityID, id string) error

@@ -37,6 +37,7 @@ func (s *Service) ticket(ctx context.Context, st Store, a *gatehouse.AuthIdentit
 		// has no refresh token and is never re-signed.
 		exp = sess.IdleExpiresAt
 	}
+	gatehouse.RecordActedFor(ctx, a.ID)
 	t := &gatehouse.Ticket{
 		UserID:                a.ID,
 		ActorType:             a.ActorType,

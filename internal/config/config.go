@@ -158,9 +158,12 @@ type Config struct {
 	// Second factors: how recent an authentication sensitive changes
 	// need, and whether admin users' and customers' sessions need aal2.
 	ReauthMaxAge time.Duration
-	UserMFA      string
-	CustomerMFA  string
-	TOTPIssuer   string
+	// DeletionGrace schedules a customer's own deletion this far ahead
+	// (0: at once).
+	DeletionGrace time.Duration
+	UserMFA       string
+	CustomerMFA   string
+	TOTPIssuer    string
 	// WebAuthnRPID and WebAuthnOrigins are the passkeys' relying party;
 	// passkeys are off while WebAuthnRPID is "".
 	WebAuthnRPID    string
@@ -508,6 +511,8 @@ var settings = []Setting{
 		parse: boolVar(func(c *Config) *bool { return &c.RequireVerifiedEmail })},
 	{Name: "GATEHOUSE_REAUTH_MAX_AGE", Default: "10m", Description: "How recent an authentication (the sign-in, or `reauthenticate`) a sensitive change needs, at the account's highest level (`aal2` once it has a second factor): changing the password, adding or removing a factor, new recovery codes; for admins changing roles, deactivating users, impersonating and removing someone's factor. Older: `FORBIDDEN` with `reason: REAUTH_REQUIRED`.",
 		parse: durationVar(func(c *Config) *time.Duration { return &c.ReauthMaxAge })},
+	{Name: "GATEHOUSE_DELETION_GRACE", Default: "0s", Description: "How long after `deleteAccount` a customer's account is deleted: `0s` deletes it at once; longer schedules it (the sessions end at once), housekeeping carries it out when due, and signing in before then cancels it. An admin's `deleteCustomer` always deletes at once.",
+		parse: nonNegativeDurationVar(func(c *Config) *time.Duration { return &c.DeletionGrace })},
 	{Name: "GATEHOUSE_USER_MFA", computed: true, Default: "`required` in production, else `optional`", Description: "`required`: an admin user's session below `aal2` gets `FORBIDDEN` with `reason: MFA_REQUIRED` on every admin field and may only read itself, enroll a factor (`enrollTotp`, `confirmTotp`) and `reauthenticate` with it. `optional`: a second factor is the user's choice.",
 		parse: mfaPolicyVar(func(c *Config) *string { return &c.UserMFA })},
 	{Name: "GATEHOUSE_CUSTOMER_MFA", Default: MFAOptional, Description: "`optional` or `required`, as `GATEHOUSE_USER_MFA` for customers' sessions (the storefront fields).",

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -41,4 +42,39 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 func OriginFrom(ctx context.Context) Origin {
 	o, _ := ctx.Value(originKey{}).(Origin)
 	return o
+}
+
+// ActedFor records, for a request, the auth identity it acted for: the
+// one its credential named, or the one its new ticket is for. The
+// idempotency layer files the kept answer under it, so that deleting the
+// account deletes the answer too.
+type ActedFor struct {
+	mu sync.Mutex
+	id string
+}
+
+type actedForKey struct{}
+
+// WithActedFor returns ctx carrying a new ActedFor, and the ActedFor.
+func WithActedFor(ctx context.Context) (context.Context, *ActedFor) {
+	a := &ActedFor{}
+	return context.WithValue(ctx, actedForKey{}, a), a
+}
+
+// RecordActedFor records authIdentityID in ctx's ActedFor, if it has one:
+// the last one recorded wins (a sign-in's new identity, after the
+// anonymous shopper's token it presented).
+func RecordActedFor(ctx context.Context, authIdentityID string) {
+	if a, _ := ctx.Value(actedForKey{}).(*ActedFor); a != nil && authIdentityID != "" {
+		a.mu.Lock()
+		a.id = authIdentityID
+		a.mu.Unlock()
+	}
+}
+
+// ID is the auth identity recorded last; "" for none.
+func (a *ActedFor) ID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.id
 }

@@ -78,6 +78,10 @@ func EventNames() []string {
 		EventEmailChangeReverted,
 		EventProviderLinked,
 		EventProviderUnlinked,
+		EventCustomerDeleted,
+		EventCustomerDeletionScheduled,
+		EventCustomerDeletionCancelled,
+		EventAccountDataExported,
 
 		EventFactorEnrolled,
 		EventFactorRemoved,

@@ -31,6 +31,9 @@ type IdempotencyRecord struct {
 	// Owner is a random token naming the request that holds the key, so
 	// that only it completes or releases the record.
 	Owner string `bun:"owner,notnull"`
+	// AuthIdentityID is the identity the request acted for (see
+	// ActedFor), once its answer is kept; "" for none.
+	AuthIdentityID string `bun:"auth_identity_id,nullzero"`
 	// Status is the answer's status as the transport gave it, when Done.
 	Status int `bun:"status,nullzero"`
 	// Body is the sealed answer (its body and the headers to replay), when

@@ -43,3 +43,35 @@ const (
 	EventProviderLinked   = "auth.provider_linked"
 	EventProviderUnlinked = "auth.provider_unlinked"
 )
+
+// PrefixAccountDeletion is the id prefix of scheduled deletions.
+const PrefixAccountDeletion = "acdel"
+
+// AccountDeletion is a customer's deletion scheduled by deleteAccount
+// under GATEHOUSE_DELETION_GRACE: housekeeping carries it out at DueAt
+// (DoneAt) unless the customer signs in first (CancelledAt).
+type AccountDeletion struct {
+	ID             string     `bun:"id,pk"`
+	AuthIdentityID string     `bun:"auth_identity_id,notnull"`
+	ActorType      ActorType  `bun:"actor_type,notnull"`
+	ActorID        string     `bun:"actor_id,notnull"`
+	RequestedBy    string     `bun:"requested_by,notnull"`
+	RequestedAt    time.Time  `bun:"requested_at,notnull"`
+	DueAt          time.Time  `bun:"due_at,notnull"`
+	CancelledAt    *time.Time `bun:"cancelled_at"`
+	DoneAt         *time.Time `bun:"done_at"`
+}
+
+// Account deletion events. customer.deleted follows the deletion itself
+// (customer_id, by, scheduled): the commerce backend anonymises the
+// customer's orders. customer.deletion_scheduled and
+// customer.deletion_cancelled bracket a grace period.
+const (
+	EventCustomerDeleted           = "customer.deleted"
+	EventCustomerDeletionScheduled = "customer.deletion_scheduled"
+	EventCustomerDeletionCancelled = "customer.deletion_cancelled"
+)
+
+// EventAccountDataExported records a data export (exportAccountData,
+// exportCustomerData): by self or an admin. The document is not in it.
+const EventAccountDataExported = "auth.account_data_exported"

@@ -115,6 +115,9 @@ const (
 	RevokedEmailReverted = "email_change_reverted"
 	// RevokedDeleted: the account was deleted.
 	RevokedDeleted = "account_deleted"
+	// RevokedDeletionScheduled: the customer asked for their account to
+	// be deleted after the grace period.
+	RevokedDeletionScheduled = "deletion_scheduled"
 )
 
 // RefreshToken is one link of a session's refresh-token family. Only a

@@ -64,6 +64,7 @@ var boundedTables = []struct{ name, from string }{
 	{"webauthn_challenge", "webauthn_challenge"},
 	{"email_code", "email_code"},
 	{"email_change", "email_change"},
+	{"account_deletion", "account_deletion"},
 }
 
 // TestTablesStayBounded drives a shop's traffic through the real service
@@ -82,6 +83,7 @@ func TestTablesStayBounded(t *testing.T) {
 		env := authtest.New(t, db, func(o *auth.Options) {
 			o.Lifetimes = boundedLifetimes
 			o.Subscribers = []string{"hook"}
+			o.DeletionGrace = 24 * time.Hour
 		})
 		clock := env.Clock
 		o := boundedOptions
@@ -139,6 +141,7 @@ func TestTablesStayBounded(t *testing.T) {
 			{"webauthn_challenge", "webauthn_challenge WHERE expires_at < ?", time.Hour},
 			{"email_code", "email_code WHERE expires_at < ?", time.Hour},
 			{"email_change", "email_change WHERE revert_expires_at < ?", time.Hour},
+			{"account_deletion", "account_deletion WHERE done_at < ? OR cancelled_at < ?", o.SessionGrace},
 		} {
 			cutoff := now.Add(-st.life - slack)
 			args := []any{cutoff}
@@ -319,6 +322,10 @@ func (w *workload) slot(ctx context.Context, name string) {
 		auth.PasswordCredentials{Email: ptr("supported@example.com"), Password: ptr(boundedPassword)})
 	must("supported sign in", err)
 	must("email change", svc.RequestEmailChange(ctx, auth.Credential{Bearer: sup.Ticket.AccessToken}, "", "moving-"+name+"@example.com", ""))
+	// It asks for its account to be deleted, and thinks better of it at
+	// its next sign-in, within the grace period.
+	_, err = svc.DeleteAccount(ctx, auth.Credential{Bearer: sup.Ticket.AccessToken}, "", "")
+	must("delete account", err)
 
 	// The customer with a second factor signs in: one challenge it
 	// abandons, one it answers; then it starts enrolling another app

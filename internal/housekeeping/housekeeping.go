@@ -106,6 +106,9 @@ type Options struct {
 	// OnPurged, when set, is told each batch's deleted rows per table
 	// (metrics); it is told every table at 0 once, first.
 	OnPurged func(table string, n int)
+	// Tasks are pruners of the service's own (carrying out the scheduled
+	// account deletions), run after the store's.
+	Tasks []Pruner
 }
 
 // Housekeeper runs the passes.
@@ -154,7 +157,7 @@ func New(st Store, o Options) (*Housekeeper, error) {
 		o.Holder = defaultHolder()
 	}
 	h := &Housekeeper{store: st, o: o}
-	h.pruners = st.Pruners(Retention{Event: o.EventRetention, Audit: o.AuditRetention, Anonymous: o.AnonymousRetention, Grace: o.SessionGrace})
+	h.pruners = append(st.Pruners(Retention{Event: o.EventRetention, Audit: o.AuditRetention, Anonymous: o.AnonymousRetention, Grace: o.SessionGrace}), o.Tasks...)
 	if o.OnPurged != nil {
 		for _, t := range h.Tables() {
 			o.OnPurged(t, 0)

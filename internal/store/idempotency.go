@@ -71,11 +71,13 @@ func (s *Store) ClaimIdempotency(ctx context.Context, r *gatehouse.IdempotencyRe
 }
 
 // CompleteIdempotency keeps the answer (its status and sealed body) of the
-// request that holds the record: CodeNotFound when it no longer does (its
+// request that holds the record, filed under the identity it acted for
+// (authIdentityID, "" for none): CodeNotFound when it no longer does (its
 // lock passed and a retry took the record over).
-func (s *Store) CompleteIdempotency(ctx context.Context, id, owner string, status int, body string) error {
+func (s *Store) CompleteIdempotency(ctx context.Context, id, owner string, status int, body, authIdentityID string) error {
 	res, err := s.db.NewUpdate().Model((*idempotencyRow)(nil)).
 		Set("state = ?", gatehouse.IdempotencyDone).
+		Set("auth_identity_id = NULLIF(?, '')", authIdentityID).
 		Set("status = ?", status).
 		Set("body = ?", body).
 		Where("id = ?", id).

@@ -39,8 +39,8 @@ func TestIdempotencyRecords(t *testing.T) {
 				t.Fatalf("claim while in progress = %+v", got)
 			}
 			// Only the owner completes it.
-			wantCode(t, s.CompleteIdempotency(t.Context(), "a", "second", 200, "sealed"), gatehouse.CodeNotFound)
-			mustNoError(t, s.CompleteIdempotency(t.Context(), "a", "first", 200, "sealed"))
+			wantCode(t, s.CompleteIdempotency(t.Context(), "a", "second", 200, "sealed", ""), gatehouse.CodeNotFound)
+			mustNoError(t, s.CompleteIdempotency(t.Context(), "a", "first", 200, "sealed", ""))
 			got = claim(t, "a", "other fp", "third", t0.Add(2*time.Second))
 			want := newIdemRecord("a", "fp", "first", t0)
 			want.State, want.Status, want.Body = gatehouse.IdempotencyDone, 200, "sealed"
@@ -48,7 +48,7 @@ func TestIdempotencyRecords(t *testing.T) {
 				t.Fatalf("claim of a done record = %+v, want %+v", got, want)
 			}
 			// Completed once: a second completion finds nothing to complete.
-			wantCode(t, s.CompleteIdempotency(t.Context(), "a", "first", 500, "other"), gatehouse.CodeNotFound)
+			wantCode(t, s.CompleteIdempotency(t.Context(), "a", "first", 500, "other", ""), gatehouse.CodeNotFound)
 		})
 
 		t.Run("released", func(t *testing.T) {
@@ -73,12 +73,12 @@ func TestIdempotencyRecords(t *testing.T) {
 				t.Fatalf("not taken over when the lock passed: %+v", got)
 			}
 			// The dead owner, back, can no longer complete it.
-			wantCode(t, s.CompleteIdempotency(t.Context(), "c", "dead", 200, "x"), gatehouse.CodeNotFound)
+			wantCode(t, s.CompleteIdempotency(t.Context(), "c", "dead", 200, "x", ""), gatehouse.CodeNotFound)
 		})
 
 		t.Run("a done record is kept until it expires", func(t *testing.T) {
 			claim(t, "d", "fp", "first", t0)
-			mustNoError(t, s.CompleteIdempotency(t.Context(), "d", "first", 200, "sealed"))
+			mustNoError(t, s.CompleteIdempotency(t.Context(), "d", "first", 200, "sealed", ""))
 			if got := claim(t, "d", "fp", "second", t0.Add(24*time.Hour-time.Microsecond)); got.Owner != "first" {
 				t.Fatalf("taken over before expiry: %+v", got)
 			}

@@ -63,6 +63,9 @@ func (db *DB) Pruners(r housekeeping.Retention) []housekeeping.Pruner {
 		// an hour, so that a late revert still reads TOKEN_EXPIRED): the
 		// confirmation link expired a day earlier.
 		db.rows("email_change", "revert_expires_at < ?", func(now time.Time) []any { return []any{now.Add(-oauthStateGrace)} }),
+		// Scheduled deletions done or cancelled, past the grace: the
+		// customer.deleted or customer.deletion_cancelled event remains.
+		db.rows("account_deletion", "done_at < ? OR cancelled_at < ?", func(now time.Time) []any { return []any{grace(now), grace(now)} }),
 		// Invites past their expiry and the grace: accepted ones (the
 		// user and the auth.invite_accepted event remain), superseded
 		// ones and those never accepted alike; a pending one stays.

@@ -88,6 +88,10 @@ func TestPruners(t *testing.T) {
 			{"webauthn ceremony expired an hour ago", func() []pruneRow { return f.ceremony(now.Add(-time.Hour), false) }},
 			{"email code expired over an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour-tick), true) }},
 			{"email code expired an hour ago", func() []pruneRow { return f.emailCode(now.Add(-time.Hour), false) }},
+			{"deletion done past the grace", func() []pruneRow { return f.deletion(now.Add(-pruneGrace-tick), "done", true) }},
+			{"deletion cancelled past the grace", func() []pruneRow { return f.deletion(now.Add(-pruneGrace-tick), "cancelled", true) }},
+			{"deletion done within the grace", func() []pruneRow { return f.deletion(now.Add(-pruneGrace), "done", false) }},
+			{"deletion pending long", func() []pruneRow { return f.deletion(now.Add(-1000*time.Hour), "", false) }},
 			{"email change past its revert link an hour ago", func() []pruneRow { return f.emailChange(now.Add(-time.Hour-tick), true) }},
 			{"email change past its revert link under an hour ago", func() []pruneRow { return f.emailChange(now.Add(-time.Hour), false) }},
 			{"rate bucket full again", func() []pruneRow { return f.bucket(now.Add(-61*time.Second), true) }},
@@ -284,6 +288,24 @@ func (f *pruneFixture) emailCode(expires time.Time, gone bool) []pruneRow {
 		CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}
 	mustNoError(f.t, f.s.CreateEmailCode(f.ctx(), c))
 	return []pruneRow{row("email_code", "id", c.ID, gone)}
+}
+
+// deletion schedules a deletion of a new identity, requested at at and
+// then (state "done" or "cancelled") done or cancelled at at.
+func (f *pruneFixture) deletion(at time.Time, state string, gone bool) []pruneRow {
+	f.t.Helper()
+	d := &gatehouse.AccountDeletion{ID: newID(), AuthIdentityID: newID(), ActorType: gatehouse.ActorCustomer, ActorID: newID(),
+		RequestedBy: "self", RequestedAt: at, DueAt: at}
+	_, err := f.s.ScheduleDeletion(f.ctx(), d)
+	mustNoError(f.t, err)
+	switch state {
+	case "done":
+		_, err = f.s.ClaimDeletion(f.ctx(), d.ID, at)
+	case "cancelled":
+		_, err = f.s.CancelDeletions(f.ctx(), d.AuthIdentityID, at)
+	}
+	mustNoError(f.t, err)
+	return []pruneRow{row("account_deletion", "id", d.ID, gone)}
 }
 
 // emailChange records an email change of a new identity whose revert
