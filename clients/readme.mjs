@@ -58,4 +58,16 @@ export async function readmeTest(base, bin, env) {
   const user = (await run("AcceptInvite", { inviteToken }, invitee)).user;
   assert.ok(user.id);
   assert.ok((await run("ResignToken", null, invitee)).ticket.accessToken);
+
+  // Ada's copy of her data, then her account deleted.
+  const data = (await run("ExportMyData", null, signIn.accessToken)).data;
+  assert.equal(data.profile.id, customer.id);
+  assert.equal(data.profile.email, variables[0].email);
+  assert.equal((await run("DeleteMyAccount", null, signIn.accessToken)).deleted, true);
+  const res = await fetch(base + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: ops.get("SignIn"), variables: variables[0] }),
+  });
+  assert.equal((await res.json()).data.authenticate.errors[0].code, "INVALID_CREDENTIALS");
 }
