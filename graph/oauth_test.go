@@ -50,7 +50,7 @@ func oauthAPI(t *testing.T, db *store.DB, fake *oauthtest.Provider) *api {
 		oidc("oidc-link", "customer", func(p *oauth.Config) { p.LinkByEmail = true }),
 		oidc("oidc-closed", "customer", func(p *oauth.Config) { p.SignUp = false }),
 	}
-	return buildAPI(t, db, func(o *auth.Options) { o.OAuth = providers }, nil)
+	return buildAPI(t, db, func(o *auth.Options) { o.OAuth, o.Subscribers = providers, []string{subscriberID} }, nil)
 }
 
 // startOAuth calls authenticate for a third-party provider, as an app

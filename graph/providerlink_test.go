@@ -128,6 +128,17 @@ func TestProviderLinking(t *testing.T) {
 			if tk := mustTicket(t, a.signInWith(t, fake, "CUSTOMER", "github", bob)); tk.ActorID == nil || *tk.ActorID != cp.Customer.ID {
 				t.Fatalf("bob's github signs in as %v, want %s", tk.ActorID, cp.Customer.ID)
 			}
+			// An email code for the address of a customer who signs in only
+			// with GitHub signs that customer in (the code proved the
+			// address), and adds the email sign-in, rather than making an
+			// orphan identity beside it.
+			p := a.codeSignIn(t, "CUSTOMER", "bob@example.com", a.emailCode(t, "CUSTOMER", "bob@example.com"))
+			if p.Ticket == nil || p.Ticket.ActorID == nil || *p.Ticket.ActorID != cp.Customer.ID {
+				t.Fatalf("email code sign-in: %+v", p)
+			}
+			if ids := a.identities(t, p.Ticket.AccessToken); ids["github"] == "" || ids["emailpass"] == "" {
+				t.Fatalf("identities after the email code: %v", ids)
+			}
 		})
 
 		t.Run("bound to the client", func(t *testing.T) {

@@ -152,13 +152,35 @@ func (s *Service) authenticateEmailCode(ctx context.Context, bearer string, acto
 }
 
 // registerByEmailCode creates a customer identity for an address a code
-// proved, without a password, and answers its registration ticket.
+// proved, without a password, and answers its registration ticket. A
+// customer who has the address but signs in only with a third-party
+// provider gets the email sign-in added instead, and is signed in: the
+// code proved the address as a reset link would, and a new identity
+// would be an orphan whose createCustomer answers DUPLICATE.
 func (s *Service) registerByEmailCode(ctx context.Context, st Store, bearer, email string, now time.Time) (*gatehouse.Ticket, error) {
 	a := newAuthIdentity(gatehouse.ActorCustomer, now)
 	p := &gatehouse.ProviderIdentity{
 		ID: gatehouse.NewID(gatehouse.PrefixProviderIdentity), AuthIdentityID: a.ID, ActorType: gatehouse.ActorCustomer,
 		Provider: gatehouse.ProviderEmailPass, EntityID: email, ProviderMetadata: map[string]any{},
 		UserMetadata: withVerified(nil), CreatedAt: now, UpdatedAt: now,
+	}
+	switch c, err := st.AccountCustomerByEmail(ctx, email); {
+	case err == nil:
+		owner, err := st.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.AuthIdentityID = owner.ID
+		if err := st.CreateProviderIdentity(ctx, p); err != nil {
+			return nil, conflictOnDuplicate(err)
+		}
+		t, err := s.signInMergingTx(ctx, st, bearer, gatehouse.ProviderEmailCode, owner.ID, p.ID, false)
+		if err != nil {
+			return nil, err
+		}
+		return t, st.MarkEmailVerified(ctx, gatehouse.ActorCustomer, c.ID, email, now)
+	case gatehouse.ErrorCode(err) != gatehouse.CodeNotFound:
+		return nil, err
 	}
 	if err := st.CreateIdentity(ctx, a, p); err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.CodeDuplicate {

@@ -174,6 +174,9 @@ type Store interface {
 	// DeleteAddress deletes the address with the given id of the given
 	// customer; CodeNotFound when there is none.
 	DeleteAddress(ctx context.Context, customerID, id string) error
+	// AccountCustomerByEmail loads the undeleted customer with an
+	// account and the email.
+	AccountCustomerByEmail(ctx context.Context, email string) (*gatehouse.Customer, error)
 	// MoveAddress gives an address to another customer.
 	MoveAddress(ctx context.Context, id, customerID string, now time.Time) error
 	// DeleteAnonymousShopper deletes an anonymous shopper's identity

@@ -72,3 +72,16 @@ func (s *Store) DeleteAnonymousShopper(ctx context.Context, authIdentityID, cust
 	}
 	return nil
 }
+
+// AccountCustomerByEmail loads the undeleted customer with an account
+// and the email (there is at most one).
+func (s *Store) AccountCustomerByEmail(ctx context.Context, email string) (*gatehouse.Customer, error) {
+	var r customerRow
+	err := s.read(ctx, func(q bun.IDB) error {
+		return q.NewSelect().Model(&r).Where("email = ?", email).Where("has_account").Where("deleted_at IS NULL").Scan(ctx)
+	})
+	if err != nil {
+		return nil, dbError("load customer by email", "customer", err)
+	}
+	return r.domain(), nil
+}
