@@ -458,6 +458,8 @@ func TestCommands(t *testing.T) {
 		{"users help", "", []string{"users", "--help"}, false, "users create|import"},
 		{"users create help", "", []string{"users", "create", "--help"}, false, "--password-stdin"},
 		{"users import help", "", []string{"users", "import", "--help"}, false, "password_hash"},
+		{"import help", "", []string{"import", "--help"}, false, "medusa"},
+		{"import medusa help", "", []string{"import", "medusa", "--help"}, false, "--dry-run"},
 		{"version", "", []string{"version"}, false, "gatehouse "},
 		{"version help", "", []string{"version", "--help"}, false, "Usage: gatehouse version"},
 		{"migrate status before", "", []string{"migrate", "status"}, false, "pending"},

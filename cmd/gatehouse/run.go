@@ -39,6 +39,7 @@ func commands() []command {
 		{"serve", "Run the HTTP server (the default command).", serve},
 		{"migrate", "Apply, roll back or list database migrations: migrate up|down|status.", migrateCmd},
 		{"users", "Create the first admin user or import accounts: users create|import.", usersCmd},
+		{"import", "Import another store's accounts, keeping their ids: import medusa --from postgres://… [--dry-run].", importCmd},
 		{"keys", "Rotate or list the token-signing keys: keys rotate [--now]|list.", keysCmd},
 		{"prune", "Delete expired sessions, tokens, events and anonymous shoppers now: prune [--dry-run].", pruneCmd},
 		{"subscribers", "List, enable or disable the fleet's event subscribers: subscribers list|enable|disable.", subscribersCmd},
