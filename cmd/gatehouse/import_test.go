@@ -222,3 +222,50 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// TestUsersImportKeepsIDs: a JSON line with ids, a company, Kibo fields
+// and addresses imports them all; a second run skips it; a dry run
+// writes nothing.
+func TestUsersImportKeepsIDs(t *testing.T) {
+	line := `{"id":"cus_01JIMPORTKEEP0000000000000","auth_identity_id":"authid_01JIMPORTKEEP00000000","email":"Keep@Example.com",` +
+		`"password_hash":"` + medusaHash + `","company_name":"Keep & Co","tax_id":"NO123","locale_code":"nb-NO","user_name":"keeper",` +
+		`"addresses":[{"id":"cuaddr_01JIMPORTOSLO000000000","city":"Oslo","country_code":"no","is_default_shipping":true},{"city":"Bergen"}]}` + "\n"
+	eachDatabase(t, func(t *testing.T, url string) {
+		run := func(t *testing.T, args ...string) string {
+			t.Helper()
+			var out, errOut bytes.Buffer
+			err := runEnv(context.Background(), env{getenv: testEnv(url), stdin: strings.NewReader(line), stdout: &out, stderr: &errOut},
+				append([]string{"users", "import", "--actor", "customer", "--file", "-"}, args...))
+			if err != nil {
+				t.Fatalf("users import %v: %v\n%s", args, err, errOut.String())
+			}
+			return out.String()
+		}
+		db := storetest.MustOpen(t, url)
+		s := store.New(db)
+		const id = "cus_01JIMPORTKEEP0000000000000"
+		if out := run(t, "--dry-run"); !strings.Contains(out, "would import 1 customers, 0 skipped, 0 failed") {
+			t.Fatalf("dry run: %s", out)
+		}
+		if _, err := s.Customer(t.Context(), id); gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+			t.Fatalf("the dry run wrote the customer (%v)", err)
+		}
+		if out := run(t); !strings.Contains(out, "imported 1 customers, 0 skipped, 0 failed") {
+			t.Fatalf("import: %s", out)
+		}
+		c, err := s.Customer(t.Context(), id)
+		if err != nil || deref(c.CompanyName) != "Keep & Co" || deref(c.TaxID) != "NO123" || deref(c.UserName) != "keeper" || deref(c.Email) != "keep@example.com" {
+			t.Fatalf("customer %+v, %v", c, err)
+		}
+		as, err := s.Addresses(t.Context(), id)
+		if err != nil || len(as) != 2 || deref(c.DefaultShippingAddressID) != "cuaddr_01JIMPORTOSLO000000000" {
+			t.Fatalf("%d addresses (%v), default shipping %v", len(as), err, c.DefaultShippingAddressID)
+		}
+		if a, err := s.AuthIdentityByActor(t.Context(), gatehouse.ActorCustomer, id); err != nil || a.ID != "authid_01JIMPORTKEEP00000000" {
+			t.Fatalf("auth identity %+v, %v", a, err)
+		}
+		if out := run(t); !strings.Contains(out, "imported 0 customers, 1 skipped, 0 failed") {
+			t.Fatalf("second run: %s", out)
+		}
+	})
+}

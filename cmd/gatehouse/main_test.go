@@ -476,7 +476,7 @@ func TestCommands(t *testing.T) {
 		{"users create", "long enough password\n", []string{"users", "create", "--email", "a@example.com", "--password-stdin"}, false, "created admin user"},
 		{"users create duplicate", "long enough password\n", []string{"users", "create", "--email", "A@example.com", "--password-stdin"}, true, ""},
 		{"users import", `{"email":"imp@example.com","password_hash":"$2a$04$wYhj1jqzKmSbd7vCS0A1duxM3QwhCoBdpC0nsYv6gBwXHcb/3mWGK","first_name":"Imp"}` + "\n\n" + `{"email":"bad@example.com","password_hash":"nope"}` + "\nnot json\n",
-			[]string{"users", "import", "--actor", "customer", "--file", "-"}, true, "imported 1 customers, 2 failed"},
+			[]string{"users", "import", "--actor", "customer", "--file", "-"}, true, "imported 1 customers, 0 skipped, 2 failed"},
 	}
 	for i, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
