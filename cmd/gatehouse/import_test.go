@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/auth"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -74,6 +75,7 @@ insert into auth_identity (id, app_metadata) values
 insert into provider_identity (id, entity_id, provider, auth_identity_id, provider_metadata) values
   ('01JMEDUSAPADA000000000000', 'ada@example.com', 'emailpass', 'authid_01JMEDUSAADA0000000000', '{"password": "` + medusaHash + `"}'),
   ('01JMEDUSAPGRACE0000000000', 'Grace@Example.com', 'emailpass', 'authid_01JMEDUSAGRACE00000000', '{"password": "` + medusaHash + `"}'),
+  ('01JMEDUSAPGRACEGOOGLE0000', '109876543210987654321', 'google', 'authid_01JMEDUSAGRACE00000000', null),
   ('01JMEDUSAPBROKEN000000000', 'broken@example.com', 'emailpass', 'authid_01JMEDUSABROKEN0000000', '{"password": "bm90IGEgaGFzaA=="}'),
   ('01JMEDUSAPGONE00000000000', 'gone@example.com', 'emailpass', 'authid_01JMEDUSAGONE000000000', '{"password": "` + medusaHash + `"}'),
   ('01JMEDUSAPADMIN0000000000', 'admin@example.com', 'emailpass', 'authid_01JMEDUSAADMIN00000000', '{"password": "` + medusaHash + `"}');
@@ -146,8 +148,8 @@ func TestImportMedusa(t *testing.T) {
 			if err := withApp(t.Context(), e, func(a *app) error { signInImported(t, a.auth, store.New(db)); return nil }); err != nil {
 				t.Fatal(err)
 			}
-			if n := counts(t)["customer"]; n != 3 {
-				t.Fatalf("%d customers, want 3 (the guest too)", n)
+			if c := counts(t); c["customer"] != 3 || c["provider_identity"] != 4 {
+				t.Fatalf("%d customers (want 3, the guest too), %d provider identities (want 4, Grace's Google one too)", c["customer"], c["provider_identity"])
 			}
 		})
 
@@ -266,6 +268,30 @@ func TestUsersImportKeepsIDs(t *testing.T) {
 		}
 		if out := run(t); !strings.Contains(out, "imported 0 customers, 1 skipped, 0 failed") {
 			t.Fatalf("second run: %s", out)
+		}
+
+		// An account that fails after its customer and addresses were
+		// written (its email sign-in is taken by an identity with no
+		// customer) leaves none of them behind.
+		now := time.Now().UTC()
+		taken := &gatehouse.AuthIdentity{ID: gatehouse.NewID(gatehouse.PrefixAuthIdentity), ActorType: gatehouse.ActorCustomer, AppMetadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+		if err := s.CreateIdentity(t.Context(), taken, &gatehouse.ProviderIdentity{ID: gatehouse.NewID(gatehouse.PrefixProviderIdentity), AuthIdentityID: taken.ID,
+			ActorType: gatehouse.ActorCustomer, Provider: gatehouse.ProviderEmailPass, EntityID: "half@example.com",
+			ProviderMetadata: map[string]any{}, UserMetadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		half := `{"id":"cus_01JIMPORTHALF0000000000000","email":"half@example.com","password_hash":"` + medusaHash + `","addresses":[{"id":"cuaddr_01JIMPORTHALF000000000","city":"Nowhere"}]}` + "\n"
+		var out, errOut bytes.Buffer
+		err = runEnv(context.Background(), env{getenv: testEnv(url), stdin: strings.NewReader(half), stdout: &out, stderr: &errOut},
+			[]string{"users", "import", "--actor", "customer", "--file", "-"})
+		if err == nil || !strings.Contains(out.String(), "imported 0 customers, 0 skipped, 1 failed") || !strings.Contains(errOut.String(), "already exists") {
+			t.Fatalf("half import (%v): %s %s", err, out.String(), errOut.String())
+		}
+		if _, err := s.Customer(t.Context(), "cus_01JIMPORTHALF0000000000000"); gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+			t.Fatalf("the failed account's customer is there (%v)", err)
+		}
+		if _, err := s.AddressByID(t.Context(), "cuaddr_01JIMPORTHALF000000000"); gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+			t.Fatalf("the failed account's address is there (%v)", err)
 		}
 	})
 }
