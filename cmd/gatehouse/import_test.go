@@ -16,9 +16,10 @@ import (
 
 // medusaSchema is a Medusa v2 database's auth, customer and user tables
 // as the modules' migrations leave them (auth: Migration20240205025924
-// through Migration20241202100304; customer: Migration20240124154000
-// through Migration20241211074630; user: its module's first migration),
-// with the columns gatehouse import medusa reads and those it ignores.
+// through Migration20241202100304, with the entities' timestamps;
+// customer: Migration20240124154000 through Migration20241211074630;
+// user: Migration20240214033943), with the columns gatehouse import
+// medusa reads and those it ignores.
 const medusaSchema = `
 create table "auth_identity" ("id" text not null, "app_metadata" jsonb null, "created_at" timestamptz not null default now(),
   "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null, constraint "auth_identity_pkey" primary key ("id"));
