@@ -119,6 +119,10 @@ func TestEmailChange(t *testing.T) {
 				a.Clock.Advance(11 * time.Minute)
 				wantReason(t, a.do(t, tk.AccessToken, requestEmailChangeQ, map[string]any{"e": "elsewhere@example.com", "pw": pw}), "REAUTH_REQUIRED")
 			})
+			t.Run("anonymous shopper", func(t *testing.T) {
+				anon := mustKibo(t, a.kibo(t, "", anonymousQ, "createAnonymousShopperAuthTicket", nil))
+				wantError(t, a.requestEmailChange(t, anon.AccessToken, "shopper@example.com", nil).Errors, "NOT_ALLOWED")
+			})
 			t.Run("signed out", func(t *testing.T) {
 				if e := a.do(t, "", requestEmailChangeQ, map[string]any{"e": "x@example.com"}).topLevel(t); e.Extensions["code"] != "UNAUTHENTICATED" {
 					t.Fatalf("error = %+v", e)

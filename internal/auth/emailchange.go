@@ -67,6 +67,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, cred Credential, actor
 	if err != nil {
 		return err
 	}
+	if a.Anonymous() || old == "" {
+		return gatehouse.Errorf(gatehouse.CodeNotAllowed, "This account has no email address to change: an anonymous shopper registers instead.")
+	}
 	if err := s.proveHolder(ctx, p, a, currentPassword); err != nil {
 		return err
 	}
