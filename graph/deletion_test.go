@@ -72,6 +72,7 @@ func TestDeleteAccount(t *testing.T) {
 				t.Fatal("the fixture lacks an idempotent answer or a reset token")
 			}
 
+			a.Clock.Advance(time.Minute) // updated_at stays before it
 			if p := a.deleteAccount(t, bearer, nil); !p.Deleted || p.ScheduledFor != nil || len(p.Errors) > 0 {
 				t.Fatalf("deleteAccount: %+v", p)
 			}
@@ -96,12 +97,13 @@ func TestDeleteAccount(t *testing.T) {
 			var row struct {
 				Email, FirstName, Phone *string
 				Metadata                string
-				DeletedAt               *time.Time
+				DeletedAt, UpdatedAt    *time.Time
 			}
-			if err := db.Bun().NewRaw("SELECT email, first_name, phone, metadata, deleted_at FROM customer WHERE id = ?", c.ID).Scan(t.Context(), &row); err != nil {
+			if err := db.Bun().NewRaw("SELECT email, first_name, phone, metadata, deleted_at, updated_at FROM customer WHERE id = ?", c.ID).Scan(t.Context(), &row); err != nil {
 				t.Fatal(err)
 			}
-			if row.Email != nil || row.FirstName != nil || row.Phone != nil || row.DeletedAt == nil || (row.Metadata != "{}" && row.Metadata != "{}\n") {
+			if row.Email != nil || row.FirstName != nil || row.Phone != nil || row.DeletedAt == nil || (row.Metadata != "{}" && row.Metadata != "{}\n") ||
+				row.UpdatedAt == nil || !row.UpdatedAt.Before(*row.DeletedAt) {
 				t.Fatalf("customer row after deletion: %+v", row)
 			}
 			es := a.events(t, gatehouse.EventCustomerDeleted)

@@ -31,9 +31,10 @@ func (r *accountDeletionRow) domain() *gatehouse.AccountDeletion {
 // idempotent answers kept for it; the customer's addresses; the
 // customer's personal fields (names, email, phone, company, user name,
 // tax and external ids, locale, metadata, attributes, consents) are
-// cleared, deleted_at set and the id and timestamps kept. The auth events
-// about it keep their ids and types and lose their sealed secrets, IP
-// addresses, user agents and every email address in their payloads.
+// cleared and deleted_at set; the id, created_at and updated_at stay.
+// The auth events about it keep their ids and types and lose their
+// sealed secrets, IP addresses, user agents and every email address in
+// their payloads.
 // authIdentityID may be "" (a customer with no identity).
 func (s *Store) ForgetCustomer(ctx context.Context, customerID, authIdentityID string, now time.Time) error {
 	return s.tx(ctx, func(tx *Store) error {
@@ -57,8 +58,8 @@ func (s *Store) ForgetCustomer(ctx context.Context, customerID, authIdentityID s
   user_name = NULL, tax_id = NULL, external_id = NULL, locale_code = NULL, customer_set = NULL, account_type = NULL,
   default_billing_address_id = NULL, default_shipping_address_id = NULL, metadata = '{}', attributes = '[]',
   accepts_marketing = FALSE, email_verified = FALSE, tax_exempt = FALSE, is_active = FALSE, is_locked = FALSE,
-  deleted_at = ?, updated_at = ?
-WHERE id = ? AND deleted_at IS NULL`, now, now, customerID).Exec(ctx)
+  deleted_at = ?
+WHERE id = ? AND deleted_at IS NULL`, now, customerID).Exec(ctx)
 		if err != nil {
 			return dbError("anonymise customer", "customer", err)
 		}
