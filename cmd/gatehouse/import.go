@@ -80,6 +80,7 @@ accounts; each skip and failure is listed with its reason.
 				fmt.Fprintf(e.stdout, "skipped %s %s: already imported\n", acc.ActorType, acc.ID())
 			default:
 				counts[acc.ActorType]++
+				fmt.Fprintf(e.stdout, "%s %s %s%s\n", verb, acc.ActorType, acc.ID(), importDetail(acc))
 			}
 		}
 		for _, o := range orphans {
@@ -97,4 +98,27 @@ accounts; each skip and failure is listed with its reason.
 		}
 		return nil
 	})
+}
+
+// importDetail says what an account brings: its email, addresses and ways
+// to sign in.
+func importDetail(acc auth.ImportedAccount) string {
+	email := ""
+	switch {
+	case acc.User != nil:
+		email = acc.User.Email
+	case acc.Customer != nil && acc.Customer.Email != nil:
+		email = *acc.Customer.Email
+	}
+	out := " " + email
+	if acc.ActorType == gatehouse.ActorCustomer {
+		out += fmt.Sprintf(", %d addresses", len(acc.Addresses))
+		if !acc.Customer.HasAccount {
+			out += ", a guest"
+		}
+	}
+	for _, p := range acc.Identities {
+		out += ", " + p.Provider
+	}
+	return out
 }

@@ -116,7 +116,8 @@ func TestImportMedusa(t *testing.T) {
 
 		t.Run("dry run writes nothing", func(t *testing.T) {
 			out, err := run(t, "--dry-run")
-			if err == nil || !strings.Contains(out, "would import 3 customers and 1 users; skipped 1; failed 1") {
+			if err == nil || !strings.Contains(out, "would import 3 customers and 1 users; skipped 1; failed 1") ||
+				!strings.Contains(out, "would import customer cus_01JMEDUSAADA000000000000 ada@example.com, 2 addresses, emailpass\n") {
 				t.Fatalf("dry run (%v):\n%s", err, out)
 			}
 			for table, n := range counts(t) {
