@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,12 @@ var boundedTables = []struct{ name, from string }{
 func TestTablesStayBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("TestTablesStayBounded: a long workload; skipped with -short")
+	}
+	if raceDetector && os.Getenv("GATEHOUSE_BOUNDED_UNDER_RACE") == "" {
+		// It counts rows, not goroutines: the race detector makes it five
+		// times slower and finds nothing the rest of the suite would not.
+		// .ci/run runs it on its own without -race.
+		t.Skip("TestTablesStayBounded: skipped under -race (set GATEHOUSE_BOUNDED_UNDER_RACE=1 to run it); .ci/run runs it without")
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
