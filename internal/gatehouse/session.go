@@ -113,8 +113,6 @@ const (
 	// a change was undone from the old address.
 	RevokedEmailChanged  = "email_changed"
 	RevokedEmailReverted = "email_change_reverted"
-	// RevokedDeleted: the account was deleted.
-	RevokedDeleted = "account_deleted"
 	// RevokedDeletionScheduled: the customer asked for their account to
 	// be deleted after the grace period.
 	RevokedDeletionScheduled = "deletion_scheduled"
