@@ -112,6 +112,20 @@ func TestEmailCodes(t *testing.T) {
 				t.Fatal("an address proved by a code is not verified")
 			}
 		})
+		// A customer with no way to sign in (imported so) gets the email
+		// sign-in from the code that proved its address.
+		t.Run("a customer without an identity", func(t *testing.T) {
+			email, now := "imported@example.com", a.Clock.Now()
+			c := &gatehouse.Customer{ID: gatehouse.NewID(gatehouse.PrefixCustomer), Email: &email, HasAccount: true, IsActive: true,
+				Metadata: map[string]any{}, Attributes: []gatehouse.CustomerAttribute{}, CreatedAt: now, UpdatedAt: now}
+			if err := a.Store.CreateCustomer(t.Context(), c); err != nil {
+				t.Fatal(err)
+			}
+			p := a.codeSignIn(t, "CUSTOMER", email, a.emailCode(t, "CUSTOMER", email))
+			if tk := mustTicket(t, ticketPayload{Ticket: p.Ticket, Errors: p.Errors}); tk.ActorID == nil || *tk.ActorID != c.ID {
+				t.Fatalf("signed in as %v, want %s", tk.ActorID, c.ID)
+			}
+		})
 		t.Run("an admin address without an account gets nothing", func(t *testing.T) {
 			before := len(a.events(t, gatehouse.EventEmailCode))
 			var p struct{ Accepted bool }

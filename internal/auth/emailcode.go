@@ -167,12 +167,22 @@ func (s *Service) registerByEmailCode(ctx context.Context, st Store, bearer, ema
 	switch c, err := st.AccountCustomerByEmail(ctx, email); {
 	case err == nil:
 		owner, err := st.AuthIdentityByActor(ctx, gatehouse.ActorCustomer, c.ID)
-		if err != nil {
+		switch {
+		case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+			// A customer with no way to sign in at all (imported so):
+			// the code proved the address, so it gets one.
+			a.AppMetadata = map[string]any{gatehouse.ActorCustomer.MetadataKey(): c.ID}
+			if err := st.CreateIdentity(ctx, a, p); err != nil {
+				return nil, conflictOnDuplicate(err)
+			}
+			owner = a
+		case err != nil:
 			return nil, err
-		}
-		p.AuthIdentityID = owner.ID
-		if err := st.CreateProviderIdentity(ctx, p); err != nil {
-			return nil, conflictOnDuplicate(err)
+		default:
+			p.AuthIdentityID = owner.ID
+			if err := st.CreateProviderIdentity(ctx, p); err != nil {
+				return nil, conflictOnDuplicate(err)
+			}
 		}
 		t, err := s.signInMergingTx(ctx, st, bearer, gatehouse.ProviderEmailCode, owner.ID, p.ID, false)
 		if err != nil {
