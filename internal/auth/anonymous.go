@@ -104,7 +104,7 @@ func (s *Service) mergeAnonymous(ctx context.Context, st Store, bearer string, t
 		}
 		payload["pending"] = true
 	} else {
-		moved, err := s.absorbAnonymous(ctx, st, anon.ID, *t.ActorID, now)
+		moved, err := s.absorbAnonymous(ctx, st, anon, *t.ActorID, now)
 		if err != nil {
 			return err
 		}
@@ -128,18 +128,9 @@ func (s *Service) mergeAnonymous(ctx context.Context, st Store, bearer string, t
 // sessions, customer), in st's transaction: its addresses (but exact
 // copies of the target's), its default addresses where the target has
 // none, the profile fields the target has empty, the metadata keys the
-// target lacks. It answers how many addresses moved. A shopper gone
-// already (housekeeping, another merge) gives nothing.
-func (s *Service) absorbAnonymous(ctx context.Context, st Store, anonIdentityID, targetID string, now time.Time) (int, error) {
-	anon, err := st.AuthIdentity(ctx, anonIdentityID)
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case !anon.Anonymous():
-		return 0, nil
-	}
+// target lacks. It answers how many addresses moved. anon is the
+// shopper's identity, loaded by the caller.
+func (s *Service) absorbAnonymous(ctx context.Context, st Store, anon *gatehouse.AuthIdentity, targetID string, now time.Time) (int, error) {
 	src, err := st.Customer(ctx, anon.ActorID())
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
@@ -210,4 +201,20 @@ func sameAddress(a, b *gatehouse.Address) bool {
 		}
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// absorbPending is absorbAnonymous for the shopper a registration
+// identity remembered (pendingMergeKey): a shopper gone since
+// (housekeeping, another merge) gives nothing.
+func (s *Service) absorbPending(ctx context.Context, st Store, anonIdentityID, targetID string, now time.Time) (int, error) {
+	anon, err := st.AuthIdentity(ctx, anonIdentityID)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case !anon.Anonymous():
+		return 0, nil
+	}
+	return s.absorbAnonymous(ctx, st, anon, targetID, now)
 }

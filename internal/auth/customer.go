@@ -85,7 +85,7 @@ func (s *Service) CreateCustomer(ctx context.Context, cred Credential, in Custom
 			return "", err
 		}
 		if anon, _ := a.AppMetadata[pendingMergeKey].(string); anon != "" {
-			moved, err := s.absorbAnonymous(ctx, st, anon, c.ID, now)
+			moved, err := s.absorbPending(ctx, st, anon, c.ID, now)
 			if err != nil {
 				return "", err
 			}

@@ -127,7 +127,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, cred Credential, tok s
 		case !ok:
 			return emailChangeErrors.invalid
 		}
-		actorID, err := s.moveEmail(ctx, st, c, c.NewEmail, now)
+		actorID, err := s.moveEmail(ctx, st, c, c.NewEmail, emailChangeErrors, now)
 		if err != nil {
 			return err
 		}
@@ -174,10 +174,10 @@ func (s *Service) RevertEmailChange(ctx context.Context, tok string) error {
 		}
 		a, err := st.AuthIdentity(ctx, c.AuthIdentityID)
 		if err != nil {
-			return revertMissing(err)
+			return invalidIfMissing(err, emailRevertErrors)
 		}
 		if c.ConfirmedAt != nil {
-			if _, err := s.moveEmail(ctx, st, c, c.OldEmail, now); err != nil {
+			if _, err := s.moveEmail(ctx, st, c, c.OldEmail, emailRevertErrors, now); err != nil {
 				return err
 			}
 		} else if err := st.RetireActionTokens(ctx, c.AuthIdentityID, now); err != nil {
@@ -232,14 +232,14 @@ func (s *Service) usableEmailChange(ctx context.Context, tok string, revert bool
 
 // moveEmail moves the identity of c and its customer or user to email,
 // verified, and retires the identity's reset and verification links; it
-// answers the actor's id.
-func (s *Service) moveEmail(ctx context.Context, st Store, c *gatehouse.EmailChange, email string, now time.Time) (string, error) {
+// answers the actor's id. An identity gone since is e's invalid.
+func (s *Service) moveEmail(ctx context.Context, st Store, c *gatehouse.EmailChange, email string, e tokenErrors, now time.Time) (string, error) {
 	a, err := st.AuthIdentity(ctx, c.AuthIdentityID)
 	if err != nil {
-		return "", revertMissing(err)
+		return "", invalidIfMissing(err, e)
 	}
 	if a.ActorID() == "" {
-		return "", emailChangeErrors.invalid
+		return "", e.invalid
 	}
 	ps, err := st.ProviderIdentities(ctx, c.AuthIdentityID)
 	if err != nil {
@@ -300,11 +300,11 @@ func (s *Service) requireReset(ctx context.Context, st Store, c *gatehouse.Email
 	return false, nil
 }
 
-// revertMissing is an identity lookup's error for a token whose identity
-// is gone (deleted since): the token's answer.
-func revertMissing(err error) error {
+// invalidIfMissing is an identity lookup's error for a token whose
+// identity is gone (deleted since): the token's invalid answer.
+func invalidIfMissing(err error, e tokenErrors) error {
 	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
-		return emailRevertErrors.invalid
+		return e.invalid
 	}
 	return err
 }
