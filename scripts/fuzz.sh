@@ -10,8 +10,13 @@ status=0
 while IFS=: read -r file name; do
   pkg="./$(dirname "$file")"
   printf '%s %s: ' "$pkg" "$name"
-  if out=$(go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" 2>&1); then
+  run() { go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" 2>&1; }
+  if out=$(run); then
     echo "ok"
+  elif ! grep -q 'Failing input written' <<<"$out" && grep -q 'context deadline exceeded' <<<"$out" && out=$(run); then
+    # The fuzzing engine's own timeout stopping a slow worker (no input
+    # failed, nothing written to testdata): once more.
+    echo "ok (after the engine's own timeout)"
   else
     echo "FAILED"
     echo "$out" | tail -n 30
